@@ -1,0 +1,68 @@
+#include "amflow/errors.hpp"
+#include "amflow/io/problem_io.hpp"
+
+namespace amflow::io {
+namespace {
+
+using json = nlohmann::json;
+
+struct named {
+  const char* name;
+  const char* description;
+  const char* spec;
+};
+
+// Rationals are written as strings so that every precision rounds them once from the exact value.
+constexpr named catalogue[] = {
+    {"orthogonal", "N = M = d = 3, orthonormal embeddings, p = (1/2, 3/10, 1/5), W0 = 0 (P1-P5)",
+     R"({"tokens": 3, "classes": 3, "dim": 3,
+         "inputs": {"kind": "orthonormal"}, "outputs": {"kind": "orthonormal"},
+         "frequencies": {"kind": "explicit", "p": ["1/2", "3/10", "1/5"]},
+         "target": {"kind": "identity"}, "init": {"kind": "zero"}})"},
+    {"pair", "two tokens, <e_0, e_1> = alpha = 0.95, p = (3/4, 1/4), U = I_2, W0 = 0 (P7, P8)",
+     R"({"tokens": 2, "classes": 2, "dim": 2,
+         "inputs": {"kind": "pair", "alpha": "0.95"}, "outputs": {"kind": "orthonormal"},
+         "frequencies": {"kind": "explicit", "p": ["3/4", "1/4"]},
+         "target": {"kind": "identity"}, "init": {"kind": "zero"}})"},
+    {"zipf-orthogonal", "N = M = d = 10, orthonormal embeddings, Zipf(1) frequencies, W0 = 0",
+     R"({"tokens": 10, "classes": 10, "dim": 10,
+         "inputs": {"kind": "orthonormal"}, "outputs": {"kind": "orthonormal"},
+         "frequencies": {"kind": "zipf", "exponent": 1},
+         "target": {"kind": "identity"}, "init": {"kind": "zero"}})"},
+    {"underparameterized",
+     "d = 2 < N = 3, embeddings at 0, 30, 60 degrees, labels x mod 2, p = (6, 3, 2)/11 (P9)",
+     R"({"tokens": 3, "classes": 2, "dim": 2,
+         "inputs": {"kind": "angles", "degrees": [0, 30, 60]}, "outputs": {"kind": "orthonormal"},
+         "frequencies": {"kind": "explicit", "p": ["6/11", "3/11", "2/11"]},
+         "target": {"kind": "mod", "modulus": 2}, "init": {"kind": "zero"}})"},
+    {"large-memory",
+     "N = M = d = 5, random unit input and output embeddings (seeds 1, 2), Zipf(1), W0 = 0",
+     R"({"tokens": 5, "classes": 5, "dim": 5,
+         "inputs": {"kind": "sphere", "seed": 1}, "outputs": {"kind": "sphere", "seed": 2},
+         "frequencies": {"kind": "zipf", "exponent": 1},
+         "target": {"kind": "identity"}, "init": {"kind": "zero"}})"},
+};
+
+}  // namespace
+
+nlohmann::json named_problem(const std::string& name) {
+  std::string known;
+  for (const named& n : catalogue) {
+    if (name == n.name) {
+      json spec = json::parse(n.spec);
+      spec["name"] = n.name;
+      spec["description"] = n.description;
+      return spec;
+    }
+    known += std::string(known.empty() ? "" : ", ") + n.name;
+  }
+  throw input_error("--problem", name, "unknown problem; known: " + known);
+}
+
+std::vector<std::pair<std::string, std::string>> named_problems() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const named& n : catalogue) out.emplace_back(n.name, n.description);
+  return out;
+}
+
+}  // namespace amflow::io

@@ -1,0 +1,30 @@
+// Problem files (schema in README.md and shared spec): validation, exact parsing at the working
+// precision, the built-in named problems, and the resolved problem written back as JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "amflow/model/problem.hpp"
+
+namespace amflow::io {
+
+// Validates a problem object and builds it at precision Real. Every real may be a JSON number or a
+// decimal/rational string and is rounded once from its exact value. Throws input_error naming the
+// field (a JSON path such as "frequencies.p[1]") and the value.
+template <class Real>
+model::problem<Real> parse_problem(const nlohmann::json& spec);
+
+// The resolved problem as a problem file with explicit kinds (every value printed with all the
+// digits of Real, as strings so that they read back exactly): parse_problem of it gives the same
+// problem.
+template <class Real>
+nlohmann::json resolved_json(const model::problem<Real>& pb);
+
+// Built-in problems by name, as problem JSON; throws input_error for an unknown name.
+nlohmann::json named_problem(const std::string& name);
+// Names and one-line descriptions of the built-in problems.
+std::vector<std::pair<std::string, std::string>> named_problems();
+
+}  // namespace amflow::io

@@ -1,0 +1,40 @@
+// Definitions for particles.hpp; included only by the per-scalar instantiation units.
+#pragma once
+
+#include "amflow/errors.hpp"
+#include "amflow/model/particles.hpp"
+#include "amflow/model/quantities.hpp"
+
+namespace amflow::model {
+
+template <class Real>
+particle_state<Real> initial_state(const problem<Real>& pb) {
+  return {matrix<Real>::Zero(pb.tokens, pb.classes), pb.Z0};
+}
+
+template <class Real>
+matrix<Real> logit_velocity(const problem<Real>& pb, const matrix<Real>& Z) {
+  return -(pb.G_E * residual(pb, Z) * pb.G_U);
+}
+
+template <class Real>
+void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta) {
+  const matrix<Real> R = residual(pb, s.Z);
+  s.Q += eta * R;
+  s.Z -= eta * (pb.G_E * R * pb.G_U);
+}
+
+template <class Real>
+matrix<Real> weights(const problem<Real>& pb, const matrix<Real>& Q) {
+  return pb.W0 - pb.U.transpose() * Q.transpose() * pb.E;
+}
+
+template <class Real>
+matrix<Real> one_step_from_zero(const problem<Real>& pb, const Real& eta) {
+  if (!pb.zero_init) throw input_error("init.kind", "not zero", "the one-step result needs W0 = 0");
+  const matrix<Real> uniform = matrix<Real>::Constant(pb.tokens, pb.classes, Real(1) / pb.classes);
+  const matrix<Real> R = pb.p.asDiagonal() * (uniform - pb.Y);
+  return -eta * (pb.G_E * R * pb.G_U);
+}
+
+}  // namespace amflow::model

@@ -1,0 +1,58 @@
+// Definitions for problem.hpp; included only by the per-scalar instantiation units.
+#pragma once
+
+#include <string>
+
+#include "amflow/errors.hpp"
+#include "amflow/model/problem.hpp"
+
+namespace amflow::model {
+
+template <class Real>
+problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::vector<int> target,
+                           matrix<Real> W0) {
+  problem<Real> pb;
+  pb.tokens = static_cast<int>(E.rows());
+  pb.classes = static_cast<int>(U.rows());
+  pb.dim = static_cast<int>(E.cols());
+  auto shape = [](const auto& m) {
+    return std::to_string(m.rows()) + " x " + std::to_string(m.cols());
+  };
+  if (pb.tokens < 1) throw input_error("tokens", std::to_string(pb.tokens), "must be >= 1");
+  if (pb.classes < 2) throw input_error("classes", std::to_string(pb.classes), "must be >= 2");
+  if (pb.dim < 1) throw input_error("dim", std::to_string(pb.dim), "must be >= 1");
+  if (U.cols() != pb.dim) {
+    throw input_error("outputs", shape(U), "rows must have dim = " + std::to_string(pb.dim));
+  }
+  if (p.size() != pb.tokens) {
+    throw input_error("frequencies.p", std::to_string(p.size()) + " values",
+                      "needs tokens = " + std::to_string(pb.tokens));
+  }
+  if (static_cast<int>(target.size()) != pb.tokens) {
+    throw input_error("target", std::to_string(target.size()) + " values",
+                      "needs tokens = " + std::to_string(pb.tokens));
+  }
+  for (int x = 0; x < pb.tokens; ++x) {
+    if (target[x] < 0 || target[x] >= pb.classes) {
+      throw input_error("target[" + std::to_string(x) + "]", std::to_string(target[x]),
+                        "must be in [0, " + std::to_string(pb.classes - 1) + "]");
+    }
+  }
+  if (W0.rows() != pb.dim || W0.cols() != pb.dim) {
+    throw input_error("init.W", shape(W0), "must be dim x dim = " + std::to_string(pb.dim) + " x " + std::to_string(pb.dim));
+  }
+  pb.E = std::move(E);
+  pb.U = std::move(U);
+  pb.p = std::move(p);
+  pb.target = std::move(target);
+  pb.W0 = std::move(W0);
+  pb.G_E = pb.E * pb.E.transpose();
+  pb.G_U = pb.U * pb.U.transpose();
+  pb.Y = matrix<Real>::Zero(pb.tokens, pb.classes);
+  for (int x = 0; x < pb.tokens; ++x) pb.Y(x, pb.target[x]) = Real(1);
+  pb.Z0 = pb.E * pb.W0.transpose() * pb.U.transpose();
+  pb.zero_init = (pb.W0.array() == Real(0)).all();
+  return pb;
+}
+
+}  // namespace amflow::model

@@ -1,0 +1,57 @@
+// What amflow measures on a memory: logits, softmax, the residual R, losses, margins, gradient,
+// Hessian and sharpness. Shapes: E N x d, U M x d, W d x d, Z N x M (Z(x, y) = u_y^T W e_x).
+#pragma once
+
+#include "amflow/model/problem.hpp"
+
+namespace amflow::model {
+
+// Z = E W^T U^T (N x M).
+template <class Real>
+matrix<Real> logits(const problem<Real>& pb, const matrix<Real>& W);
+
+// Row-wise softmax of Z (N x M), computed as exp(z - max z) / sum for stability.
+template <class Real>
+matrix<Real> softmax_rows(const matrix<Real>& Z);
+
+// R(Z) = diag(p) (softmax_rows(Z) - Y) (N x M): the one residual the gradient, the flow, GD and the
+// particle dynamics all use.
+template <class Real>
+matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z);
+
+// L = sum_x p(x) [ logsumexp_y Z(x, y) - Z(x, f*(x)) ] with a stable log-sum-exp.
+template <class Real>
+Real loss(const problem<Real>& pb, const matrix<Real>& Z);
+
+// Predicted class of each token: argmax_y Z(x, y), ties to the lowest index.
+template <class Real>
+std::vector<int> predictions(const matrix<Real>& Z);
+
+// L01 = sum_x p(x) 1{prediction(x) != f*(x)}.
+template <class Real>
+Real zero_one_loss(const problem<Real>& pb, const matrix<Real>& Z);
+
+// m_x = Z(x, f*(x)) - max_{y != f*(x)} Z(x, y) (N).
+template <class Real>
+vector<Real> margins(const problem<Real>& pb, const matrix<Real>& Z);
+
+// grad L(W) = U^T R(Z)^T E (d x d), Z = logits(W).
+template <class Real>
+matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W);
+
+// Hessian of L at W on vec(W) (column-major, d^2 x d^2):
+//   H = sum_x p(x) (e_x e_x^T) kron (U^T (diag pi_x - pi_x pi_x^T) U).
+template <class Real>
+matrix<Real> hessian(const problem<Real>& pb, const matrix<Real>& W);
+
+// Sharpness lambda_max(H) from the logits alone: H = J^T D J with J J^T = G_E kron G_U and D
+// block-diagonal (blocks p(x) (diag pi_x - pi_x pi_x^T)), so lambda_max(H) =
+// lambda_max(D^{1/2} (G_E kron G_U) D^{1/2}), an NM x NM eigenproblem independent of d.
+template <class Real>
+Real sharpness(const problem<Real>& pb, const matrix<Real>& Z);
+
+// Largest eigenvalue of a symmetric matrix.
+template <class Real>
+Real largest_eigenvalue(const matrix<Real>& S);
+
+}  // namespace amflow::model

@@ -1,0 +1,99 @@
+// The scalar types amflow computes in, and what each one carries (bits, digits, epsilon).
+// double (15 digits), long double (18), float128 (33) and MPFR at any precision chosen at run time.
+#pragma once
+
+#include <boost/multiprecision/float128.hpp>
+#include <boost/multiprecision/gmp.hpp>
+#include <boost/multiprecision/mpfr.hpp>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+namespace amflow {
+
+namespace mp = boost::multiprecision;
+
+// Quad precision (113-bit significand) through libquadmath.
+using float128 = mp::float128;
+// MPFR with its precision set at run time (scalar::set_mpfr_digits), expression templates off so
+// that Eigen sees plain values.
+using mpfr_real = mp::number<mp::mpfr_float_backend<0>, mp::et_off>;
+// Exact rationals (GMP) for certified computations; not an integration type.
+using rational = mp::number<mp::gmp_rational, mp::et_off>;
+
+template <class Real>
+inline constexpr bool is_mpfr_v = std::is_same_v<Real, mpfr_real>;
+template <class Real>
+inline constexpr bool is_exact_v = std::is_same_v<Real, rational>;
+
+namespace scalar {
+
+// Sets the precision that new mpfr_real values get, in decimal digits (process-wide).
+void set_mpfr_digits(int digits);
+// The current mpfr_real precision in decimal digits and in bits.
+int mpfr_digits();
+long mpfr_bits();
+
+// Significand bits of Real (current precision for mpfr_real; 0 for exact rationals).
+template <class Real>
+long bits() {
+  if constexpr (is_mpfr_v<Real>) {
+    return mpfr_bits();
+  } else if constexpr (is_exact_v<Real>) {
+    return 0;
+  } else {
+    return std::numeric_limits<Real>::digits;
+  }
+}
+
+// Decimal digits that Real guarantees (the --digits value that selects it).
+template <class Real>
+int digits() {
+  if constexpr (is_mpfr_v<Real>) {
+    return mpfr_digits();
+  } else if constexpr (is_exact_v<Real>) {
+    return 0;
+  } else {
+    return std::numeric_limits<Real>::digits10;
+  }
+}
+
+// Decimal digits needed to print Real so that it reads back to the same value.
+template <class Real>
+int max_digits10() {
+  if constexpr (is_exact_v<Real>) {
+    return 0;
+  } else {
+    // ceil(bits * log10(2)) + 1, as std::numeric_limits defines max_digits10.
+    return static_cast<int>(std::ceil(static_cast<double>(bits<Real>()) * 0.30102999566398120)) + 1;
+  }
+}
+
+// Unit round-off 2^(1 - bits) at the working precision.
+template <class Real>
+Real epsilon() {
+  static_assert(!is_exact_v<Real>, "exact rationals have no epsilon");
+  using std::ldexp;
+  return ldexp(Real(1), static_cast<int>(1 - bits<Real>()));
+}
+
+// A short name: double, long_double, float128, mpfr50 (digits), rational.
+template <class Real>
+std::string name() {
+  if constexpr (std::is_same_v<Real, double>) {
+    return "double";
+  } else if constexpr (std::is_same_v<Real, long double>) {
+    return "long_double";
+  } else if constexpr (std::is_same_v<Real, float128>) {
+    return "float128";
+  } else if constexpr (is_mpfr_v<Real>) {
+    return "mpfr" + std::to_string(mpfr_digits());
+  } else {
+    static_assert(is_exact_v<Real>);
+    return "rational";
+  }
+}
+
+}  // namespace scalar
+}  // namespace amflow

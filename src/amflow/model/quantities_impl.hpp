@@ -43,7 +43,8 @@ Real loss(const problem<Real>& pb, const matrix<Real>& Z) {
     const Real top = Z.row(x).maxCoeff();
     Real sum(0);
     for (Eigen::Index y = 0; y < Z.cols(); ++y) sum += exp(Z(x, y) - top);
-    total += pb.p(x) * (top + log(sum) - Z(x, pb.target[x]));
+    // (top - z_target) first: exact when the target leads, and no cancellation against |top|.
+    total += pb.p(x) * ((top - Z(x, pb.target[x])) + log(sum));
   }
   return total;
 }

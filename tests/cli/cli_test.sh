@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end checks of the amflow command: exit codes, one-line errors naming field and value, no
+# output file left behind on failure, and a resolved problem that reads back. Usage: cli_test.sh AMFLOW
+set -u
+amflow="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# expect_bad NAME NEEDLE... -- ARGS: exit 2, exactly one stderr line containing every NEEDLE, and no
+# file at $work/out.json.
+expect_bad() {
+  local name="$1"; shift
+  local needles=()
+  while [ "$1" != "--" ]; do needles+=("$1"); shift; done
+  shift
+  rm -f "$work/out.json"
+  "$amflow" "$@" --output "$work/out.json" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local lines
+  lines=$(wc -l <"$work/stderr")
+  if [ "$rc" -ne 2 ]; then fail "$name: exit code $rc, expected 2"; return; fi
+  if [ "$lines" -ne 1 ]; then fail "$name: $lines lines on stderr, expected 1: $(cat "$work/stderr")"; return; fi
+  for n in "${needles[@]}"; do
+    if ! grep -qF -- "$n" "$work/stderr"; then fail "$name: stderr lacks '$n': $(cat "$work/stderr")"; return; fi
+  done
+  if [ -e "$work/out.json" ]; then fail "$name: left an output file behind"; return; fi
+  if ls -a "$work" | grep -q '\.tmp\.'; then fail "$name: left a temporary file behind"; return; fi
+  ok
+}
+
+problem() {  # problem FILE JSON
+  printf '%s\n' "$2" >"$work/$1"
+}
+
+good='{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "pair", "alpha": 0.95},
+ "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "explicit", "p": [0.75, 0.25]},
+ "target": {"kind": "identity"}, "init": {"kind": "zero"}}'
+problem good.json "$good"
+problem malformed.json '{"tokens": 2, "classes": 2,, }'
+problem kind.json "${good/\"pair\"/\"pear\"}"
+problem row.json '{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "explicit", "rows": [[1, 0], [0.5]]},
+ "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}'
+problem sum.json "${good/0.25]/0.2]}"
+problem negative.json "${good/"[0.75, 0.25]"/"[1.25, -0.25]"}"
+problem nan.json "${good/"[0.75, 0.25]"/"[\"NaN\", 0.25]"}"
+problem target.json "${good/{\"kind\": \"identity\"\}/{\"kind\": \"explicit\", \"map\": [0, 2]\}}"
+
+expect_bad "malformed JSON" "malformed.json" "line 1" -- problem check "$work/malformed.json"
+expect_bad "unknown kind" "inputs.kind" "pear" -- problem check "$work/kind.json"
+expect_bad "wrong row length" "inputs.rows[1]" "1 entries" -- problem check "$work/row.json"
+expect_bad "p does not sum to 1" "frequencies.p" "sum to 1" -- problem check "$work/sum.json"
+expect_bad "negative frequency" "frequencies.p[1]" "-0.25" -- problem check "$work/negative.json"
+expect_bad "NaN frequency" "frequencies.p[0]" "NaN" -- problem check "$work/nan.json"
+expect_bad "target out of range" "target.map[1]" "2" -- problem check "$work/target.json"
+expect_bad "digits too small" "--digits" "9" -- problem check "$work/good.json" --digits 9
+expect_bad "digits too large" "--digits" "10001" -- problem check "$work/good.json" --digits 10001
+expect_bad "missing file" "problem file" "$work/none.json" -- problem check "$work/none.json"
+expect_bad "unknown problem" "--problem" "nope" -- problem show nope
+expect_bad "bad eta" "--eta" "-1" -- problem show pair --eta=-1
+expect_bad "digits not a number" "--digits" "abc" -- problem show pair --digits abc
+
+# Success: output written, exit 0, at 50 digits, and the resolved problem reads back.
+if "$amflow" problem check "$work/good.json" --digits 50 --output "$work/out.json" 2>"$work/stderr" &&
+  [ -s "$work/out.json" ] && [ ! -s "$work/stderr" ] && grep -q '"scalar": "mpfr50"' "$work/out.json"; then
+  ok
+else
+  fail "problem check good.json: $(cat "$work/stderr")"
+fi
+/usr/bin/env python3 - "$work/out.json" "$work/resolved.json" <<'PY' || fail "extracting the resolved problem"
+import json, sys
+json.dump(json.load(open(sys.argv[1]))["resolved"], open(sys.argv[2], "w"))
+PY
+if "$amflow" problem check "$work/resolved.json" --digits 50 --output "$work/again.json" &&
+  /usr/bin/env python3 -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a['resolved']==b['resolved'] and a['one_step']==b['one_step'] else 1)" "$work/out.json" "$work/again.json"; then
+  ok
+else
+  fail "the resolved problem does not read back to the same problem"
+fi
+# One-step margins of the pair problem at 50 digits: eta (p0 - alpha p1, p1 - alpha p0) = (0.5125, -0.4625).
+if /usr/bin/env python3 -c "
+import json, sys
+from decimal import Decimal, getcontext
+getcontext().prec = 60
+m = [Decimal(v) for v in json.load(open(sys.argv[1]))['one_step']['margins']]
+sys.exit(0 if abs(m[0] - Decimal('0.5125')) < Decimal('1e-48') and abs(m[1] + Decimal('0.4625')) < Decimal('1e-48') else 1)
+" "$work/out.json"; then ok; else fail "pair one-step margins at 50 digits"; fi
+
+for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list"; do
+  # shellcheck disable=SC2086
+  if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
+done
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,252 @@
+// Problem parsing: every kind, exact decimal parsing, seeded embeddings, and every refusal.
+#include <cmath>
+
+#include "amflow/io/json_read.hpp"
+#include "amflow/model/random.hpp"
+#include "support.hpp"
+
+namespace amflow {
+namespace {
+
+using json = nlohmann::json;
+using model::matrix;
+
+json base() {
+  return {{"tokens", 3},
+          {"classes", 3},
+          {"dim", 4},
+          {"inputs", {{"kind", "orthonormal"}}},
+          {"outputs", {{"kind", "orthonormal"}}},
+          {"frequencies", {{"kind", "uniform"}}},
+          {"target", {{"kind", "identity"}}},
+          {"init", {{"kind", "zero"}}}};
+}
+
+template <class Real>
+class parse_test : public testing::real_test<Real> {};
+TYPED_TEST_SUITE(parse_test, testing::scalar_types, testing::scalar_names);
+
+TYPED_TEST(parse_test, every_embedding_kind) {
+  using Real = TypeParam;
+  using std::sqrt;
+  const Real eps = scalar::epsilon<Real>();
+  json s = base();
+  auto pb = io::parse_problem<Real>(s);
+  EXPECT_EQ(pb.E, (matrix<Real>::Identity(3, 4)));
+
+  s["tokens"] = 2;
+  s["inputs"] = {{"kind", "pair"}, {"alpha", "0.95"}};
+  pb = io::parse_problem<Real>(s);
+  const Real alpha = testing::num<Real>("0.95");
+  EXPECT_EQ(pb.E(1, 0), alpha);
+  EXPECT_EQ(pb.E(1, 1), sqrt(1 - alpha * alpha));
+  EXPECT_LT(testing::diff(pb.G_E(0, 1), alpha), static_cast<double>(eps));
+
+  s = base();
+  s["inputs"] = {{"kind", "sphere"}, {"seed", 5}};
+  pb = io::parse_problem<Real>(s);
+  for (int x = 0; x < 3; ++x) EXPECT_LT(testing::diff(pb.E.row(x).squaredNorm(), Real(1)), static_cast<double>(10 * eps));
+  EXPECT_EQ(pb.E, io::parse_problem<Real>(s).E);  // same seed, same rows
+  s["inputs"]["seed"] = 6;
+  EXPECT_NE(pb.E, io::parse_problem<Real>(s).E);
+
+  s["inputs"] = {{"kind", "gaussian"}, {"seed", 5}};
+  const auto g = io::parse_problem<Real>(s);
+  // gaussian = the same normals as sphere(seed 5), scaled by 1/sqrt(dim) instead of row norms.
+  for (int x = 0; x < 3; ++x) {
+    const Real ratio = g.E(x, 0) / pb.E(x, 0);
+    EXPECT_LT(testing::diff(Real(g.E.row(x).norm() / ratio), Real(1)), static_cast<double>(10 * eps));
+  }
+
+  s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}, {"0.5", "1/3", 0, "-2e-3"}, {0, 0, 0, 1}}}};
+  pb = io::parse_problem<Real>(s);
+  EXPECT_EQ(pb.E(1, 1), Real(1) / 3);
+  EXPECT_EQ(pb.E(1, 3), testing::num<Real>("-0.002"));
+
+  s["inputs"] = {{"kind", "angles"}, {"degrees", {0, 30, 90}}};
+  pb = io::parse_problem<Real>(s);
+  EXPECT_LT(testing::diff(pb.E(1, 0), Real(sqrt(Real(3)) / 2)), static_cast<double>(4 * eps));
+  EXPECT_LT(testing::diff(pb.E(1, 1), Real(Real(1) / 2)), static_cast<double>(4 * eps));
+}
+
+TYPED_TEST(parse_test, every_frequency_target_and_init_kind) {
+  using Real = TypeParam;
+  using std::pow;
+  json s = base();
+  auto pb = io::parse_problem<Real>(s);
+  EXPECT_EQ(pb.p(1), Real(1) / 3);
+
+  s["frequencies"] = {{"kind", "zipf"}, {"exponent", 2}};
+  pb = io::parse_problem<Real>(s);
+  // p proportional to 1, 1/4, 1/9: p0 = 36/49.
+  EXPECT_LT(testing::diff(pb.p(0), Real(Real(36) / 49)), static_cast<double>(4 * scalar::epsilon<Real>()));
+
+  s["frequencies"] = {{"kind", "explicit"}, {"p", {2, 1, 1}}, {"normalize", true}};
+  pb = io::parse_problem<Real>(s);
+  EXPECT_EQ(pb.p(0), Real(1) / 2);
+
+  s["target"] = {{"kind", "mod"}, {"modulus", 2}};
+  EXPECT_EQ(io::parse_problem<Real>(s).target, (std::vector<int>{0, 1, 0}));
+  s["target"] = {{"kind", "explicit"}, {"map", {2, 2, 0}}};
+  EXPECT_EQ(io::parse_problem<Real>(s).target, (std::vector<int>{2, 2, 0}));
+
+  s["init"] = {{"kind", "gaussian"}, {"seed", 3}, {"scale", "0.5"}};
+  pb = io::parse_problem<Real>(s);
+  EXPECT_FALSE(pb.zero_init);
+  EXPECT_EQ(pb.W0.rows(), 4);
+  s["init"] = {{"kind", "explicit"}, {"W", {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, "1/7"}}}};
+  pb = io::parse_problem<Real>(s);
+  EXPECT_EQ(pb.W0(3, 3), Real(1) / 7);
+}
+
+TYPED_TEST(parse_test, resolved_json_reads_back_to_the_same_problem) {
+  using Real = TypeParam;
+  const auto pb = io::parse_problem<Real>(testing::correlated_spec(4, 3, 5, 8, "0.3"));
+  const auto again = io::parse_problem<Real>(io::resolved_json(pb));
+  EXPECT_EQ(again.E, pb.E);
+  EXPECT_EQ(again.U, pb.U);
+  EXPECT_EQ(again.p, pb.p);
+  EXPECT_EQ(again.W0, pb.W0);
+  EXPECT_EQ(again.target, pb.target);
+}
+
+TEST(parse, decimals_are_exact_at_100_digits) {
+  scalar::set_mpfr_digits(100);
+  const mpfr_real tenth = scalar::parse_real<mpfr_real>("0.1", "x");
+  // The double 0.1 is 0.1000000000000000055511151231257827...; at 100 digits 0.1 is far closer.
+  EXPECT_NE(tenth, mpfr_real(0.1));
+  EXPECT_GT(abs(mpfr_real(0.1) - tenth), mpfr_real("5e-18"));
+  EXPECT_LT(abs(10 * tenth - 1), mpfr_real("1e-99"));
+  const mpfr_real third = scalar::parse_real<mpfr_real>("1/3", "x");
+  EXPECT_LT(abs(3 * third - 1), mpfr_real("1e-99"));
+  // JSON numbers keep their text too: 0.95 written as a number is read at 100 digits.
+  const json spec = io::parse_json_exact(
+      R"({"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "pair", "alpha": 0.95},
+          "outputs": {"kind": "orthonormal"},
+          "frequencies": {"kind": "explicit", "p": [0.75, 0.25]},
+          "target": {"kind": "identity"}, "init": {"kind": "zero"}})",
+      "inline");
+  const auto pb = io::parse_problem<mpfr_real>(spec);
+  EXPECT_LT(abs(20 * pb.E(1, 0) - 19), mpfr_real("1e-99"));
+  EXPECT_EQ(pb.p(0), mpfr_real(3) / 4);
+  scalar::set_mpfr_digits(50);
+}
+
+TEST(parse, every_type_rounds_once_to_nearest) {
+  // 0.1 rounded once: double matches strtod; float128 differs from the double.
+  EXPECT_EQ(scalar::parse_real<double>("0.1", "x"), 0.1);
+  EXPECT_EQ(scalar::parse_real<long double>("0.1", "x"), 0.1L);
+  EXPECT_NE(scalar::parse_real<float128>("0.1", "x"), float128(0.1));
+  EXPECT_EQ(scalar::parse_real<double>("1/3", "x"), 1.0 / 3.0);  // correctly rounded quotient
+  EXPECT_EQ(scalar::parse_real<double>("-2.5e-3", "x"), -0.0025);
+  EXPECT_EQ(scalar::parse_exact("2.5/7", "x"), rational(5, 14));
+}
+
+TEST(random, normals_are_deterministic_and_standard) {
+  const auto a = model::standard_normals(42, 100000);
+  EXPECT_EQ(a, model::standard_normals(42, 100000));
+  EXPECT_NE(a, model::standard_normals(43, 100000));
+  double mean = 0, second = 0;
+  for (double v : a) {
+    mean += v;
+    second += v * v;
+  }
+  mean /= static_cast<double>(a.size());
+  second /= static_cast<double>(a.size());
+  // Standard errors: 1/sqrt(n) = 0.0032 for the mean, sqrt(2/n) = 0.0045 for the variance; 5 sigma.
+  EXPECT_LT(std::abs(mean), 0.016);
+  EXPECT_LT(std::abs(second - 1), 0.023);
+}
+
+// Every refusal names the field; checked at double, the checks are precision-independent.
+struct bad_case {
+  const char* what;
+  std::function<void(json&)> edit;
+  const char* field;
+};
+
+TEST(parse, bad_input_names_the_field) {
+  const std::vector<bad_case> cases = {
+      {"unknown input kind", [](json& s) { s["inputs"]["kind"] = "orthogonal"; }, "inputs.kind"},
+      {"unknown frequency kind", [](json& s) { s["frequencies"]["kind"] = "pareto"; }, "frequencies.kind"},
+      {"row length", [](json& s) { s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}, {0, 1, 0}, {0, 0, 1, 0}}}}; }, "inputs.rows[1]"},
+      {"row count", [](json& s) { s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}}}}; }, "inputs.rows"},
+      {"p sum", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"0.5", "0.3", "0.1"}}}; }, "frequencies.p"},
+      {"negative p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"1.2", "-0.1", "-0.1"}}}; }, "frequencies.p[1]"},
+      {"zero p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"1", "0", "0"}}}; }, "frequencies.p[1]"},
+      {"NaN p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"NaN", "0.5", "0.5"}}}; }, "frequencies.p[0]"},
+      {"text p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"abc", "0.5", "0.5"}}}; }, "frequencies.p[0]"},
+      {"target range", [](json& s) { s["target"] = {{"kind", "explicit"}, {"map", {0, 3, 1}}}; }, "target.map[1]"},
+      {"identity needs classes", [](json& s) { s["classes"] = 2; s["outputs"] = {{"kind", "orthonormal"}}; }, "target.kind"},
+      {"orthonormal needs dim", [](json& s) { s["dim"] = 2; }, "inputs.kind"},
+      {"missing tokens", [](json& s) { s.erase("tokens"); }, "tokens"},
+      {"tokens not integer", [](json& s) { s["tokens"] = "three"; }, "tokens"},
+      {"one class", [](json& s) { s["classes"] = 1; }, "classes"},
+      {"typo", [](json& s) { s["frequences"] = 1; }, "frequences"},
+      {"pair alpha", [](json& s) { s["tokens"] = 2; s["inputs"] = {{"kind", "pair"}, {"alpha", "1.5"}}; }, "inputs.alpha"},
+      {"pair tokens", [](json& s) { s["inputs"] = {{"kind", "pair"}, {"alpha", "0.5"}}; }, "tokens"},
+      {"outputs pair", [](json& s) { s["outputs"] = {{"kind", "pair"}, {"alpha", "0.5"}}; }, "outputs.kind"},
+      {"negative seed", [](json& s) { s["inputs"] = {{"kind", "sphere"}, {"seed", -1}}; }, "inputs.seed"},
+      {"init shape", [](json& s) { s["init"] = {{"kind", "explicit"}, {"W", {{1, 0}, {0, 1}}}}; }, "init.W"},
+      {"overflow", [](json& s) { s["init"] = {{"kind", "explicit"}, {"W", {{"1e400", 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}}; }, "init.W[0][0]"},
+      {"huge exponent", [](json& s) { s["init"] = {{"kind", "explicit"}, {"W", {{"1e999999999", 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}}; }, "init.W[0][0]"},
+      {"not an object", [](json& s) { s = json::array(); }, "problem"},
+  };
+  for (const auto& c : cases) {
+    json s = base();
+    c.edit(s);
+    try {
+      io::parse_problem<double>(s);
+      ADD_FAILURE() << c.what << ": accepted";
+    } catch (const input_error& e) {
+      EXPECT_EQ(e.field(), c.field) << c.what << ": " << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+  }
+}
+
+TEST(parse, sum_check_follows_the_working_precision) {
+  // 0.3333333333333333 x 3 is 1 within double precision but not at 50 digits.
+  json s = base();
+  s["frequencies"] = {{"kind", "explicit"}, {"p", {"0.3333333333333333", "0.3333333333333333", "0.3333333333333333"}}};
+  EXPECT_NO_THROW(io::parse_problem<double>(s));
+  scalar::set_mpfr_digits(50);
+  EXPECT_THROW(io::parse_problem<mpfr_real>(s), input_error);
+  s["frequencies"]["p"] = {"1/3", "1/3", "1/3"};
+  EXPECT_NO_THROW(io::parse_problem<mpfr_real>(s));
+  EXPECT_NO_THROW(io::parse_problem<rational>(s));
+}
+
+TEST(parse, malformed_json_names_the_source_and_position) {
+  try {
+    io::parse_json_exact("{\"tokens\": 3,\n \"classes\": }", "p.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const input_error& e) {
+    EXPECT_EQ(e.field(), "p.json");
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(io::read_json_file("/nonexistent/problem.json"), input_error);
+}
+
+TEST(parse, exact_scalars_refuse_transcendental_kinds) {
+  json s = base();
+  s["inputs"] = {{"kind", "sphere"}, {"seed", 1}};
+  EXPECT_THROW(io::parse_problem<rational>(s), input_error);
+  s = base();
+  s["frequencies"] = {{"kind", "zipf"}, {"exponent", 1}};
+  EXPECT_EQ(io::parse_problem<rational>(s).p(0), rational(6, 11));
+}
+
+TEST(named, every_built_in_problem_parses_at_every_precision) {
+  scalar::set_mpfr_digits(50);
+  for (const auto& [name, description] : io::named_problems()) {
+    const json spec = io::named_problem(name);
+    EXPECT_NO_THROW(io::parse_problem<double>(spec)) << name;
+    EXPECT_NO_THROW(io::parse_problem<mpfr_real>(spec)) << name;
+    EXPECT_FALSE(description.empty());
+  }
+  EXPECT_THROW(io::named_problem("nope"), input_error);
+}
+
+}  // namespace
+}  // namespace amflow

@@ -4,13 +4,10 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake
-  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libmpfi-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  build-essential g++ cmake python3
+  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev
 )
-if [ "${AMFLOW_WITH_PEERS:-0}" = 1 ]; then
-  packages+=(python3-matplotlib python3-mpmath python3-scipy)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -49,15 +49,14 @@ double diff(const Real& a, const Real& b) {
 // A random correlated problem: unit Gaussian input and output embeddings (sphere), Zipf(1)
 // frequencies, a cyclic target and a Gaussian W0 of the given scale (a decimal string).
 inline nlohmann::json correlated_spec(int N, int M, int d, int seed, const std::string& scale) {
-  nlohmann::json spec = {
-      {"tokens", N},
-      {"classes", M},
-      {"dim", d},
-      {"inputs", {{"kind", "sphere"}, {"seed", seed}}},
-      {"outputs", {{"kind", "sphere"}, {"seed", seed + 1000}}},
-      {"frequencies", {{"kind", "zipf"}, {"exponent", 1}}},
-      {"target", {{"kind", "mod"}, {"modulus", M}}},
-      {"init", {{"kind", "gaussian"}, {"seed", seed + 2000}, {"scale", scale}}}};
+  nlohmann::json spec = {{"tokens", N},
+                         {"classes", M},
+                         {"dim", d},
+                         {"inputs", {{"kind", "sphere"}, {"seed", seed}}},
+                         {"outputs", {{"kind", "sphere"}, {"seed", seed + 1000}}},
+                         {"frequencies", {{"kind", "zipf"}, {"exponent", 1}}},
+                         {"target", {{"kind", "mod"}, {"modulus", M}}},
+                         {"init", {{"kind", "gaussian"}, {"seed", seed + 2000}, {"scale", scale}}}};
   return spec;
 }
 

@@ -1,5 +1,5 @@
-// Errors amflow raises for bad input. Numerical outcomes (tolerance not reached, divergence) are not
-// errors: they are reported in a run's summary.
+// Errors amflow raises for bad input. Numerical outcomes (tolerance not reached, divergence) are
+// not errors: they are reported in a run's summary.
 #pragma once
 
 #include <stdexcept>

@@ -10,50 +10,50 @@
 #include "amflow/model/quantities.hpp"
 
 // What exists for every scalar type, exact rationals included.
-#define AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                     \
-  PREFIX template amflow::model::problem<Real> amflow::model::make_problem<Real>(                  \
-      amflow::model::matrix<Real>, amflow::model::matrix<Real>, amflow::model::vector<Real>,        \
-      std::vector<int>, amflow::model::matrix<Real>);                                               \
-  PREFIX template amflow::model::problem<Real> amflow::io::parse_problem<Real>(                     \
-      const nlohmann::json&);                                                                       \
-  PREFIX template nlohmann::json amflow::io::resolved_json<Real>(                                   \
-      const amflow::model::problem<Real>&);                                                         \
-  PREFIX template amflow::model::matrix<Real> amflow::model::logits<Real>(                          \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template std::vector<int> amflow::model::predictions<Real>(                                \
-      const amflow::model::matrix<Real>&);                                                          \
-  PREFIX template Real amflow::model::zero_one_loss<Real>(const amflow::model::problem<Real>&,      \
-                                                          const amflow::model::matrix<Real>&);      \
-  PREFIX template amflow::model::vector<Real> amflow::model::margins<Real>(                         \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template amflow::model::matrix<Real> amflow::model::weights<Real>(                         \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template amflow::model::matrix<Real> amflow::model::one_step_from_zero<Real>(              \
+#define AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                 \
+  PREFIX template amflow::model::problem<Real> amflow::model::make_problem<Real>(              \
+      amflow::model::matrix<Real>, amflow::model::matrix<Real>, amflow::model::vector<Real>,   \
+      std::vector<int>, amflow::model::matrix<Real>);                                          \
+  PREFIX template amflow::model::problem<Real> amflow::io::parse_problem<Real>(                \
+      const nlohmann::json&);                                                                  \
+  PREFIX template nlohmann::json amflow::io::resolved_json<Real>(                              \
+      const amflow::model::problem<Real>&);                                                    \
+  PREFIX template amflow::model::matrix<Real> amflow::model::logits<Real>(                     \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
+  PREFIX template std::vector<int> amflow::model::predictions<Real>(                           \
+      const amflow::model::matrix<Real>&);                                                     \
+  PREFIX template Real amflow::model::zero_one_loss<Real>(const amflow::model::problem<Real>&, \
+                                                          const amflow::model::matrix<Real>&); \
+  PREFIX template amflow::model::vector<Real> amflow::model::margins<Real>(                    \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
+  PREFIX template amflow::model::matrix<Real> amflow::model::weights<Real>(                    \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
+  PREFIX template amflow::model::matrix<Real> amflow::model::one_step_from_zero<Real>(         \
       const amflow::model::problem<Real>&, const Real&);
 
 // What needs exp, log and square roots.
-#define AMFLOW_INSTANTIATE_REAL(PREFIX, Real)                                                      \
-  AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                           \
-  PREFIX template amflow::model::matrix<Real> amflow::model::softmax_rows<Real>(                    \
-      const amflow::model::matrix<Real>&);                                                          \
-  PREFIX template amflow::model::matrix<Real> amflow::model::residual<Real>(                        \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template Real amflow::model::loss<Real>(const amflow::model::problem<Real>&,               \
-                                                 const amflow::model::matrix<Real>&);               \
-  PREFIX template amflow::model::matrix<Real> amflow::model::gradient<Real>(                        \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                         \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template Real amflow::model::largest_eigenvalue<Real>(const amflow::model::matrix<Real>&); \
-  PREFIX template Real amflow::model::sharpness<Real>(const amflow::model::problem<Real>&,          \
-                                                      const amflow::model::matrix<Real>&);          \
-  PREFIX template amflow::model::particle_state<Real> amflow::model::initial_state<Real>(           \
-      const amflow::model::problem<Real>&);                                                         \
-  PREFIX template amflow::model::matrix<Real> amflow::model::logit_velocity<Real>(                  \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                     \
-  PREFIX template void amflow::model::gd_step<Real>(const amflow::model::problem<Real>&,            \
-                                                    amflow::model::particle_state<Real>&,           \
-                                                    const Real&);
+#define AMFLOW_INSTANTIATE_REAL(PREFIX, Real)                                              \
+  AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                   \
+  PREFIX template amflow::model::matrix<Real> amflow::model::softmax_rows<Real>(           \
+      const amflow::model::matrix<Real>&);                                                 \
+  PREFIX template amflow::model::matrix<Real> amflow::model::residual<Real>(               \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);            \
+  PREFIX template Real amflow::model::loss<Real>(const amflow::model::problem<Real>&,      \
+                                                 const amflow::model::matrix<Real>&);      \
+  PREFIX template amflow::model::matrix<Real> amflow::model::gradient<Real>(               \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);            \
+  PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);            \
+  PREFIX template Real amflow::model::largest_eigenvalue<Real>(                            \
+      const amflow::model::matrix<Real>&);                                                 \
+  PREFIX template Real amflow::model::sharpness<Real>(const amflow::model::problem<Real>&, \
+                                                      const amflow::model::matrix<Real>&); \
+  PREFIX template amflow::model::particle_state<Real> amflow::model::initial_state<Real>(  \
+      const amflow::model::problem<Real>&);                                                \
+  PREFIX template amflow::model::matrix<Real> amflow::model::logit_velocity<Real>(         \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);            \
+  PREFIX template void amflow::model::gd_step<Real>(                                       \
+      const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&, const Real&);
 
 AMFLOW_INSTANTIATE_REAL(extern, double)
 AMFLOW_INSTANTIATE_REAL(extern, long double)

@@ -1,4 +1,5 @@
-// Exact rational instantiations: problem building and the exact one-step result (see instantiate.hpp).
+// Exact rational instantiations: problem building and the exact one-step result (see
+// instantiate.hpp).
 #include "amflow/instantiate.hpp"
 #include "amflow/io/problem_io_impl.hpp"
 #include "amflow/model/particles_impl.hpp"

@@ -20,7 +20,8 @@ nlohmann::json load_problem(const problem_source& src) {
     throw input_error("--problem", src.name, "give either a problem file or --problem, not both");
   }
   if (!src.name.empty()) return io::named_problem(src.name);
-  if (src.file.empty()) throw input_error("problem", "missing", "give a problem file or --problem NAME");
+  if (src.file.empty())
+    throw input_error("problem", "missing", "give a problem file or --problem NAME");
   return io::read_json_file(src.file);
 }
 

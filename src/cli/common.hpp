@@ -12,8 +12,8 @@ namespace amflow::cli {
 inline constexpr const char* version = "0.1.0";
 
 struct common_options {
-  long digits = 15;     // --digits: 15 double, 18 long double, 33 float128, else MPFR
-  std::string output;   // --output: written atomically; standard output when empty
+  long digits = 15;    // --digits: 15 double, 18 long double, 33 float128, else MPFR
+  std::string output;  // --output: written atomically; standard output when empty
 };
 
 // Adds --digits and --output to a command.

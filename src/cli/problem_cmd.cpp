@@ -1,5 +1,5 @@
-// amflow problem show NAME | check FILE: validate a problem, print it resolved (explicit matrices at
-// the working precision) with its state at W0 and after one GD step.
+// amflow problem show NAME | check FILE: validate a problem, print it resolved (explicit matrices
+// at the working precision) with its state at W0 and after one GD step.
 #include <memory>
 
 #include "amflow/errors.hpp"
@@ -80,7 +80,8 @@ void register_problem(CLI::App& app) {
       "check", "validate a problem file and print it resolved at the working precision, as JSON");
   check->add_option("file", opts->source.file, "problem JSON file")->required();
   add_common(*check, opts->common);
-  check->add_option("--eta", opts->eta, "step size of the one GD step shown")->capture_default_str();
+  check->add_option("--eta", opts->eta, "step size of the one GD step shown")
+      ->capture_default_str();
   check->callback([opts] { run("problem check", *opts); });
 
   CLI::App* list = problem->add_subcommand("list", "list the built-in problems");

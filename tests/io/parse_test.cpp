@@ -45,7 +45,8 @@ TYPED_TEST(parse_test, every_embedding_kind) {
   s = base();
   s["inputs"] = {{"kind", "sphere"}, {"seed", 5}};
   pb = io::parse_problem<Real>(s);
-  for (int x = 0; x < 3; ++x) EXPECT_LT(testing::diff(pb.E.row(x).squaredNorm(), Real(1)), static_cast<double>(10 * eps));
+  for (int x = 0; x < 3; ++x)
+    EXPECT_LT(testing::diff(pb.E.row(x).squaredNorm(), Real(1)), static_cast<double>(10 * eps));
   EXPECT_EQ(pb.E, io::parse_problem<Real>(s).E);  // same seed, same rows
   s["inputs"]["seed"] = 6;
   EXPECT_NE(pb.E, io::parse_problem<Real>(s).E);
@@ -55,10 +56,12 @@ TYPED_TEST(parse_test, every_embedding_kind) {
   // gaussian = the same normals as sphere(seed 5), scaled by 1/sqrt(dim) instead of row norms.
   for (int x = 0; x < 3; ++x) {
     const Real ratio = g.E(x, 0) / pb.E(x, 0);
-    EXPECT_LT(testing::diff(Real(g.E.row(x).norm() / ratio), Real(1)), static_cast<double>(10 * eps));
+    EXPECT_LT(testing::diff(Real(g.E.row(x).norm() / ratio), Real(1)),
+              static_cast<double>(10 * eps));
   }
 
-  s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}, {"0.5", "1/3", 0, "-2e-3"}, {0, 0, 0, 1}}}};
+  s["inputs"] = {{"kind", "explicit"},
+                 {"rows", {{1, 0, 0, 0}, {"0.5", "1/3", 0, "-2e-3"}, {0, 0, 0, 1}}}};
   pb = io::parse_problem<Real>(s);
   EXPECT_EQ(pb.E(1, 1), Real(1) / 3);
   EXPECT_EQ(pb.E(1, 3), testing::num<Real>("-0.002"));
@@ -79,7 +82,8 @@ TYPED_TEST(parse_test, every_frequency_target_and_init_kind) {
   s["frequencies"] = {{"kind", "zipf"}, {"exponent", 2}};
   pb = io::parse_problem<Real>(s);
   // p proportional to 1, 1/4, 1/9: p0 = 36/49.
-  EXPECT_LT(testing::diff(pb.p(0), Real(Real(36) / 49)), static_cast<double>(4 * scalar::epsilon<Real>()));
+  EXPECT_LT(testing::diff(pb.p(0), Real(Real(36) / 49)),
+            static_cast<double>(4 * scalar::epsilon<Real>()));
 
   s["frequencies"] = {{"kind", "explicit"}, {"p", {2, 1, 1}}, {"normalize", true}};
   pb = io::parse_problem<Real>(s);
@@ -94,7 +98,8 @@ TYPED_TEST(parse_test, every_frequency_target_and_init_kind) {
   pb = io::parse_problem<Real>(s);
   EXPECT_FALSE(pb.zero_init);
   EXPECT_EQ(pb.W0.rows(), 4);
-  s["init"] = {{"kind", "explicit"}, {"W", {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, "1/7"}}}};
+  s["init"] = {{"kind", "explicit"},
+               {"W", {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, "1/7"}}}};
   pb = io::parse_problem<Real>(s);
   EXPECT_EQ(pb.W0(3, 3), Real(1) / 7);
 }
@@ -168,28 +173,97 @@ struct bad_case {
 TEST(parse, bad_input_names_the_field) {
   const std::vector<bad_case> cases = {
       {"unknown input kind", [](json& s) { s["inputs"]["kind"] = "orthogonal"; }, "inputs.kind"},
-      {"unknown frequency kind", [](json& s) { s["frequencies"]["kind"] = "pareto"; }, "frequencies.kind"},
-      {"row length", [](json& s) { s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}, {0, 1, 0}, {0, 0, 1, 0}}}}; }, "inputs.rows[1]"},
-      {"row count", [](json& s) { s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}}}}; }, "inputs.rows"},
-      {"p sum", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"0.5", "0.3", "0.1"}}}; }, "frequencies.p"},
-      {"negative p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"1.2", "-0.1", "-0.1"}}}; }, "frequencies.p[1]"},
-      {"zero p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"1", "0", "0"}}}; }, "frequencies.p[1]"},
-      {"NaN p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"NaN", "0.5", "0.5"}}}; }, "frequencies.p[0]"},
-      {"text p", [](json& s) { s["frequencies"] = {{"kind", "explicit"}, {"p", {"abc", "0.5", "0.5"}}}; }, "frequencies.p[0]"},
-      {"target range", [](json& s) { s["target"] = {{"kind", "explicit"}, {"map", {0, 3, 1}}}; }, "target.map[1]"},
-      {"identity needs classes", [](json& s) { s["classes"] = 2; s["outputs"] = {{"kind", "orthonormal"}}; }, "target.kind"},
+      {"unknown frequency kind", [](json& s) { s["frequencies"]["kind"] = "pareto"; },
+       "frequencies.kind"},
+      {"row length",
+       [](json& s) {
+         s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}, {0, 1, 0}, {0, 0, 1, 0}}}};
+       },
+       "inputs.rows[1]"},
+      {"row count",
+       [](json& s) {
+         s["inputs"] = {{"kind", "explicit"}, {"rows", {{1, 0, 0, 0}}}};
+       },
+       "inputs.rows"},
+      {"p sum",
+       [](json& s) {
+         s["frequencies"] = {{"kind", "explicit"}, {"p", {"0.5", "0.3", "0.1"}}};
+       },
+       "frequencies.p"},
+      {"negative p",
+       [](json& s) {
+         s["frequencies"] = {{"kind", "explicit"}, {"p", {"1.2", "-0.1", "-0.1"}}};
+       },
+       "frequencies.p[1]"},
+      {"zero p",
+       [](json& s) {
+         s["frequencies"] = {{"kind", "explicit"}, {"p", {"1", "0", "0"}}};
+       },
+       "frequencies.p[1]"},
+      {"NaN p",
+       [](json& s) {
+         s["frequencies"] = {{"kind", "explicit"}, {"p", {"NaN", "0.5", "0.5"}}};
+       },
+       "frequencies.p[0]"},
+      {"text p",
+       [](json& s) {
+         s["frequencies"] = {{"kind", "explicit"}, {"p", {"abc", "0.5", "0.5"}}};
+       },
+       "frequencies.p[0]"},
+      {"target range",
+       [](json& s) {
+         s["target"] = {{"kind", "explicit"}, {"map", {0, 3, 1}}};
+       },
+       "target.map[1]"},
+      {"identity needs classes",
+       [](json& s) {
+         s["classes"] = 2;
+         s["outputs"] = {{"kind", "orthonormal"}};
+       },
+       "target.kind"},
       {"orthonormal needs dim", [](json& s) { s["dim"] = 2; }, "inputs.kind"},
       {"missing tokens", [](json& s) { s.erase("tokens"); }, "tokens"},
       {"tokens not integer", [](json& s) { s["tokens"] = "three"; }, "tokens"},
       {"one class", [](json& s) { s["classes"] = 1; }, "classes"},
       {"typo", [](json& s) { s["frequences"] = 1; }, "frequences"},
-      {"pair alpha", [](json& s) { s["tokens"] = 2; s["inputs"] = {{"kind", "pair"}, {"alpha", "1.5"}}; }, "inputs.alpha"},
-      {"pair tokens", [](json& s) { s["inputs"] = {{"kind", "pair"}, {"alpha", "0.5"}}; }, "tokens"},
-      {"outputs pair", [](json& s) { s["outputs"] = {{"kind", "pair"}, {"alpha", "0.5"}}; }, "outputs.kind"},
-      {"negative seed", [](json& s) { s["inputs"] = {{"kind", "sphere"}, {"seed", -1}}; }, "inputs.seed"},
-      {"init shape", [](json& s) { s["init"] = {{"kind", "explicit"}, {"W", {{1, 0}, {0, 1}}}}; }, "init.W"},
-      {"overflow", [](json& s) { s["init"] = {{"kind", "explicit"}, {"W", {{"1e400", 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}}; }, "init.W[0][0]"},
-      {"huge exponent", [](json& s) { s["init"] = {{"kind", "explicit"}, {"W", {{"1e999999999", 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}}; }, "init.W[0][0]"},
+      {"pair alpha",
+       [](json& s) {
+         s["tokens"] = 2;
+         s["inputs"] = {{"kind", "pair"}, {"alpha", "1.5"}};
+       },
+       "inputs.alpha"},
+      {"pair tokens",
+       [](json& s) {
+         s["inputs"] = {{"kind", "pair"}, {"alpha", "0.5"}};
+       },
+       "tokens"},
+      {"outputs pair",
+       [](json& s) {
+         s["outputs"] = {{"kind", "pair"}, {"alpha", "0.5"}};
+       },
+       "outputs.kind"},
+      {"negative seed",
+       [](json& s) {
+         s["inputs"] = {{"kind", "sphere"}, {"seed", -1}};
+       },
+       "inputs.seed"},
+      {"init shape",
+       [](json& s) {
+         s["init"] = {{"kind", "explicit"}, {"W", {{1, 0}, {0, 1}}}};
+       },
+       "init.W"},
+      {"overflow",
+       [](json& s) {
+         s["init"] = {{"kind", "explicit"},
+                      {"W", {{"1e400", 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}};
+       },
+       "init.W[0][0]"},
+      {"huge exponent",
+       [](json& s) {
+         s["init"] = {{"kind", "explicit"},
+                      {"W", {{"1e999999999", 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}};
+       },
+       "init.W[0][0]"},
       {"not an object", [](json& s) { s = json::array(); }, "problem"},
   };
   for (const auto& c : cases) {
@@ -208,7 +282,8 @@ TEST(parse, bad_input_names_the_field) {
 TEST(parse, sum_check_follows_the_working_precision) {
   // 0.3333333333333333 x 3 is 1 within double precision but not at 50 digits.
   json s = base();
-  s["frequencies"] = {{"kind", "explicit"}, {"p", {"0.3333333333333333", "0.3333333333333333", "0.3333333333333333"}}};
+  s["frequencies"] = {{"kind", "explicit"},
+                      {"p", {"0.3333333333333333", "0.3333333333333333", "0.3333333333333333"}}};
   EXPECT_NO_THROW(io::parse_problem<double>(s));
   scalar::set_mpfr_digits(50);
   EXPECT_THROW(io::parse_problem<mpfr_real>(s), input_error);

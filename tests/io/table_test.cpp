@@ -31,8 +31,9 @@ TEST(round_text, rounds_for_reading) {
 io::table sample() {
   io::table t;
   t.columns = {"name", "tau", "m_0"};
-  t.rows = {{{"a,b", false}, {"1.0000000000000000000000000000000000001e+02", true}, {"-2.5e-01", true}},
-            {{"c", false}, {"nan", true}, {"3", true}}};
+  t.rows = {
+      {{"a,b", false}, {"1.0000000000000000000000000000000000001e+02", true}, {"-2.5e-01", true}},
+      {{"c", false}, {"nan", true}, {"3", true}}};
   t.meta = {{"digits", 50}, {"command", "test"}};
   return t;
 }
@@ -62,7 +63,8 @@ TEST(writers, table_md_latex_round_for_reading) {
   EXPECT_EQ(table.find("0000000000001"), std::string::npos);
   EXPECT_NE(table.find("-0.25"), std::string::npos);
   const std::string md = io::render(sample(), io::format::md);
-  EXPECT_NE(md.find("| name | tau | m_0 |\n|---|---|---|\n| a,b | 100 | -0.25 |"), std::string::npos);
+  EXPECT_NE(md.find("| name | tau | m_0 |\n|---|---|---|\n| a,b | 100 | -0.25 |"),
+            std::string::npos);
   const std::string latex = io::render(sample(), io::format::latex);
   EXPECT_NE(latex.find("\\begin{tabular}{rrr}"), std::string::npos);
   EXPECT_NE(latex.find("m\\_0"), std::string::npos);
@@ -72,7 +74,8 @@ TEST(writers, table_md_latex_round_for_reading) {
 
 TEST(output, atomic_write_leaves_only_the_target) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("amflow_output_test_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("amflow_output_test_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path target = dir / "out.csv";

@@ -1,4 +1,5 @@
-// The gradient, Hessian and sharpness against finite differences and closed forms, for every scalar.
+// The gradient, Hessian and sharpness against finite differences and closed forms, for every
+// scalar.
 #include <cmath>
 
 #include "support.hpp"
@@ -64,7 +65,7 @@ TYPED_TEST(gradient_test, hessian_equals_differences_of_the_gradient) {
   ASSERT_EQ(H.rows(), d * d);
   const Real h = fd_step<Real>();
   Real worst(0);
-  for (int a = 0; a < d; ++a) {  // column a of W
+  for (int a = 0; a < d; ++a) {    // column a of W
     for (int i = 0; i < d; ++i) {  // row i; vec index a * d + i (column-major)
       matrix<Real> Wp = pb.W0, Wm = pb.W0;
       Wp(i, a) += h;
@@ -101,7 +102,9 @@ TYPED_TEST(gradient_test, sharpness_at_zero_pair_closed_form) {
     for (const char* p0 : {"0.75", "1/2", "0.9"}) {
       const rational q0 = scalar::parse_exact(p0, "p0");
       const nlohmann::json s = {
-          {"tokens", 2}, {"classes", 2}, {"dim", 2},
+          {"tokens", 2},
+          {"classes", 2},
+          {"dim", 2},
           {"inputs", {{"kind", "pair"}, {"alpha", alpha}}},
           {"outputs", {{"kind", "orthonormal"}}},
           {"frequencies", {{"kind", "explicit"}, {"p", {p0, rational(1 - q0).str()}}}},

@@ -17,8 +17,10 @@ nlohmann::json orthogonal_spec(int N, int M, const std::vector<std::string>& p) 
 }
 
 TEST(one_step_exact, margins_are_eta_times_p) {
-  const std::vector<std::vector<std::string>> freqs = {
-      {"1/2", "3/10", "1/5"}, {"1/7", "2/7", "4/7"}, {"0.001", "0.999"}, {"1/3", "1/3", "1/6", "1/6"}};
+  const std::vector<std::vector<std::string>> freqs = {{"1/2", "3/10", "1/5"},
+                                                       {"1/7", "2/7", "4/7"},
+                                                       {"0.001", "0.999"},
+                                                       {"1/3", "1/3", "1/6", "1/6"}};
   for (const auto& p : freqs) {
     for (int M : {2, 3, 5}) {
       const int N = static_cast<int>(p.size());
@@ -41,15 +43,18 @@ TEST(one_step_exact, margins_are_eta_times_p) {
 // eta (p0 - alpha p1, p1 - alpha p0) (P7); with alpha > p1/p0 the rare token goes wrong. Unit rows
 // with rational coordinates (Pythagorean triples) keep everything exact.
 TEST(one_step_exact, pair_margins_with_rational_alpha) {
-  const nlohmann::json spec = {{"tokens", 2},
-                               {"classes", 2},
-                               {"dim", 2},
-                               {"inputs", {{"kind", "explicit"}, {"rows", nlohmann::json::array({nlohmann::json::array({"1", "0"}),
-                                                                                  nlohmann::json::array({"12/13", "5/13"})})}}},
-                               {"outputs", {{"kind", "orthonormal"}}},
-                               {"frequencies", {{"kind", "explicit"}, {"p", {"3/4", "1/4"}}}},
-                               {"target", {{"kind", "identity"}}},
-                               {"init", {{"kind", "zero"}}}};
+  const nlohmann::json spec = {
+      {"tokens", 2},
+      {"classes", 2},
+      {"dim", 2},
+      {"inputs",
+       {{"kind", "explicit"},
+        {"rows", nlohmann::json::array({nlohmann::json::array({"1", "0"}),
+                                        nlohmann::json::array({"12/13", "5/13"})})}}},
+      {"outputs", {{"kind", "orthonormal"}}},
+      {"frequencies", {{"kind", "explicit"}, {"p", {"3/4", "1/4"}}}},
+      {"target", {{"kind", "identity"}}},
+      {"init", {{"kind", "zero"}}}};
   const auto pb = io::parse_problem<rational>(spec);
   const rational eta(3), alpha(12, 13), p0(3, 4), p1(1, 4);
   const model::vector<rational> m = model::margins(pb, model::one_step_from_zero(pb, eta));

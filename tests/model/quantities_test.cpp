@@ -32,7 +32,8 @@ TYPED_TEST(quantities_test, loss_is_stable_for_huge_logits) {
   matrix<Real> Z(2, 3);
   // Row 0: target 2 ahead by 1 at logits around 1e4 (exp would overflow a double).
   Z << Real(10000), Real(9000), Real(10001), Real(-20000), Real(-20001), Real(-20003);
-  // Closed forms: row 0: log(e^-1 + e^-1001 + 1); row 1 (target 0 is the max): log(1 + e^-1 + e^-3).
+  // Closed forms: row 0: log(e^-1 + e^-1001 + 1); row 1 (target 0 is the max): log(1 + e^-1 +
+  // e^-3).
   const Real expected = pb.p(0) * log(1 + exp(Real(-1)) + exp(Real(-1001))) +
                         pb.p(1) * log(1 + exp(Real(-1)) + exp(Real(-3)));
   const Real L = model::loss(pb, Z);

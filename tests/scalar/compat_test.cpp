@@ -1,7 +1,7 @@
 // The compatibility shims work (tests/scalar/shim_needed.cmake proves that they are needed), and
 // the runtime --digits dispatch selects the documented types.
-#include <boost/math/constants/constants.hpp>
 #include <Eigen/Eigenvalues>
+#include <boost/math/constants/constants.hpp>
 
 #include "amflow/scalar/dispatch.hpp"
 #include "amflow/scalar/odeint.hpp"

@@ -20,7 +20,9 @@ class exact_builder {
   bool boolean(bool v) { return put(json(v)); }
   bool number_integer(json::number_integer_t v) { return put(json(v)); }
   bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
-  bool number_float(json::number_float_t, const json::string_t& lexeme) { return put(json(lexeme)); }
+  bool number_float(json::number_float_t, const json::string_t& lexeme) {
+    return put(json(lexeme));
+  }
   bool string(json::string_t& v) { return put(json(v)); }
   bool binary(json::binary_t& v) { return put(json::binary(v)); }
   bool start_object(std::size_t) { return open(json::object()); }
@@ -77,7 +79,8 @@ nlohmann::json parse_json_exact(const std::string& text, const std::string& sour
   exact_builder builder(root);
   if (!json::sax_parse(text, &builder)) {
     std::string why = builder.error();
-    // nlohmann's message is "[json.exception.parse_error.101] parse error at line L, column C: ...".
+    // nlohmann's message is "[json.exception.parse_error.101] parse error at line L, column C:
+    // ...".
     if (auto pos = why.find("] "); pos != std::string::npos) why = why.substr(pos + 2);
     throw input_error(source, "malformed JSON", why);
   }

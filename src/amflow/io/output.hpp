@@ -1,5 +1,6 @@
-// Writing results: to standard output, or atomically to a file (a temporary file in the same folder,
-// renamed over the target only once everything is written, so a failure leaves nothing behind).
+// Writing results: to standard output, or atomically to a file (a temporary file in the same
+// folder, renamed over the target only once everything is written, so a failure leaves nothing
+// behind).
 #pragma once
 
 #include <string>

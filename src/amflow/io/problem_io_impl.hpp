@@ -61,13 +61,15 @@ inline std::string kind_of(const json& obj, const std::string& path,
   throw input_error(field, show(v), "unknown kind; expected one of " + list);
 }
 
-inline long integer_at(const json& obj, const std::string& path, const char* key, long lo, long hi) {
+inline long integer_at(const json& obj, const std::string& path, const char* key, long lo,
+                       long hi) {
   const std::string field = join(path, key);
   if (!obj.contains(key)) throw input_error(field, "missing", "required integer");
   const json& v = obj.at(key);
   if (!v.is_number_integer() || v.get<long long>() < lo || v.get<long long>() > hi) {
-    throw input_error(field, show(v),
-                      "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    throw input_error(
+        field, show(v),
+        "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
   return static_cast<long>(v.get<long long>());
 }
@@ -76,7 +78,8 @@ inline std::uint64_t seed_at(const json& obj, const std::string& path) {
   const std::string field = join(path, "seed");
   if (!obj.contains("seed")) throw input_error(field, "missing", "required integer seed");
   const json& v = obj.at("seed");
-  if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)) {
+  if (!v.is_number_integer() ||
+      (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)) {
     throw input_error(field, show(v), "must be a non-negative integer");
   }
   return v.get<std::uint64_t>();
@@ -85,7 +88,9 @@ inline std::uint64_t seed_at(const json& obj, const std::string& path) {
 // A real number: JSON integer, or a string holding a decimal or rational numeral (JSON numbers with
 // a fraction or exponent arrive as their text, see json_read.hpp). Returned exactly.
 inline rational exact_at(const json& v, const std::string& field) {
-  if (v.is_number_integer()) return rational(v.is_number_unsigned() ? mp::mpz_int(v.get<unsigned long long>()) : mp::mpz_int(v.get<long long>()));
+  if (v.is_number_integer())
+    return rational(v.is_number_unsigned() ? mp::mpz_int(v.get<unsigned long long>())
+                                           : mp::mpz_int(v.get<long long>()));
   if (v.is_string()) return scalar::parse_exact(v.get<std::string>(), field);
   if (v.is_number_float()) {
     // Only reached for JSON built in memory; a double is exact as itself.
@@ -101,13 +106,15 @@ Real real_at(const json& v, const std::string& field) {
   return scalar::from_rational<Real>(exact_at(v, field), field, show(v));
 }
 
-inline const json& array_at(const json& obj, const std::string& path, const char* key, size_t size) {
+inline const json& array_at(const json& obj, const std::string& path, const char* key,
+                            size_t size) {
   const std::string field = join(path, key);
   if (!obj.contains(key)) throw input_error(field, "missing", "required array");
   const json& v = obj.at(key);
   if (!v.is_array()) throw input_error(field, show(v), "must be an array");
   if (v.size() != size) {
-    throw input_error(field, std::to_string(v.size()) + " entries", "needs " + std::to_string(size));
+    throw input_error(field, std::to_string(v.size()) + " entries",
+                      "needs " + std::to_string(size));
   }
   return v;
 }
@@ -154,15 +161,17 @@ model::matrix<Real> embeddings(const json& spec, const std::string& path, int co
                                bool inputs) {
   const json& obj = object_at(spec, "", path.c_str());
   const std::string kind =
-      inputs ? kind_of(obj, path, {"orthonormal", "pair", "sphere", "gaussian", "explicit", "angles"})
-             : kind_of(obj, path, {"orthonormal", "sphere", "gaussian", "explicit", "angles"});
+      inputs
+          ? kind_of(obj, path, {"orthonormal", "pair", "sphere", "gaussian", "explicit", "angles"})
+          : kind_of(obj, path, {"orthonormal", "sphere", "gaussian", "explicit", "angles"});
   const std::string kind_field = join(path, "kind");
   using std::sqrt;
   if (kind == "orthonormal") {
     only_keys(obj, path, {"kind"});
     if (dim < count) {
-      throw input_error(kind_field, "orthonormal",
-                        "needs dim >= " + std::to_string(count) + " (dim = " + std::to_string(dim) + ")");
+      throw input_error(
+          kind_field, "orthonormal",
+          "needs dim >= " + std::to_string(count) + " (dim = " + std::to_string(dim) + ")");
     }
     return model::matrix<Real>::Identity(count, dim);
   }
@@ -174,7 +183,8 @@ model::matrix<Real> embeddings(const json& spec, const std::string& path, int co
   if constexpr (!is_exact_v<Real>) {
     if (kind == "pair") {
       only_keys(obj, path, {"kind", "alpha"});
-      if (count != 2) throw input_error("tokens", std::to_string(count), "the pair kind needs 2 tokens");
+      if (count != 2)
+        throw input_error("tokens", std::to_string(count), "the pair kind needs 2 tokens");
       if (dim < 2) throw input_error("dim", std::to_string(dim), "the pair kind needs dim >= 2");
       const std::string field = join(path, "alpha");
       if (!obj.contains("alpha")) throw input_error(field, "missing", "required");
@@ -230,7 +240,8 @@ model::vector<Real> frequencies(const json& spec, int N) {
     if (a < 0) throw input_error(field, show(obj.at("exponent")), "must be >= 0");
     if constexpr (is_exact_v<Real>) {
       if (mp::denominator(a) != 1 || a > 64) {
-        throw input_error(field, show(obj.at("exponent")), "exact zipf needs an integer exponent <= 64");
+        throw input_error(field, show(obj.at("exponent")),
+                          "exact zipf needs an integer exponent <= 64");
       }
       const unsigned e = static_cast<unsigned>(mp::numerator(a));
       for (int x = 0; x < N; ++x) p(x) = rational(1, 1) / rational(mp::pow(mp::mpz_int(x + 1), e));
@@ -246,7 +257,8 @@ model::vector<Real> frequencies(const json& spec, int N) {
   bool normalize = false;
   if (obj.contains("normalize")) {
     if (!obj.at("normalize").is_boolean()) {
-      throw input_error(join(path, "normalize"), show(obj.at("normalize")), "must be true or false");
+      throw input_error(join(path, "normalize"), show(obj.at("normalize")),
+                        "must be true or false");
     }
     normalize = obj.at("normalize").get<bool>();
   }
@@ -266,17 +278,21 @@ model::vector<Real> frequencies(const json& spec, int N) {
     // rounding in the values plus one in the sum. Exact rationals must sum to exactly 1.
     bool ok = sum == 1;
     if constexpr (!is_exact_v<Real>) {
-      const rational tol = rational(N + 1) * rational(mp::mpz_int(1), mp::pow(mp::mpz_int(2), static_cast<unsigned>(scalar::bits<Real>())));
+      const rational tol =
+          rational(N + 1) *
+          rational(mp::mpz_int(1),
+                   mp::pow(mp::mpz_int(2), static_cast<unsigned>(scalar::bits<Real>())));
       ok = abs(sum - 1) <= tol;
     }
     if (!ok) {
       throw input_error(join(path, "p"), show(v),
-                        "must sum to 1 (sum is " + scalar::round_text(
-                            scalar::to_text<mpfr_real>(mpfr_real(sum)), 20) +
+                        "must sum to 1 (sum is " +
+                            scalar::round_text(scalar::to_text<mpfr_real>(mpfr_real(sum)), 20) +
                             "); set \"normalize\": true to rescale");
     }
   }
-  for (int x = 0; x < N; ++x) p(x) = scalar::from_rational<Real>(q[x], index(join(path, "p"), x), show(v.at(x)));
+  for (int x = 0; x < N; ++x)
+    p(x) = scalar::from_rational<Real>(q[x], index(join(path, "p"), x), show(v.at(x)));
   return p;
 }
 
@@ -288,8 +304,9 @@ inline std::vector<int> target_map(const json& spec, int N, int M) {
   if (kind == "identity") {
     only_keys(obj, path, {"kind"});
     if (M < N) {
-      throw input_error(join(path, "kind"), "identity",
-                        "needs classes >= tokens (" + std::to_string(M) + " < " + std::to_string(N) + ")");
+      throw input_error(
+          join(path, "kind"), "identity",
+          "needs classes >= tokens (" + std::to_string(M) + " < " + std::to_string(N) + ")");
     }
     for (int x = 0; x < N; ++x) f[x] = x;
   } else if (kind == "mod") {
@@ -343,8 +360,9 @@ template <class Real>
 model::problem<Real> parse_problem(const nlohmann::json& spec) {
   using namespace detail;
   if (!spec.is_object()) throw input_error("problem", show(spec), "must be a JSON object");
-  only_keys(spec, "", {"name", "description", "tokens", "classes", "dim", "inputs", "outputs",
-                       "frequencies", "target", "init"});
+  only_keys(spec, "",
+            {"name", "description", "tokens", "classes", "dim", "inputs", "outputs", "frequencies",
+             "target", "init"});
   const int N = static_cast<int>(integer_at(spec, "", "tokens", 1, 100000));
   const int M = static_cast<int>(integer_at(spec, "", "classes", 2, 100000));
   const int d = static_cast<int>(integer_at(spec, "", "dim", 1, 100000));

@@ -35,7 +35,8 @@ std::string csv_quote(const std::string& s) {
 std::string latex_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '_' || c == '%' || c == '&' || c == '#' || c == '$' || c == '{' || c == '}') out += '\\';
+    if (c == '_' || c == '%' || c == '&' || c == '#' || c == '$' || c == '{' || c == '}')
+      out += '\\';
     out += c;
   }
   return out;
@@ -55,16 +56,18 @@ std::string render_table(const table& t) {
     for (size_t j = 0; j < cells.size(); ++j) {
       const size_t pad = width[j] - cells[j].size();
       if (j) out << "  ";
-      if (right[j]) out << std::string(pad, ' ') << cells[j];
-      else out << cells[j] << (j + 1 < cells.size() ? std::string(pad, ' ') : "");
+      if (right[j])
+        out << std::string(pad, ' ') << cells[j];
+      else
+        out << cells[j] << (j + 1 < cells.size() ? std::string(pad, ' ') : "");
     }
     out << "\n";
   };
   std::vector<bool> numeric_column(t.columns.size(), false);
   for (size_t j = 0; j < t.columns.size(); ++j) {
-    numeric_column[j] = !t.rows.empty() && std::all_of(t.rows.begin(), t.rows.end(), [&](const auto& r) {
-      return j < r.size() && r[j].numeric;
-    });
+    numeric_column[j] =
+        !t.rows.empty() && std::all_of(t.rows.begin(), t.rows.end(),
+                                       [&](const auto& r) { return j < r.size() && r[j].numeric; });
   }
   line(t.columns, numeric_column);
   std::vector<std::string> rule;

@@ -10,7 +10,7 @@
 namespace amflow::io {
 
 struct cell {
-  std::string text;     // a number as scalar::to_text prints it, or plain text
+  std::string text;      // a number as scalar::to_text prints it, or plain text
   bool numeric = false;  // numeric cells are rounded for reading and unquoted in csv/json
 };
 

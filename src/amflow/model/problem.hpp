@@ -17,20 +17,20 @@ using vector = Eigen::Matrix<Real, Eigen::Dynamic, 1>;
 // N tokens x in [N], M classes y in [M], dimension d.
 template <class Real>
 struct problem {
-  int tokens = 0;              // N
-  int classes = 0;             // M
-  int dim = 0;                 // d
-  matrix<Real> E;              // N x d; row x is the input embedding e_x
-  matrix<Real> U;              // M x d; row y is the output embedding u_y
-  vector<Real> p;              // N; token frequencies p(x) > 0, summing to 1
-  std::vector<int> target;     // N; f*(x) in [M]
-  matrix<Real> W0;             // d x d; initial memory
+  int tokens = 0;           // N
+  int classes = 0;          // M
+  int dim = 0;              // d
+  matrix<Real> E;           // N x d; row x is the input embedding e_x
+  matrix<Real> U;           // M x d; row y is the output embedding u_y
+  vector<Real> p;           // N; token frequencies p(x) > 0, summing to 1
+  std::vector<int> target;  // N; f*(x) in [M]
+  matrix<Real> W0;          // d x d; initial memory
   // Derived by make_problem:
-  matrix<Real> G_E;            // N x N; E E^T
-  matrix<Real> G_U;            // M x M; U U^T
-  matrix<Real> Y;              // N x M; one-hot targets, Y(x, f*(x)) = 1
-  matrix<Real> Z0;             // N x M; logits at W0, E W0^T U^T
-  bool zero_init = false;      // W0 is exactly zero
+  matrix<Real> G_E;        // N x N; E E^T
+  matrix<Real> G_U;        // M x M; U U^T
+  matrix<Real> Y;          // N x M; one-hot targets, Y(x, f*(x)) = 1
+  matrix<Real> Z0;         // N x M; logits at W0, E W0^T U^T
+  bool zero_init = false;  // W0 is exactly zero
 };
 
 // Builds a problem and its derived matrices. Shapes and ranges are checked (throws input_error

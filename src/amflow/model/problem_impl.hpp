@@ -39,7 +39,9 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
     }
   }
   if (W0.rows() != pb.dim || W0.cols() != pb.dim) {
-    throw input_error("init.W", shape(W0), "must be dim x dim = " + std::to_string(pb.dim) + " x " + std::to_string(pb.dim));
+    throw input_error(
+        "init.W", shape(W0),
+        "must be dim x dim = " + std::to_string(pb.dim) + " x " + std::to_string(pb.dim));
   }
   pb.E = std::move(E);
   pb.U = std::move(U);

@@ -125,7 +125,8 @@ Real sharpness(const problem<Real>& pb, const matrix<Real>& Z) {
   using std::sqrt;
   const int N = pb.tokens, M = pb.classes;
   const matrix<Real> P = softmax_rows(Z);
-  // D^{1/2}, block by block: each block p(x) (diag pi - pi pi^T) is symmetric positive semidefinite.
+  // D^{1/2}, block by block: each block p(x) (diag pi - pi pi^T) is symmetric positive
+  // semidefinite.
   matrix<Real> root = matrix<Real>::Zero(N * M, N * M);
   for (int x = 0; x < N; ++x) {
     const vector<Real> pi = P.row(x).transpose();

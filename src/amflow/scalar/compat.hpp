@@ -7,8 +7,8 @@
 //    *positive* value. We never include that header and specialise NumTraits fully instead.
 // 2. odeint. Its adaptive steppers and Bulirsch-Stoer do not compile on std::vector<number<...>>
 //    states (the value_type deduction recurses into number's own value_type). amflow's states are
-//    Eigen::Matrix<Real, Dynamic, 1> with vector_space_algebra and odeint's Eigen support, which needs
-//    the NumTraits above for lpNorm<Infinity>(); see flow_state and flow_algebra below.
+//    Eigen::Matrix<Real, Dynamic, 1> with vector_space_algebra and odeint's Eigen support, which
+//    needs the NumTraits above for lpNorm<Infinity>(); see flow_state and flow_algebra below.
 #pragma once
 
 #include <Eigen/Core>

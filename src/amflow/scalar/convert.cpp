@@ -58,7 +58,8 @@ rational parse_decimal(std::string_view s, const std::string& field, std::string
   }
   // Leading zeros would make Boost read the digits as octal.
   const size_t nonzero = digits.find_first_not_of('0');
-  const mp::mpz_int mantissa(nonzero == std::string::npos ? std::string("0") : digits.substr(nonzero));
+  const mp::mpz_int mantissa(nonzero == std::string::npos ? std::string("0")
+                                                          : digits.substr(nonzero));
   mp::mpz_int scale = mp::pow(mp::mpz_int(10), static_cast<unsigned>(std::labs(exponent)));
   rational q = exponent >= 0 ? rational(mantissa * scale) : rational(mantissa, scale);
   return negative ? rational(-q) : q;

@@ -1,5 +1,6 @@
 // The one place where the runtime --digits choice becomes a compile-time scalar type.
-//   15 -> double, 18 -> long double, 33 -> float128, any other D in [10, 10000] -> MPFR at D digits.
+//   15 -> double, 18 -> long double, 33 -> float128, any other D in [10, 10000] -> MPFR at D
+//   digits.
 #pragma once
 
 #include <string>
@@ -15,9 +16,9 @@ inline constexpr int max_digits = 10000;
 // Throws input_error("--digits", ...) unless digits is in [min_digits, max_digits].
 inline void check_digits(long digits) {
   if (digits < min_digits || digits > max_digits) {
-    throw input_error("--digits", std::to_string(digits),
-                      "must be in [" + std::to_string(min_digits) + ", " +
-                          std::to_string(max_digits) + "]");
+    throw input_error(
+        "--digits", std::to_string(digits),
+        "must be in [" + std::to_string(min_digits) + ", " + std::to_string(max_digits) + "]");
   }
 }
 

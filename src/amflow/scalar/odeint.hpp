@@ -1,5 +1,6 @@
 // odeint for amflow's scalar types: states are Eigen dynamic vectors with vector_space_algebra
-// (odeint's adaptive steppers do not compile on std::vector<multiprecision number>; see compat.hpp).
+// (odeint's adaptive steppers do not compile on std::vector<multiprecision number>; see
+// compat.hpp).
 #pragma once
 
 #include <boost/numeric/odeint.hpp>

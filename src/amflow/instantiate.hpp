@@ -52,6 +52,8 @@
       const amflow::model::problem<Real>&);                                                \
   PREFIX template amflow::model::matrix<Real> amflow::model::logit_velocity<Real>(         \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);            \
+  PREFIX template amflow::model::matrix<Real> amflow::model::weights_from_logits<Real>(    \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);            \
   PREFIX template void amflow::model::gd_step<Real>(                                       \
       const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&, const Real&);
 

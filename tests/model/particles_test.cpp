@@ -46,6 +46,21 @@ TYPED_TEST(particles_test, fifty_gd_steps_match_full_matrix_gd) {
   }
 }
 
+// With independent embeddings (N, M <= d) the logits alone determine the particle memory.
+TYPED_TEST(particles_test, weights_from_logits_recover_the_memory) {
+  using Real = TypeParam;
+  const Real eta = testing::num<Real>("1.3");
+  const auto pb = io::parse_problem<Real>(testing::correlated_spec(3, 4, 5, 13, "0.5"));
+  auto s = model::initial_state(pb);
+  for (int k = 0; k < 10; ++k) model::gd_step(pb, s, eta);
+  const matrix<Real> W = model::weights(pb, s.Q);
+  const matrix<Real> from_logits = model::weights_from_logits(pb, s.Z);
+  EXPECT_LT((from_logits - W).cwiseAbs().maxCoeff(), 1000 * scalar::epsilon<Real>());
+  EXPECT_LT((model::logits(pb, from_logits) - s.Z).cwiseAbs().maxCoeff(),
+            1000 * scalar::epsilon<Real>());
+  EXPECT_GT((W - pb.W0).cwiseAbs().maxCoeff(), Real(1) / 10);  // the memory did move
+}
+
 TYPED_TEST(particles_test, logit_velocity_is_the_logit_image_of_minus_the_gradient) {
   using Real = TypeParam;
   const auto pb = io::parse_problem<Real>(testing::correlated_spec(4, 3, 6, 9, "1"));

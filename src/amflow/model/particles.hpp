@@ -31,6 +31,14 @@ void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta);
 template <class Real>
 matrix<Real> weights(const problem<Real>& pb, const matrix<Real>& Q);
 
+// A memory with the given logits, from the logits alone: the minimum-norm change
+//   W = W0 + U^+ (Z - Z0)^T (E^+)^T   (^+ the Moore-Penrose pseudo-inverse),
+// which solves E (W - W0)^T U^T = Z - Z0 exactly when the rows of E and of U are linearly
+// independent (N <= d and M <= d); it then equals weights(pb, Q) for the particle state, since both
+// lie in span{u_y e_x^T}. Otherwise it is the least-squares memory.
+template <class Real>
+matrix<Real> weights_from_logits(const problem<Real>& pb, const matrix<Real>& Z);
+
 // Logits after one GD step of size eta from W0 = 0 (P4). At W = 0 the softmax is exactly uniform,
 // so R = diag(p) (1/M - Y) needs no exponential and the result is exact for rational inputs:
 // Z_1 = -eta G_E R G_U. Throws input_error if the problem's init is not zero.

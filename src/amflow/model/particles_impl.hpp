@@ -1,6 +1,8 @@
 // Definitions for particles.hpp; included only by the per-scalar instantiation units.
 #pragma once
 
+#include <Eigen/QR>
+
 #include "amflow/errors.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
@@ -27,6 +29,15 @@ void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta) 
 template <class Real>
 matrix<Real> weights(const problem<Real>& pb, const matrix<Real>& Q) {
   return pb.W0 - pb.U.transpose() * Q.transpose() * pb.E;
+}
+
+template <class Real>
+matrix<Real> weights_from_logits(const problem<Real>& pb, const matrix<Real>& Z) {
+  const matrix<Real> E_pinv =
+      Eigen::CompleteOrthogonalDecomposition<matrix<Real>>(pb.E).pseudoInverse();
+  const matrix<Real> U_pinv =
+      Eigen::CompleteOrthogonalDecomposition<matrix<Real>>(pb.U).pseudoInverse();
+  return pb.W0 + U_pinv * (Z - pb.Z0).transpose() * E_pinv.transpose();
 }
 
 template <class Real>

@@ -64,7 +64,7 @@ TYPED_TEST(particles_test, weights_from_logits_recover_the_memory) {
 TYPED_TEST(particles_test, logit_velocity_is_the_logit_image_of_minus_the_gradient) {
   using Real = TypeParam;
   const auto pb = io::parse_problem<Real>(testing::correlated_spec(4, 3, 6, 9, "1"));
-  // dZ/dtau for dW/dtau = -grad L(W): Z is linear in W, so dZ = logits of (-grad) (with W0 = 0).
+  // dZ/dtau for dW/dtau = -grad L(W): Z = E W^T U^T is linear in W, so dZ/dtau = E (-grad)^T U^T.
   const matrix<Real> expected = -(pb.E * model::gradient(pb, pb.W0).transpose() * pb.U.transpose());
   const matrix<Real> v = model::logit_velocity(pb, pb.Z0);
   EXPECT_LT((v - expected).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>());

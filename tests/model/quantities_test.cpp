@@ -37,7 +37,6 @@ TYPED_TEST(quantities_test, loss_is_stable_for_huge_logits) {
   const Real expected = pb.p(0) * log(1 + exp(Real(-1)) + exp(Real(-1001))) +
                         pb.p(1) * log(1 + exp(Real(-1)) + exp(Real(-3)));
   const Real L = model::loss(pb, Z);
-  using std::isfinite;
   EXPECT_LT(testing::diff(L, expected), static_cast<double>(20 * scalar::epsilon<Real>()));
 }
 

@@ -40,6 +40,41 @@ TYPED_TEST(quantities_test, loss_is_stable_for_huge_logits) {
   EXPECT_LT(testing::diff(L, expected), static_cast<double>(20 * scalar::epsilon<Real>()));
 }
 
+// Once a token is learned, its target entry pi_t - 1 of the residual is tiny; R must keep it to
+// full relative precision (subtracting 1 from pi_t would return 0 in double at margin 40).
+// Reference: the closed form -p (e^-a + e^-b) / (1 + e^-a + e^-b) at 100 digits.
+TYPED_TEST(quantities_test, residual_keeps_relative_precision_at_large_margins) {
+  using Real = TypeParam;
+  using std::abs;
+  const auto pb = two_by_three<Real>();
+  for (int margin : {1, 40, 200, 2000}) {
+    matrix<Real> Z(2, 3);
+    // Row 0: target 2 leads by `margin` and margin + 1; row 1: target 0 leads by margin + 3,
+    // margin.
+    Z << Real(0), Real(-1), Real(margin), Real(2 * margin + 3), Real(margin + 3), Real(margin);
+    const matrix<Real> R = model::residual(pb, Z);
+    scalar::set_mpfr_digits(100);
+    const auto reference = [&](const char* p, int a, int b) {
+      const mpfr_real ea = exp(mpfr_real(-a)), eb = exp(mpfr_real(-b));
+      return mpfr_real(-testing::num<mpfr_real>(p) * (ea + eb) / (1 + ea + eb));
+    };
+    const mpfr_real want0 = reference("1/4", margin, margin + 1);
+    const mpfr_real want1 = reference("3/4", margin + 3, margin);
+    const mpfr_real got0(scalar::to_text(R(0, 2))), got1(scalar::to_text(R(1, 0)));
+    const double err0 = static_cast<double>(abs((got0 - want0) / want0));
+    const double err1 = static_cast<double>(abs((got1 - want1) / want1));
+    scalar::set_mpfr_digits(50);
+    const double eps = static_cast<double>(scalar::epsilon<Real>());
+    if (std::is_same_v<Real, double> && margin > 700) continue;  // e^-margin underflows a double
+    EXPECT_LT(err0, 10 * eps) << "margin " << margin;
+    EXPECT_LT(err1, 10 * eps) << "margin " << margin;
+    // Each row of R sums to zero: the target entry balances the others.
+    for (int x = 0; x < 2; ++x) {
+      EXPECT_LT(static_cast<double>(abs(R.row(x).sum()) / abs(R(x, pb.target[x]))), 10 * eps);
+    }
+  }
+}
+
 TYPED_TEST(quantities_test, zero_one_loss_breaks_ties_to_the_lowest_index) {
   using Real = TypeParam;
   const auto pb = two_by_three<Real>();

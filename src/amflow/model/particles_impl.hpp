@@ -14,16 +14,26 @@ particle_state<Real> initial_state(const problem<Real>& pb) {
   return {matrix<Real>::Zero(pb.tokens, pb.classes), pb.Z0};
 }
 
+// G_E R G_U, skipping multiplications by an exact identity (orthonormal embeddings): the result is
+// the same to the last bit, and the flow of an orthogonal problem is 2-3x cheaper.
+template <class Real>
+matrix<Real> interact(const problem<Real>& pb, const matrix<Real>& R) {
+  if (pb.G_E_identity && pb.G_U_identity) return R;
+  if (pb.G_E_identity) return R * pb.G_U;
+  if (pb.G_U_identity) return pb.G_E * R;
+  return pb.G_E * R * pb.G_U;
+}
+
 template <class Real>
 matrix<Real> logit_velocity(const problem<Real>& pb, const matrix<Real>& Z) {
-  return -(pb.G_E * residual(pb, Z) * pb.G_U);
+  return -interact(pb, residual(pb, Z));
 }
 
 template <class Real>
 void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta) {
   const matrix<Real> R = residual(pb, s.Z);
   s.Q += eta * R;
-  s.Z -= eta * (pb.G_E * R * pb.G_U);
+  s.Z -= eta * interact(pb, R);
 }
 
 template <class Real>

@@ -26,11 +26,13 @@ struct problem {
   std::vector<int> target;  // N; f*(x) in [M]
   matrix<Real> W0;          // d x d; initial memory
   // Derived by make_problem:
-  matrix<Real> G_E;        // N x N; E E^T
-  matrix<Real> G_U;        // M x M; U U^T
-  matrix<Real> Y;          // N x M; one-hot targets, Y(x, f*(x)) = 1
-  matrix<Real> Z0;         // N x M; logits at W0, E W0^T U^T
-  bool zero_init = false;  // W0 is exactly zero
+  matrix<Real> G_E;           // N x N; E E^T
+  matrix<Real> G_U;           // M x M; U U^T
+  matrix<Real> Y;             // N x M; one-hot targets, Y(x, f*(x)) = 1
+  matrix<Real> Z0;            // N x M; logits at W0, E W0^T U^T
+  bool zero_init = false;     // W0 is exactly zero
+  bool G_E_identity = false;  // G_E is exactly the identity (orthonormal inputs): products skipped
+  bool G_U_identity = false;  // G_U is exactly the identity (orthonormal outputs)
 };
 
 // Builds a problem and its derived matrices. Shapes and ranges are checked (throws input_error

@@ -50,6 +50,8 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   pb.W0 = std::move(W0);
   pb.G_E = pb.E * pb.E.transpose();
   pb.G_U = pb.U * pb.U.transpose();
+  pb.G_E_identity = pb.G_E == matrix<Real>::Identity(pb.tokens, pb.tokens);
+  pb.G_U_identity = pb.G_U == matrix<Real>::Identity(pb.classes, pb.classes);
   pb.Y = matrix<Real>::Zero(pb.tokens, pb.classes);
   for (int x = 0; x < pb.tokens; ++x) pb.Y(x, pb.target[x]) = Real(1);
   pb.Z0 = pb.E * pb.W0.transpose() * pb.U.transpose();

@@ -15,7 +15,8 @@ template <class Real>
 matrix<Real> softmax_rows(const matrix<Real>& Z);
 
 // R(Z) = diag(p) (softmax_rows(Z) - Y) (N x M): the one residual the gradient, the flow, GD and the
-// particle dynamics all use.
+// particle dynamics all use. The target entry is computed as -p(x) (sum of the other classes'
+// softmax weights), so R keeps full relative precision however large the margins grow.
 template <class Real>
 matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z);
 

@@ -31,7 +31,24 @@ matrix<Real> softmax_rows(const matrix<Real>& Z) {
 
 template <class Real>
 matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z) {
-  return pb.p.asDiagonal() * (softmax_rows(Z) - pb.Y);
+  using std::exp;
+  // The target entry pi_t - 1 is written as -(sum of the other classes' weights) / sum: once x is
+  // learned pi_t is 1 - O(e^-m), and subtracting 1 would lose m / log(10) digits (all of them in
+  // double by tau = 1e16); this form keeps full relative precision at any margin.
+  matrix<Real> R(Z.rows(), Z.cols());
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
+    const Eigen::Index t = pb.target[x];
+    const Real top = Z.row(x).maxCoeff();
+    Real others(0);
+    for (Eigen::Index y = 0; y < Z.cols(); ++y) {
+      R(x, y) = exp(Z(x, y) - top);
+      if (y != t) others += R(x, y);
+    }
+    const Real scale = pb.p(x) / (others + R(x, t));
+    R.row(x) *= scale;
+    R(x, t) = -others * scale;
+  }
+  return R;
 }
 
 template <class Real>

@@ -1,6 +1,6 @@
 // Variable-precision MPFR (one type, precision set at run time: amflow's choice) against a
-// fixed-precision MPFR backend compiled for 50 digits, on the hot path of every dynamics: one GD step
-// in particle coordinates (softmax, residual R(Z), G_E R G_U) of the zipf-orthogonal problem
+// fixed-precision MPFR backend compiled for 50 digits, on the hot path of every dynamics: one GD
+// step in particle coordinates (softmax, residual R(Z), G_E R G_U) of the zipf-orthogonal problem
 // (N = M = 10) and of a correlated N = M = 5 problem. Also double and float128 for scale.
 #include <benchmark/benchmark.h>
 

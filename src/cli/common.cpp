@@ -1,5 +1,9 @@
 #include "cli/common.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "amflow/errors.hpp"
 #include "amflow/io/json_read.hpp"
 #include "amflow/io/problem_io.hpp"
@@ -13,6 +17,21 @@ void add_common(CLI::App& cmd, common_options& opts) {
       ->capture_default_str();
   cmd.add_option("--output", opts.output,
                  "write the result to this file (atomically: nothing is left on failure)");
+}
+
+void add_format(CLI::App& cmd, std::string& format) {
+  cmd.add_option("--format", format,
+                 "table, csv, json, md or latex (default: table on a terminal, csv otherwise)");
+}
+
+io::format resolve_format(const std::string& format, const std::string& output) {
+  if (!format.empty()) return io::parse_format(format);
+  return output.empty() && isatty(fileno(stdout)) ? io::format::table : io::format::csv;
+}
+
+void add_problem_source(CLI::App& cmd, problem_source& src) {
+  cmd.add_option("problem", src.file, "problem JSON file");
+  cmd.add_option("--problem", src.name, "a built-in problem (amflow problem list)");
 }
 
 nlohmann::json load_problem(const problem_source& src) {

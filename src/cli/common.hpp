@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "amflow/io/table.hpp"
 #include "amflow/scalar/types.hpp"
 
 namespace amflow::cli {
@@ -19,11 +20,21 @@ struct common_options {
 // Adds --digits and --output to a command.
 void add_common(CLI::App& cmd, common_options& opts);
 
+// Adds --format (table|csv|json|md|latex).
+void add_format(CLI::App& cmd, std::string& format);
+
+// The format to write: the one asked for, else table on a terminal and csv otherwise (a file or a
+// pipe). Throws input_error("--format", ...) for an unknown name.
+io::format resolve_format(const std::string& format, const std::string& output);
+
 // The problem a command runs on: a file path or --problem NAME (exactly one of them).
 struct problem_source {
   std::string file;
   std::string name;
 };
+
+// Adds the problem source: a positional PROBLEM.json or --problem NAME.
+void add_problem_source(CLI::App& cmd, problem_source& src);
 
 // Reads the problem JSON from the source (throws input_error for a missing file or unknown name).
 nlohmann::json load_problem(const problem_source& src);
@@ -38,7 +49,9 @@ nlohmann::json run_meta(const std::string& command) {
           {"bits", scalar::bits<Real>()}};
 }
 
-// Registers "amflow problem show|check".
+// Registers "amflow problem show|check|list".
 void register_problem(CLI::App& app);
+// Registers "amflow flow".
+void register_flow(CLI::App& app);
 
 }  // namespace amflow::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("amflow ") + amflow::cli::version);
   app.require_subcommand(1);
   amflow::cli::register_problem(app);
+  amflow::cli::register_flow(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -90,7 +90,42 @@ m = [Decimal(v) for v in json.load(open(sys.argv[1]))['one_step']['margins']]
 sys.exit(0 if abs(m[0] - Decimal('0.5125')) < Decimal('1e-48') and abs(m[1] + Decimal('0.4625')) < Decimal('1e-48') else 1)
 " "$work/out.json"; then ok; else fail "pair one-step margins at 50 digits"; fi
 
-for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list"; do
+# flow: refusals (exit 2, one line naming the option and the value, no file) ...
+expect_bad "flow tol below precision" "--tol" "1e-20" "15 digits" -- flow --problem orthogonal --tol 1e-20
+expect_bad "flow t-end infinite" "--t-end" "inf" -- flow --problem orthogonal --t-end inf
+expect_bad "flow t-end negative" "--t-end" "-5" -- flow --problem orthogonal --t-end=-5
+expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler
+expect_bad "flow times not increasing" "--times" "0.5" -- flow --problem orthogonal --times 1,0.5
+expect_bad "flow times spec" "--times" "logspace:0:1" -- flow --problem orthogonal --times logspace:0:1
+expect_bad "flow time variable" "--time" "cubic" -- flow --problem orthogonal --time cubic
+expect_bad "flow bad problem" "inputs.kind" "pear" -- flow "$work/kind.json"
+# ... a run that cannot finish (exit 1, says why and where, no file) ...
+rm -f "$work/out.csv"
+"$amflow" flow --problem orthogonal --t-end 1e12 --max-steps 5 --output "$work/out.csv" 2>"$work/stderr"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "step limit (5)" "$work/stderr" && grep -q "tau = " "$work/stderr" &&
+  [ ! -e "$work/out.csv" ]; then ok; else fail "flow step limit: exit $rc, $(cat "$work/stderr")"; fi
+# ... and a run whose margins match the closed form e^m + 2 m = 3 p tau + 1 (P1) at 40 digits.
+if "$amflow" flow --problem orthogonal --digits 40 --times 1,1e6 --tol 1e-35 --format csv \
+  --output "$work/flow.csv" 2>"$work/stderr" && /usr/bin/env python3 - "$work/flow.csv" <<'PY'; then ok; else fail "flow closed form: $(cat "$work/stderr")"; fi
+import csv, sys
+from decimal import Decimal, getcontext
+getcontext().prec = 60
+rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+head, rows = rows[0], rows[1:]
+assert head[:6] == ["tau", "loss", "zero_one_loss", "m_0", "m_1", "m_2"], head
+assert head[-2:] == ["margin_error", "loss_error"], head
+assert len(rows) == 2, rows
+for row in rows:
+    tau = Decimal(row[0])
+    for x, p in enumerate([Decimal(1) / 2, Decimal(3) / 10, Decimal(1) / 5]):
+        m = Decimal(row[3 + x])
+        residual = (m.exp() + 2 * m - 3 * p * tau - 1) / (3 * p * tau + 1)
+        assert abs(residual) < Decimal("1e-33"), (row[0], x, residual)
+    assert Decimal(row[-2]) < Decimal("1e-33"), row[-2]
+PY
+
+for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help"; do
   # shellcheck disable=SC2086
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done

@@ -1,0 +1,94 @@
+// Gradient flow of the particle (logit) coordinates, integrated with Boost.Odeint:
+//   dZ/dtau = -G_E R(Z) G_U,   Z(0) = Z0          (Z: N x M logits, state vec(Z), column-major)
+// in linear time tau, or in log time s = log(1 + tau), where
+//   dZ/ds = (1 + tau) dZ/dtau = e^s (-G_E R(Z) G_U),
+// so that margins growing like log tau become straight lines in s and tau = 1e15 costs about as
+// much as tau = 100. Samples are taken at requested times without restarting the stepper.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "amflow/model/problem.hpp"
+#include "amflow/model/trajectory.hpp"
+
+namespace amflow::flow {
+
+enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer };
+enum class time_kind { linear, log };
+
+// "rk4", "dopri5", "rkf78", "bulirsch-stoer"; throws input_error(field, name) otherwise.
+stepper_kind parse_stepper(const std::string& name, const std::string& field);
+std::string stepper_name(stepper_kind k);
+// "linear", "log"; throws input_error(field, name) otherwise.
+time_kind parse_time(const std::string& name, const std::string& field);
+std::string time_name(time_kind k);
+// The classical order of a stepper (bulirsch-stoer: the highest order its extrapolation reaches).
+int stepper_order(stepper_kind k);
+
+template <class Real>
+struct flow_options {
+  stepper_kind stepper = stepper_kind::bulirsch_stoer;
+  time_kind time = time_kind::log;
+  // Per-step tolerances of the adaptive steppers: the local error estimate of each component y_i
+  // must stay below abs_tol + rel_tol (|y_i| + h |y_i'|) (odeint's error checker).
+  Real rel_tol = Real(0);
+  Real abs_tol = Real(0);
+  // rk4: the fixed step in the integration variable (tau or s); adaptive steppers: the first trial
+  // step. Steps are shortened to land exactly on the sample times.
+  Real step = Real(0);
+  std::vector<Real> times;  // sample times tau: finite, >= 0, strictly increasing
+  long max_steps = 10000000;
+  // Estimate each sample's error by a second run with the tolerances divided by 1000 (rk4: the
+  // step divided by 4); the reported values are those of the first run.
+  bool estimate_error = true;
+
+  // Throws input_error naming the option ("--tol", "--times", ...) for values the run cannot
+  // honour, including tolerances below smallest_tolerance<Real>().
+  void validate() const;
+};
+
+// Tolerances below this (100 units in the last place) cannot be met at the working precision.
+template <class Real>
+Real smallest_tolerance();
+
+// The default tolerance: 10^-ceil(0.85 D) for D decimal digits (double 1e-13, 50 digits 1e-43).
+template <class Real>
+Real default_tolerance();
+
+struct run_stats {
+  long steps = 0;        // accepted steps
+  long rejected = 0;     // rejected trial steps (adaptive steppers)
+  long evaluations = 0;  // right-hand-side evaluations
+};
+
+template <class Real>
+struct flow_result {
+  bool ok = true;
+  std::string message;                                  // why the run stopped early when !ok
+  std::vector<model::trajectory_sample<Real>> samples;  // one per requested time reached
+  run_stats run;                                        // the reported run
+  run_stats reference;                                  // the error-estimating run (if any)
+  Real reference_tol = Real(0);                         // its tolerance (rk4: its step)
+};
+
+// Integrates the flow of pb from Z0 and samples it at options.times. Numerical failure (step size
+// underflow, non-finite state, max_steps reached) is reported in the result (ok = false, the
+// message says where), never thrown; invalid options throw input_error.
+template <class Real>
+flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<Real>& options);
+
+}  // namespace amflow::flow
+
+// Each scalar type's flow is compiled once, in src/amflow/flow/instantiate_<type>.cpp.
+#define AMFLOW_INSTANTIATE_FLOW(PREFIX, Real)                                    \
+  PREFIX template Real amflow::flow::smallest_tolerance<Real>();                 \
+  PREFIX template Real amflow::flow::default_tolerance<Real>();                  \
+  PREFIX template void amflow::flow::flow_options<Real>::validate() const;       \
+  PREFIX template amflow::flow::flow_result<Real> amflow::flow::integrate<Real>( \
+      const amflow::model::problem<Real>&, const amflow::flow::flow_options<Real>&);
+
+AMFLOW_INSTANTIATE_FLOW(extern, double)
+AMFLOW_INSTANTIATE_FLOW(extern, long double)
+AMFLOW_INSTANTIATE_FLOW(extern, amflow::float128)
+AMFLOW_INSTANTIATE_FLOW(extern, amflow::mpfr_real)

@@ -1,0 +1,196 @@
+// amflow flow: integrate the gradient flow of a problem and print it at the sample times, with each
+// row's error estimate and, in the meta, the steps and right-hand-side evaluations used.
+#include <memory>
+#include <stdexcept>
+
+#include "amflow/errors.hpp"
+#include "amflow/flow/integrate.hpp"
+#include "amflow/instantiate.hpp"
+#include "amflow/io/output.hpp"
+#include "amflow/io/points.hpp"
+#include "amflow/io/problem_io.hpp"
+#include "amflow/scalar/convert.hpp"
+#include "amflow/scalar/dispatch.hpp"
+#include "cli/common.hpp"
+
+namespace amflow::cli {
+namespace {
+
+struct flow_cli_options {
+  common_options common;
+  problem_source source;
+  std::string format;
+  std::string t_end;
+  std::string times;
+  std::string stepper = "bulirsch-stoer";
+  std::string tol;
+  std::string rel_tol;
+  std::string abs_tol;
+  std::string time = "auto";
+  std::string step = "1/100";
+  long max_steps = 10000000;
+  std::string error_estimate = "rerun";
+};
+
+// Sample times: --times if given (plus --t-end when it is later), otherwise 0 and the decades
+// 10^-1, 1, 10, ... up to t-end (log time) or 10 equal intervals (linear time), t-end included.
+template <class Real>
+std::vector<Real> sample_times(const flow_cli_options& o, const Real& t_end, bool have_t_end,
+                               bool log_time) {
+  std::vector<Real> times;
+  if (!o.times.empty()) {
+    times = io::parse_points<Real>(o.times, "--times");
+    for (size_t i = 0; i < times.size(); ++i) {
+      if (times[i] < 0 || (i > 0 && !(times[i] > times[i - 1]))) {
+        throw input_error("--times", o.times,
+                          "sample times must be >= 0 and increase strictly (entry " +
+                              std::to_string(i + 1) + " does not)");
+      }
+    }
+    if (have_t_end && (times.empty() || t_end > times.back())) times.push_back(t_end);
+    if (have_t_end && !times.empty() && times.back() > t_end) {
+      throw input_error("--times", scalar::to_text<Real>(times.back()), "is later than --t-end");
+    }
+    return times;
+  }
+  times.push_back(Real(0));
+  if (log_time) {
+    for (int k = -1; k <= 100000; ++k) {
+      const Real decade = scalar::parse_real<Real>("1e" + std::to_string(k), "--t-end");
+      if (!(decade < t_end)) break;
+      times.push_back(decade);
+    }
+    times.push_back(t_end);
+  } else {
+    for (int i = 1; i <= 10; ++i) times.push_back(t_end * i / 10);
+  }
+  return times;
+}
+
+template <class Real>
+std::string run_flow(const flow_cli_options& o) {
+  using text = std::string;
+  const auto str = [](const Real& x) { return scalar::to_text<Real>(x); };
+  const io::format fmt = resolve_format(o.format, o.common.output);
+  const nlohmann::json spec = load_problem(o.source);
+  const model::problem<Real> pb = io::parse_problem<Real>(spec);
+
+  flow::flow_options<Real> opt;
+  opt.stepper = flow::parse_stepper(o.stepper, "--stepper");
+  const bool have_t_end = !o.t_end.empty();
+  Real t_end = have_t_end ? scalar::parse_real<Real>(o.t_end, "--t-end") : Real(100);
+  if (have_t_end && !(t_end > 0)) throw input_error("--t-end", o.t_end, "must be positive");
+  if (!have_t_end && !o.times.empty()) {
+    t_end = io::parse_points<Real>(o.times, "--times").back();
+  }
+  bool log_time = t_end > 100;
+  if (o.time != "auto") log_time = flow::parse_time(o.time, "--time") == flow::time_kind::log;
+  opt.time = log_time ? flow::time_kind::log : flow::time_kind::linear;
+  opt.times = sample_times<Real>(o, t_end, have_t_end, log_time);
+
+  const Real tol =
+      o.tol.empty() ? flow::default_tolerance<Real>() : scalar::parse_real<Real>(o.tol, "--tol");
+  if (!o.tol.empty() && tol < flow::smallest_tolerance<Real>()) {
+    throw input_error("--tol", o.tol,
+                      "below what " + std::to_string(scalar::digits<Real>()) +
+                          " digits carry (smallest " + str(flow::smallest_tolerance<Real>()) +
+                          " = 100 eps); raise --digits");
+  }
+  opt.rel_tol = o.rel_tol.empty() ? tol : scalar::parse_real<Real>(o.rel_tol, "--rel-tol");
+  opt.abs_tol = o.abs_tol.empty() ? tol : scalar::parse_real<Real>(o.abs_tol, "--abs-tol");
+  opt.step = scalar::parse_real<Real>(o.step, "--step");
+  opt.max_steps = o.max_steps;
+  if (o.error_estimate != "rerun" && o.error_estimate != "none") {
+    throw input_error("--error-estimate", o.error_estimate, "must be rerun or none");
+  }
+  opt.estimate_error = o.error_estimate == "rerun";
+  opt.validate();
+
+  const flow::flow_result<Real> result = flow::integrate(pb, opt);
+  if (!result.ok) throw std::runtime_error("flow did not complete: " + result.message);
+
+  io::table t;
+  t.columns = {"tau", "loss", "zero_one_loss"};
+  for (int x = 0; x < pb.tokens; ++x) t.columns.push_back("m_" + std::to_string(x));
+  if (opt.estimate_error) {
+    t.columns.push_back("margin_error");
+    t.columns.push_back("loss_error");
+  }
+  Real worst_margin(0), worst_loss(0);
+  for (const auto& s : result.samples) {
+    std::vector<io::cell> row = {
+        {str(s.tau), true}, {str(s.loss), true}, {str(s.zero_one_loss), true}};
+    for (Eigen::Index x = 0; x < s.margins.size(); ++x) row.push_back({str(s.margins(x)), true});
+    if (opt.estimate_error) {
+      row.push_back({str(*s.margin_error), true});
+      row.push_back({str(*s.loss_error), true});
+      if (*s.margin_error > worst_margin) worst_margin = *s.margin_error;
+      if (*s.loss_error > worst_loss) worst_loss = *s.loss_error;
+    }
+    t.rows.push_back(std::move(row));
+  }
+  t.meta = run_meta<Real>("flow");
+  t.meta["problem"] = o.source.name.empty() ? o.source.file : o.source.name;
+  t.meta["stepper"] = flow::stepper_name(opt.stepper);
+  t.meta["time"] = flow::time_name(opt.time);
+  if (opt.stepper == flow::stepper_kind::rk4) {
+    t.meta["step"] = str(opt.step);
+  } else {
+    t.meta["rel_tol"] = str(opt.rel_tol);
+    t.meta["abs_tol"] = str(opt.abs_tol);
+  }
+  t.meta["steps"] = result.run.steps;
+  t.meta["rejected_steps"] = result.run.rejected;
+  t.meta["rhs_evaluations"] = result.run.evaluations;
+  if (opt.estimate_error) {
+    t.meta["error_estimate"] = text("|this run - a rerun with ") +
+                               (opt.stepper == flow::stepper_kind::rk4 ? "step " : "tolerance ") +
+                               str(result.reference_tol) + "|";
+    t.meta["max_margin_error"] = str(worst_margin);
+    t.meta["max_loss_error"] = str(worst_loss);
+    t.meta["rerun_steps"] = result.reference.steps;
+    t.meta["rerun_rhs_evaluations"] = result.reference.evaluations;
+  } else {
+    t.meta["error_estimate"] = "none (--error-estimate none)";
+  }
+  return io::render(t, fmt);
+}
+
+}  // namespace
+
+void register_flow(CLI::App& app) {
+  auto o = std::make_shared<flow_cli_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "flow", "integrate the gradient flow dZ/dtau = -G_E R(Z) G_U and sample it");
+  add_problem_source(*cmd, o->source);
+  add_common(*cmd, o->common);
+  add_format(*cmd, o->format);
+  cmd->add_option("--t-end", o->t_end, "final time tau (default 100, or the last --times)");
+  cmd->add_option("--times", o->times,
+                  "sample times: a,b,c | linspace:a:b:n | logspace:a:b:n (exponents of 10)");
+  cmd->add_option("--stepper", o->stepper, "rk4, dopri5, rkf78 or bulirsch-stoer")
+      ->capture_default_str();
+  cmd->add_option("--tol", o->tol,
+                  "relative and absolute per-step tolerance (default 10^-(0.85 digits))");
+  cmd->add_option("--rel-tol", o->rel_tol, "relative tolerance (overrides --tol)");
+  cmd->add_option("--abs-tol", o->abs_tol, "absolute tolerance (overrides --tol)");
+  cmd->add_option("--time", o->time,
+                  "integration variable: linear (tau), log (s = log(1 + tau)) or auto "
+                  "(log when t-end > 100)")
+      ->capture_default_str();
+  cmd->add_option("--step", o->step,
+                  "rk4: the fixed step in the integration variable; others: the first trial step")
+      ->capture_default_str();
+  cmd->add_option("--max-steps", o->max_steps, "give up (exit 1) after this many steps")
+      ->capture_default_str();
+  cmd->add_option("--error-estimate", o->error_estimate,
+                  "rerun (a second run with tolerance / 1000, rk4 step / 4) or none")
+      ->capture_default_str();
+  cmd->callback([o] {
+    const std::string text =
+        scalar::with_scalar(o->common.digits, [&]<class Real>() { return run_flow<Real>(*o); });
+    io::write_output(o->common.output, text);
+  });
+}
+
+}  // namespace amflow::cli

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages amflow needs to build and test, only those that are missing.
-# Idempotent: a second run installs nothing. Needs root (or sudo) on Debian bookworm.
+# Idempotent: a second run installs nothing. Needs root (or sudo) on Debian bookworm. Extra package
+# names given as arguments are installed too (scripts/run-bench.sh adds libbenchmark-dev).
 set -euo pipefail
 
 packages=(
   build-essential g++ cmake python3
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev
+  "$@"
 )
 
 missing=()

@@ -23,8 +23,6 @@ std::string stepper_name(stepper_kind k);
 // "linear", "log"; throws input_error(field, name) otherwise.
 time_kind parse_time(const std::string& name, const std::string& field);
 std::string time_name(time_kind k);
-// The classical order of a stepper (bulirsch-stoer: the highest order its extrapolation reaches).
-int stepper_order(stepper_kind k);
 
 template <class Real>
 struct flow_options {

@@ -5,7 +5,6 @@
 #include <boost/math/special_functions/expm1.hpp>
 #include <boost/math/special_functions/log1p.hpp>
 #include <cmath>
-#include <functional>
 #include <string>
 
 #include "amflow/errors.hpp"

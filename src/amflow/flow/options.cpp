@@ -25,20 +25,6 @@ std::string stepper_name(stepper_kind k) {
   return "?";
 }
 
-int stepper_order(stepper_kind k) {
-  switch (k) {
-    case stepper_kind::rk4:
-      return 4;
-    case stepper_kind::dopri5:
-      return 5;
-    case stepper_kind::rkf78:
-      return 7;
-    case stepper_kind::bulirsch_stoer:
-      return 18;  // odeint extrapolates up to k_max = 8 stages: order 2 k_max + 2
-  }
-  return 0;
-}
-
 time_kind parse_time(const std::string& name, const std::string& field) {
   if (name == "linear") return time_kind::linear;
   if (name == "log") return time_kind::log;

@@ -70,6 +70,38 @@ TYPED_TEST(particles_test, logit_velocity_is_the_logit_image_of_minus_the_gradie
   EXPECT_LT((v - expected).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>());
 }
 
+// The modified flow of P10 is dW/dtau = -grad F with F = L + (eta/4) |grad L|^2: its logit image
+// against central differences of F, computed from the model's loss and gradient on W (d x d).
+TYPED_TEST(particles_test,
+           modified_velocity_is_the_logit_image_of_minus_grad_of_the_modified_loss) {
+  using Real = TypeParam;
+  using std::pow;
+  const auto pb = io::parse_problem<Real>(testing::correlated_spec(3, 3, 4, 5, "2"));
+  const Real eta = testing::num<Real>("0.7");
+  const auto F = [&](const matrix<Real>& W) {
+    return Real(model::loss(pb, model::logits(pb, W)) +
+                eta / 4 * model::gradient(pb, W).squaredNorm());
+  };
+  const Real h = pow(scalar::epsilon<Real>(), Real(1) / 3);
+  matrix<Real> grad(pb.dim, pb.dim);
+  for (int i = 0; i < pb.dim; ++i) {
+    for (int j = 0; j < pb.dim; ++j) {
+      matrix<Real> up = pb.W0, down = pb.W0;
+      up(i, j) += h;
+      down(i, j) -= h;
+      grad(i, j) = (F(up) - F(down)) / (2 * h);
+    }
+  }
+  const matrix<Real> expected = -(pb.E * grad.transpose() * pb.U.transpose());
+  const matrix<Real> v = model::modified_logit_velocity(pb, pb.Z0, eta);
+  // Central differences: truncation h^2 and rounding eps / h, both eps^(2/3).
+  EXPECT_LT((v - expected).cwiseAbs().maxCoeff(), 100 * h * h);
+  // eta = 0 is the gradient flow; and the correction is not negligible at this eta.
+  EXPECT_TRUE(model::modified_logit_velocity(pb, pb.Z0, Real(0)) ==
+              model::logit_velocity(pb, pb.Z0));
+  EXPECT_GT((v - model::logit_velocity(pb, pb.Z0)).cwiseAbs().maxCoeff(), Real(1) / 1000);
+}
+
 TYPED_TEST(particles_test, one_step_from_zero_equals_a_general_gd_step) {
   using Real = TypeParam;
   nlohmann::json spec = testing::correlated_spec(5, 4, 3, 21, "0");

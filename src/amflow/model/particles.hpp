@@ -19,9 +19,24 @@ struct particle_state {
 template <class Real>
 particle_state<Real> initial_state(const problem<Real>& pb);
 
+// G_E R G_U (N x M), skipping products by an exact identity Gram matrix.
+template <class Real>
+matrix<Real> interact(const problem<Real>& pb, const matrix<Real>& R);
+
 // dZ/dtau = -G_E R(Z) G_U (N x M).
 template <class Real>
 matrix<Real> logit_velocity(const problem<Real>& pb, const matrix<Real>& Z);
+
+// The modified flow of backward error analysis for GD at step eta (P10):
+//   dW/dtau = -grad( L + (eta/4) |grad L|^2 ) = -(g + (eta/2) H g),   g = grad L(W).
+// H g stays in span{u_y e_x^T}: with D = G_E R G_U (N x M) and pi_x the softmax of row x,
+//   H g = U^T T^T E,   T(x, y) = p(x) ((diag pi_x - pi_x pi_x^T) D(x, .)^T)_y
+//                               = p(x) pi_x(y) sum_y' pi_x(y') (D(x, y) - D(x, y')),
+// (the last form has no cancellation between softmax weights at large margins), so
+//   dZ/dtau = -G_E (R + (eta/2) T) G_U   (N x M).
+template <class Real>
+matrix<Real> modified_logit_velocity(const problem<Real>& pb, const matrix<Real>& Z,
+                                     const Real& eta);
 
 // One full-batch GD step of size eta in particle coordinates.
 template <class Real>

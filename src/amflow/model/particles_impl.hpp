@@ -30,6 +30,23 @@ matrix<Real> logit_velocity(const problem<Real>& pb, const matrix<Real>& Z) {
 }
 
 template <class Real>
+matrix<Real> modified_logit_velocity(const problem<Real>& pb, const matrix<Real>& Z,
+                                     const Real& eta) {
+  const matrix<Real> R = residual(pb, Z);
+  const matrix<Real> D = interact(pb, R);
+  const matrix<Real> P = softmax_rows(Z);
+  matrix<Real> T(pb.tokens, pb.classes);
+  for (int x = 0; x < pb.tokens; ++x) {
+    for (int y = 0; y < pb.classes; ++y) {
+      Real s(0);
+      for (int y2 = 0; y2 < pb.classes; ++y2) s += P(x, y2) * (D(x, y) - D(x, y2));
+      T(x, y) = pb.p(x) * P(x, y) * s;
+    }
+  }
+  return -interact(pb, matrix<Real>(R + (eta / 2) * T));
+}
+
+template <class Real>
 void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta) {
   const matrix<Real> R = residual(pb, s.Z);
   s.Q += eta * R;

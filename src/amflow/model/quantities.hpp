@@ -20,6 +20,14 @@ matrix<Real> softmax_rows(const matrix<Real>& Z);
 template <class Real>
 matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z);
 
+// The same residual with row weights w (N) in place of p, written into R (N x M), and the loss
+// L(Z) (weighted by p, not w) from the same exponentials: one pass over Z for a GD step that also
+// reports its loss. SGD passes the batch frequencies as w; GD passes p (then R = residual(pb, Z)
+// and the loss = loss(pb, Z), to the last bit).
+template <class Real>
+Real residual_and_loss(const problem<Real>& pb, const matrix<Real>& Z, const vector<Real>& w,
+                       matrix<Real>& R);
+
 // L = sum_x p(x) [ logsumexp_y Z(x, y) - Z(x, f*(x)) ] with a stable log-sum-exp.
 template <class Real>
 Real loss(const problem<Real>& pb, const matrix<Real>& Z);

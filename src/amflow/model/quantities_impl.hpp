@@ -29,26 +29,52 @@ matrix<Real> softmax_rows(const matrix<Real>& Z) {
   return P;
 }
 
+namespace detail {
+
+// Row x of the residual with weight w: R(x, .) = w (pi_x - y_x), the target entry pi_t - 1 written
+// as -(sum of the other classes' weights) / sum: once x is learned pi_t is 1 - O(e^-m), and
+// subtracting 1 would lose m / log(10) digits (all of them in double by tau = 1e16); this form
+// keeps full relative precision at any margin. Returns the row's sum of exp(z - top) and sets top.
+template <class Real>
+Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x, const Real& w,
+                  matrix<Real>& R, Real& top) {
+  using std::exp;
+  const Eigen::Index t = pb.target[x];
+  top = Z.row(x).maxCoeff();
+  Real others(0), sum(0);  // sum in index order, as loss() adds it
+  for (Eigen::Index y = 0; y < Z.cols(); ++y) {
+    R(x, y) = exp(Z(x, y) - top);
+    sum += R(x, y);
+    if (y != t) others += R(x, y);
+  }
+  const Real scale = w / sum;
+  R.row(x) *= scale;
+  R(x, t) = -others * scale;
+  return sum;
+}
+
+}  // namespace detail
+
 template <class Real>
 matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z) {
-  using std::exp;
-  // The target entry pi_t - 1 is written as -(sum of the other classes' weights) / sum: once x is
-  // learned pi_t is 1 - O(e^-m), and subtracting 1 would lose m / log(10) digits (all of them in
-  // double by tau = 1e16); this form keeps full relative precision at any margin.
   matrix<Real> R(Z.rows(), Z.cols());
-  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
-    const Eigen::Index t = pb.target[x];
-    const Real top = Z.row(x).maxCoeff();
-    Real others(0);
-    for (Eigen::Index y = 0; y < Z.cols(); ++y) {
-      R(x, y) = exp(Z(x, y) - top);
-      if (y != t) others += R(x, y);
-    }
-    const Real scale = pb.p(x) / (others + R(x, t));
-    R.row(x) *= scale;
-    R(x, t) = -others * scale;
-  }
+  Real top;
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) detail::residual_row(pb, Z, x, pb.p(x), R, top);
   return R;
+}
+
+template <class Real>
+Real residual_and_loss(const problem<Real>& pb, const matrix<Real>& Z, const vector<Real>& w,
+                       matrix<Real>& R) {
+  using std::log;
+  R.resize(Z.rows(), Z.cols());
+  Real total(0), top;
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
+    const Real sum = detail::residual_row(pb, Z, x, w(x), R, top);
+    // As in loss(): (top - z_target) first, exact when the target leads.
+    total += pb.p(x) * ((top - Z(x, pb.target[x])) + log(sum));
+  }
+  return total;
 }
 
 template <class Real>

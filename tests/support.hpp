@@ -46,6 +46,12 @@ double diff(const Real& a, const Real& b) {
   return static_cast<double>(abs(a - b));
 }
 
+// The unit round-off of Real as a double, for bounds such as 40 * k * eps<Real>().
+template <class Real>
+double eps() {
+  return static_cast<double>(scalar::epsilon<Real>());
+}
+
 // A random correlated problem: unit Gaussian input and output embeddings (sphere), Zipf(1)
 // frequencies, a cyclic target and a Gaussian W0 of the given scale (a decimal string).
 inline nlohmann::json correlated_spec(int N, int M, int d, int seed, const std::string& scale) {

@@ -53,5 +53,11 @@ nlohmann::json run_meta(const std::string& command) {
 void register_problem(CLI::App& app);
 // Registers "amflow flow".
 void register_flow(CLI::App& app);
+// Registers "amflow gd".
+void register_gd(CLI::App& app);
+// Registers "amflow compare".
+void register_compare(CLI::App& app);
+// Registers "amflow sweep".
+void register_sweep(CLI::App& app);
 
 }  // namespace amflow::cli

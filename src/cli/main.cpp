@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   amflow::cli::register_problem(app);
   amflow::cli::register_flow(app);
+  amflow::cli::register_gd(app);
+  amflow::cli::register_compare(app);
+  amflow::cli::register_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

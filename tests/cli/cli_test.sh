@@ -125,7 +125,76 @@ for row in rows:
     assert Decimal(row[-2]) < Decimal("1e-33"), row[-2]
 PY
 
-for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help"; do
+# gd, compare, sweep: refusals ...
+expect_bad "gd eta zero" "--eta" "0" -- gd --problem pair --eta 0
+expect_bad "gd eta NaN" "--eta" "nan" -- gd --problem pair --eta nan
+expect_bad "gd steps" "--steps" "0" -- gd --problem pair --steps 0
+expect_bad "gd space" "--space" "dual" -- gd --problem pair --space dual
+expect_bad "gd seeds without batch" "--seeds" "4" -- gd --problem pair --seeds 4
+expect_bad "gd bad problem" "frequencies.p" "sum to 1" -- gd "$work/sum.json"
+expect_bad "compare eta above t-end" "--etas" "8" -- compare --problem pair --etas 8,4 --t-end 2
+expect_bad "compare against" "--against" "euler" -- compare --problem pair --against euler
+expect_bad "compare rk4" "--stepper" "rk4" -- compare --problem pair --stepper rk4
+expect_bad "sweep unknown field" "--grid" "inputs.alfa" -- sweep --problem pair --grid inputs.alfa=list:0.5
+expect_bad "sweep spec" "--grid eta" "logspace:0:1" -- sweep --problem pair --grid eta=logspace:0:1
+expect_bad "sweep no value" "--grid" "eta" -- sweep --problem pair --grid eta
+expect_bad "sweep alpha out of range" "inputs.alpha" "1.5" -- sweep --problem pair --grid alpha=list:0.5,1.5
+
+# ... gd: the one-step margins of the pair problem, eta (p0 - alpha p1, p1 - alpha p0) (P7), and
+# the spike experiment's transients in the JSON meta (P8) ...
+if "$amflow" gd --problem pair --eta 10 --steps 34 --format json --output "$work/gd.json" 2>"$work/stderr" &&
+  /usr/bin/env python3 - "$work/gd.json" <<'PY'; then ok; else fail "gd pair: $(cat "$work/stderr")"; fi
+import json, sys
+from decimal import Decimal
+d = json.load(open(sys.argv[1]), parse_float=Decimal)
+rows = d["rows"]
+assert len(rows) == 35, len(rows)
+one = rows[1]
+assert abs(one["m_0"] - Decimal("10") * (Decimal("0.75") - Decimal("0.95") * Decimal("0.25"))) < Decimal("1e-14"), one
+assert abs(one["m_1"] - Decimal("10") * (Decimal("0.25") - Decimal("0.95") * Decimal("0.75"))) < Decimal("1e-14"), one
+t = d["meta"]["transients"]
+assert Decimal(t["max_loss"]) > Decimal("0.6932") and t["loss_increases"] > 0 and len(t["spikes"]) > 3, t
+assert rows[-1]["zero_one_loss"] == 0, rows[-1]
+PY
+
+# ... gd --sharpness: at W0 = 0 the pair problem's sharpness is (1 + sqrt(1 - 4 p0 p1 (1 - alpha^2))) / 4 (P7).
+if "$amflow" gd --problem pair --digits 30 --eta 1 --steps 1 --sharpness --format csv --output "$work/sharp.csv" &&
+  /usr/bin/env python3 - "$work/sharp.csv" <<'PY'; then ok; else fail "gd sharpness"; fi
+import csv, sys
+from decimal import Decimal, getcontext
+getcontext().prec = 40
+rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+head, first = rows[0], rows[1]
+assert head[-2:] == ["sharpness", "eta_sharpness_half"], head
+p0, p1, a = Decimal("0.75"), Decimal("0.25"), Decimal("0.95")
+exact = (1 + (1 - 4 * p0 * p1 * (1 - a * a)).sqrt()) / 4
+assert abs(Decimal(first[head.index("sharpness")]) - exact) < Decimal("1e-27"), (first, exact)
+PY
+
+# ... compare: first order against the flow, second against the modified flow ...
+if "$amflow" compare --problem pair --etas list:1/8,1/16,1/32 --t-end 2 --format csv --output "$work/cmp.csv" &&
+  /usr/bin/env python3 - "$work/cmp.csv" <<'PY'; then ok; else fail "compare orders"; fi
+import csv, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+assert [r["steps"] for r in rows] == ["16", "32", "64"], rows
+for r in rows[1:]:
+    assert 0.9 < float(r["observed_order"]) < 1.1, r
+    assert 1.9 < float(r["modified_observed_order"]) < 2.1, r
+PY
+
+# ... sweep: the same bytes with 1 and 2 threads, one row per cell in grid order ...
+sweep_args=(sweep --problem pair --grid alpha=linspace:0.5:1:5 --grid eta=logspace:-1:1:4 --steps 200 --format csv)
+if "$amflow" "${sweep_args[@]}" --threads 1 --output "$work/s1.csv" &&
+  "$amflow" "${sweep_args[@]}" --threads 2 --output "$work/s2.csv" && cmp -s "$work/s1.csv" "$work/s2.csv" &&
+  [ "$(grep -vc '^#' "$work/s1.csv")" -eq 21 ]; then ok; else fail "sweep threads"; fi
+
+# ... gd --seeds: the SGD mean is the same whatever the thread count.
+if "$amflow" gd --problem pair --eta 0.5 --steps 20 --batch 4 --seeds 8 --threads 1 --format csv --output "$work/m1.csv" &&
+  "$amflow" gd --problem pair --eta 0.5 --steps 20 --batch 4 --seeds 8 --threads 2 --format csv --output "$work/m2.csv" &&
+  cmp -s "$work/m1.csv" "$work/m2.csv"; then ok; else fail "sgd mean threads"; fi
+
+for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \
+  "gd --help" "compare --help" "sweep --help"; do
   # shellcheck disable=SC2086
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done

@@ -40,6 +40,10 @@ struct flow_options {
   // Estimate each sample's error by a second run with the tolerances divided by 1000 (rk4: the
   // step divided by 4); the reported values are those of the first run.
   bool estimate_error = true;
+  // 0: the gradient flow. eta > 0: the modified flow of GD at step eta (backward error analysis,
+  // P10), dZ/dtau = -G_E (R + (eta/2) T) G_U (model::modified_logit_velocity), which GD follows to
+  // O(eta^2) where it follows the gradient flow to O(eta).
+  Real modified_eta = Real(0);
 
   // Throws input_error naming the option ("--tol", "--times", ...) for values the run cannot
   // honour, including tolerances below smallest_tolerance<Real>().

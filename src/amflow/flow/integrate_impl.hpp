@@ -50,6 +50,7 @@ template <class Real>
 struct particle_system {
   const model::problem<Real>* pb;
   bool log_time;
+  Real modified_eta;  // 0: gradient flow
   long* evaluations;
 
   void operator()(const scalar::ode_state<Real>& y, scalar::ode_state<Real>& dydt,
@@ -58,7 +59,8 @@ struct particle_system {
     ++*evaluations;
     const model::matrix<Real> Z =
         Eigen::Map<const model::matrix<Real>>(y.data(), pb->tokens, pb->classes);
-    model::matrix<Real> V = model::logit_velocity(*pb, Z);
+    model::matrix<Real> V = modified_eta > 0 ? model::modified_logit_velocity(*pb, Z, modified_eta)
+                                             : model::logit_velocity(*pb, Z);
     if (log_time) V *= exp(t);  // dZ/ds = (1 + tau) dZ/dtau = e^s dZ/dtau
     dydt = Eigen::Map<const scalar::ode_state<Real>>(V.data(), V.size());
   }
@@ -130,7 +132,7 @@ std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& o
   using state = scalar::ode_state<Real>;
   using algebra = scalar::ode_algebra;
   const bool log_time = opt.time == time_kind::log;
-  particle_system<Real> sys{&pb, log_time, &stats.evaluations};
+  particle_system<Real> sys{&pb, log_time, opt.modified_eta, &stats.evaluations};
 
   std::vector<Real> targets;
   for (const Real& tau : opt.times) {
@@ -206,6 +208,8 @@ void flow_options<Real>::validate() const {
     if (i > 0 && !(times[i] > times[i - 1]))
       throw input_error("--times", text(times[i]), "sample times must increase strictly");
   }
+  if (!detail::is_finite(modified_eta) || modified_eta < 0)
+    throw input_error("--modified-eta", text(modified_eta), "must be finite and >= 0");
   if (max_steps <= 0)
     throw input_error("--max-steps", std::to_string(max_steps), "must be positive");
 }

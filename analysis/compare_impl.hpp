@@ -1,0 +1,138 @@
+// Definitions for compare.hpp; included only by the per-scalar analysis instantiation units.
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "amflow/descent/descent.hpp"
+#include "amflow/errors.hpp"
+#include "amflow/parallel.hpp"
+#include "amflow/scalar/convert.hpp"
+#include "analysis/compare.hpp"
+
+namespace amflow::analysis {
+
+namespace detail {
+
+// K = floor(t_end / eta), allowing for the rounding of the quotient (t_end = 10, eta = 0.1 gives
+// 100 steps even when 10 / 0.1 rounds to 99.999...).
+template <class Real>
+long matched_steps(const Real& eta, const Real& t_end) {
+  using std::floor;
+  const Real ratio = t_end / eta;
+  return static_cast<long>(floor(Real(ratio * (1 + 64 * scalar::epsilon<Real>()))));
+}
+
+template <class Real>
+distance<Real> measure_distance(const descent::descent_result<Real>& gd,
+                                const flow::flow_result<Real>& ref, Real* min_lead) {
+  using std::abs;
+  distance<Real> d;
+  for (size_t k = 0; k < gd.samples.size(); ++k) {
+    const auto& a = gd.samples[k];
+    const auto& b = ref.samples[k];
+    const model::vector<Real> diff = a.margins - b.margins;
+    const Real e = diff.cwiseAbs().maxCoeff();
+    if (e > d.max_margin_error) d.max_margin_error = e;
+    if (k + 1 == gd.samples.size()) d.final_margin_error = e;
+    const Real le = abs(a.loss - b.loss);
+    if (le > d.loss_error) d.loss_error = le;
+    if (b.margin_error && *b.margin_error > d.reference_error) d.reference_error = *b.margin_error;
+    if (min_lead && k > 0) {  // at k = 0 both start from Z0
+      const Real lead = diff.minCoeff();
+      if (k == 1 || lead < *min_lead) *min_lead = lead;
+    }
+  }
+  return d;
+}
+
+template <class Real>
+std::optional<Real> order(const Real& e_prev, const Real& e, const Real& eta_prev,
+                          const Real& eta) {
+  using std::log;
+  if (!(e_prev > 0) || !(e > 0) || eta_prev == eta) return std::nullopt;
+  return Real(log(Real(e_prev / e)) / log(Real(eta_prev / eta)));
+}
+
+}  // namespace detail
+
+template <class Real>
+void compare_options<Real>::validate() const {
+  const auto text = [](const Real& x) { return scalar::to_text<Real>(x); };
+  if (!(t_end > 0) || !(t_end - t_end == 0))
+    throw input_error("--t-end", text(t_end), "must be finite and positive");
+  if (etas.empty()) throw input_error("--etas", "(none)", "give at least one step size");
+  for (const Real& eta : etas) {
+    if (!(eta > 0) || !(eta - eta == 0))
+      throw input_error("--etas", text(eta), "step sizes must be finite and positive");
+    if (eta > t_end) throw input_error("--etas", text(eta), "is larger than --t-end");
+    if (detail::matched_steps(eta, t_end) > 10000000)
+      throw input_error("--etas", text(eta), "needs more than 10^7 steps to reach --t-end");
+  }
+}
+
+template <class Real>
+compare_result<Real> compare(const model::problem<Real>& pb, const compare_options<Real>& opt) {
+  opt.validate();
+  const size_t n = opt.etas.size();
+  std::vector<compare_row<Real>> rows(n);
+  std::vector<std::string> failures(n);
+  parallel_for(static_cast<long>(n), opt.threads, [&](long i) {
+    compare_row<Real>& row = rows[i];
+    row.eta = opt.etas[i];
+    row.steps = detail::matched_steps(row.eta, opt.t_end);
+
+    descent::descent_options<Real> gd_opt;
+    gd_opt.eta = row.eta;
+    gd_opt.steps = row.steps;
+    const descent::descent_result<Real> gd = descent::run(pb, gd_opt);
+    if (!gd.ok) {
+      failures[i] = "GD at eta = " + scalar::to_text<Real>(row.eta) + ": " + gd.message;
+      return;
+    }
+    flow::flow_options<Real> f = opt.flow;
+    f.times.clear();
+    for (long k = 0; k <= row.steps; ++k) f.times.push_back(Real(row.eta * k));
+    f.modified_eta = Real(0);
+    const flow::flow_result<Real> ref = flow::integrate(pb, f);
+    if (!ref.ok) {
+      failures[i] = "the flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + ref.message;
+      return;
+    }
+    row.flow = detail::measure_distance(gd, ref, &row.min_margin_lead);
+    row.flow_run = ref.run;
+    if (opt.modified) {
+      f.modified_eta = row.eta;
+      const flow::flow_result<Real> mod = flow::integrate(pb, f);
+      if (!mod.ok) {
+        failures[i] =
+            "the modified flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + mod.message;
+        return;
+      }
+      row.modified = detail::measure_distance<Real>(gd, mod, nullptr);
+      row.modified_run = mod.run;
+    }
+  });
+  compare_result<Real> result;
+  for (size_t i = 0; i < n; ++i) {
+    if (!failures[i].empty()) {
+      result.ok = false;
+      result.message = failures[i];
+      return result;
+    }
+  }
+  for (size_t i = 1; i < n; ++i) {
+    rows[i].flow.observed_order =
+        detail::order(rows[i - 1].flow.max_margin_error, rows[i].flow.max_margin_error,
+                      rows[i - 1].eta, rows[i].eta);
+    if (opt.modified) {
+      rows[i].modified->observed_order =
+          detail::order(rows[i - 1].modified->max_margin_error, rows[i].modified->max_margin_error,
+                        rows[i - 1].eta, rows[i].eta);
+    }
+  }
+  result.rows = std::move(rows);
+  return result;
+}
+
+}  // namespace amflow::analysis

@@ -1,0 +1,49 @@
+// Field paths for sweep axes: "inputs.alpha", "frequencies.p[1]", "init.W[0][1]".
+#include <cctype>
+
+#include "amflow/errors.hpp"
+#include "analysis/sweep.hpp"
+
+namespace amflow::analysis {
+
+nlohmann::json set_field(nlohmann::json problem, const std::string& path,
+                         const nlohmann::json& value) {
+  const auto fail = [&](const std::string& why) { throw input_error("--grid", path, why); };
+  nlohmann::json* node = &problem;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      const size_t close = path.find(']', i);
+      if (close == std::string::npos || close == i + 1) fail("expected [index]");
+      const std::string digits = path.substr(i + 1, close - i - 1);
+      for (char ch : digits) {
+        if (!std::isdigit(static_cast<unsigned char>(ch))) fail("expected [index]");
+      }
+      const size_t index = std::stoul(digits);
+      if (!node->is_array() || index >= node->size()) {
+        fail("no such field in the problem (index " + digits + ")");
+      }
+      node = &(*node)[index];
+      i = close + 1;
+      if (i < path.size() && path[i] == '.') ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < path.size() && path[end] != '.' && path[end] != '[') ++end;
+    const std::string key = path.substr(i, end - i);
+    if (key.empty()) fail("empty name in the field path");
+    if (!node->is_object() || !node->contains(key)) {
+      fail("no such field in the problem (\"" + key + "\"); axes are eta, alpha, p0, p0_logit " +
+           "or the path of an existing field");
+    }
+    node = &(*node)[key];
+    i = end;
+    if (i < path.size() && path[i] == '.') ++i;
+  }
+  if (node == &problem) fail("empty field path");
+  if (node->is_object() || node->is_array()) fail("names a group of fields, not a number");
+  *node = value;
+  return problem;
+}
+
+}  // namespace amflow::analysis

@@ -1,0 +1,69 @@
+// Phase diagrams: GD over a grid of parameters, one run per cell, summarised by its transients
+// (first step with perfect accuracy, loss increases and spikes, margin sign changes) and its final
+// loss and margins. Axes:
+//   eta        the step size;
+//   alpha      the pair problem's inputs.alpha;
+//   p0         two-token frequencies (p0, 1 - p0);
+//   p0_logit   two-token frequencies (sigmoid(v), 1 - sigmoid(v)), sigmoid(v) = 1 / (1 + e^-v)
+//              (the authors' grid: p0 = sigmoid(10^(-0.5 + i/9)) is p0_logit=logspace:-0.5:0.5:10);
+//   a problem field path such as inputs.alpha, frequencies.exponent, init.scale, frequencies.p[1]
+//              (the field must exist in the problem; its value is replaced).
+// Cells run in parallel and come back in grid order (first axis slowest): the same table whatever
+// the thread count.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "amflow/descent/descent.hpp"
+#include "amflow/model/problem.hpp"
+
+namespace amflow::analysis {
+
+struct sweep_axis {
+  std::string name;  // eta, alpha, p0, p0_logit or a field path
+  std::string spec;  // list:a,b,c | linspace:a:b:n | logspace:a:b:n (as io::parse_points)
+};
+
+template <class Real>
+struct sweep_options {
+  nlohmann::json problem;  // the base problem (JSON, as read)
+  std::vector<sweep_axis> axes;
+  Real eta = Real(1);  // the step size when eta is not an axis
+  long steps = 1000;
+  long batch = 0;  // SGD batch (0: full batch) and its seed
+  std::uint64_t seed = 0;
+  int threads = 0;  // 0: all hardware threads
+
+  void validate() const;
+};
+
+template <class Real>
+struct sweep_cell {
+  std::vector<Real> values;  // one per axis, in axis order
+  bool ok = true;
+  std::string message;
+  descent::transients<Real> summary;
+  Real final_loss = Real(0);
+  Real final_zero_one_loss = Real(0);
+  model::vector<Real> final_margins;
+};
+
+template <class Real>
+struct sweep_result {
+  std::vector<std::string> axis_names;
+  std::vector<sweep_cell<Real>> cells;  // grid order, first axis slowest
+};
+
+// Every cell's problem is built (and validated) before any run starts, so bad input fails with one
+// input_error naming the axis and value, deterministically.
+template <class Real>
+sweep_result<Real> sweep(const sweep_options<Real>& options);
+
+// The problem JSON with the field at `path` (dots and [i] indices) set to `value`; throws
+// input_error(field, path) when the path does not name an existing field.
+nlohmann::json set_field(nlohmann::json problem, const std::string& path,
+                         const nlohmann::json& value);
+
+}  // namespace amflow::analysis

@@ -1,0 +1,152 @@
+// Gradient descent and SGD with a constant step eta, in particle coordinates (N x M numbers,
+// whatever d is) or on the memory W itself:
+//   GD     Z_{k+1} = Z_k - eta G_E R(Z_k) G_U,   R(Z) = diag(p) (softmax_rows(Z) - Y);
+//   SGD    the same with diag(p_hat_k) in place of diag(p), p_hat_k(x) = (times x occurs in a batch
+//          of B tokens drawn independently from p) / B, an unbiased estimate of p;
+//   W      W_{k+1} = W_k - eta grad L(W_k), grad L(W) = U^T R(E W^T U^T)^T E (d x d, a
+//   cross-check).
+// Every step is watched for the paper's transients: loss increases and spikes, margin sign changes
+// (oscillations), the first step with perfect accuracy.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "amflow/model/particles.hpp"
+#include "amflow/model/problem.hpp"
+#include "amflow/model/trajectory.hpp"
+
+namespace amflow::descent {
+
+enum class space_kind { particle, weights };
+
+// "particle", "weights"; throws input_error(field, name) otherwise.
+space_kind parse_space(const std::string& name, const std::string& field);
+std::string space_name(space_kind k);
+
+template <class Real>
+struct descent_options {
+  Real eta = Real(1);  // step size, > 0
+  long steps = 100;    // K: number of updates; the states are k = 0 .. K
+  long batch = 0;      // 0: full batch (GD); B > 0: SGD with B tokens per step
+  std::uint64_t seed = 0;
+  space_kind space = space_kind::particle;
+  bool sharpness = false;  // lambda_max of the Hessian at each recorded state
+  long every = 1;          // record the states k = 0, every, 2 every, ... and K
+  bool record = true;      // false: keep only the transients (sweeps)
+
+  // Throws input_error naming the option (--eta, --steps, --batch, --every).
+  void validate() const;
+};
+
+// A loss spike: a maximal run of consecutive increases L_{k+1} > L_k, from state `start` (the last
+// one before the rise) to state `peak`; height = L_peak - L_start.
+template <class Real>
+struct spike {
+  long start = 0;
+  long peak = 0;
+  Real height = Real(0);
+};
+
+// What happened along the whole run, over every state k = 0 .. K (recorded or not).
+template <class Real>
+struct transients {
+  long loss_increases = 0;          // steps k with L_{k+1} > L_k
+  std::vector<spike<Real>> spikes;  // in order of occurrence
+  Real max_loss = Real(0);          // max_k L_k
+  long max_loss_step = 0;           // its first k
+  // First k in [0, K - 1] at which every token is classified correctly (the state before update
+  // k + 1), and K - 1 if none: the authors' convention (their loop records the accuracy before each
+  // of its K updates and takes the first index with accuracy 1, the last one forced).
+  long first_perfect_step = 0;
+  bool ever_perfect = false;              // some k in [0, K - 1] classifies every token correctly
+  std::vector<long> margin_sign_changes;  // per token: steps k with (m_{k+1} > 0) != (m_k > 0)
+};
+
+template <class Real>
+struct descent_result {
+  bool ok = true;
+  std::string message;      // why the run stopped early when !ok (a non-finite state)
+  std::vector<long> steps;  // k of each recorded state
+  std::vector<model::trajectory_sample<Real>> samples;  // tau = eta k
+  transients<Real> summary;
+  model::matrix<Real> Z;  // the logits after the last step (N x M)
+  model::matrix<Real> W;  // the memory after the last step (d x d)
+};
+
+// Runs K steps of GD or SGD from W0. A non-finite state stops the run with ok = false and a
+// message naming the step; invalid options throw input_error.
+template <class Real>
+descent_result<Real> run(const model::problem<Real>& pb, const descent_options<Real>& options);
+
+// Watches a sequence of states one by one (used by run, and by anything else that produces a
+// trajectory): feed it the loss, 0-1 loss and margins of k = 0, 1, ..., then finish(K).
+template <class Real>
+class transient_detector {
+ public:
+  explicit transient_detector(int tokens);
+  void observe(const Real& loss, const Real& zero_one_loss, const model::vector<Real>& margins);
+  // The summary for a run of `steps` updates (observe was called steps + 1 times).
+  transients<Real> finish(long steps) const;
+
+ private:
+  transients<Real> t_;
+  long k_ = -1;  // index of the last observed state
+  Real last_loss_ = Real(0);
+  Real rise_start_loss_ = Real(0);
+  long rise_start_ = -1;  // state before the current run of increases, -1 when not rising
+  long first_perfect_ = -1;
+  std::vector<bool> learned_;
+};
+
+// The batches of SGD: each draw takes `batch` tokens independently from p and returns how often
+// each token occurs. One std::mt19937_64 seeded with `seed` (its output is specified by the C++
+// standard) gives u = (53 random bits) / 2^53 per token, and the token is the first x with u <
+// (p(0) + ... + p(x)) summed in double; so a seed names the same batches on every machine, at every
+// precision and whatever the thread count.
+class batch_sampler {
+ public:
+  batch_sampler(const std::vector<double>& p, long batch, std::uint64_t seed);
+  const std::vector<long>& draw();
+
+ private:
+  std::vector<double> cumulative_;
+  long batch_;
+  std::mt19937_64 generator_;
+  std::vector<long> counts_;
+};
+
+// The mean and standard deviation over SGD runs with seeds seed, seed + 1, ..., seed + runs - 1 of
+// the recorded loss and margins; runs spread over `threads` threads, summed in seed order (the same
+// numbers whatever the thread count).
+template <class Real>
+struct sgd_mean_result {
+  bool ok = true;
+  std::string message;
+  std::vector<long> steps;                               // k of each recorded state
+  std::vector<Real> loss, loss_sd;                       // per recorded state
+  std::vector<model::vector<Real>> margins, margins_sd;  // per recorded state, N each
+};
+
+template <class Real>
+sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_options<Real>& options,
+                               long runs, int threads);
+
+}  // namespace amflow::descent
+
+// Each scalar type's descent is compiled once, in src/amflow/descent/instantiate_<type>.cpp.
+#define AMFLOW_INSTANTIATE_DESCENT(PREFIX, Real)                                                \
+  PREFIX template void amflow::descent::descent_options<Real>::validate() const;                \
+  PREFIX template amflow::descent::descent_result<Real> amflow::descent::run<Real>(             \
+      const amflow::model::problem<Real>&, const amflow::descent::descent_options<Real>&);      \
+  PREFIX template amflow::descent::sgd_mean_result<Real> amflow::descent::sgd_mean<Real>(       \
+      const amflow::model::problem<Real>&, const amflow::descent::descent_options<Real>&, long, \
+      int);                                                                                     \
+  PREFIX template class amflow::descent::transient_detector<Real>;
+
+AMFLOW_INSTANTIATE_DESCENT(extern, double)
+AMFLOW_INSTANTIATE_DESCENT(extern, long double)
+AMFLOW_INSTANTIATE_DESCENT(extern, amflow::float128)
+AMFLOW_INSTANTIATE_DESCENT(extern, amflow::mpfr_real)

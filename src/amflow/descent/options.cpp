@@ -1,0 +1,36 @@
+// The scalar-independent parts of descent: names of the update spaces and the SGD batch sampler.
+#include <algorithm>
+
+#include "amflow/descent/descent.hpp"
+#include "amflow/errors.hpp"
+
+namespace amflow::descent {
+
+space_kind parse_space(const std::string& name, const std::string& field) {
+  if (name == "particle") return space_kind::particle;
+  if (name == "weights") return space_kind::weights;
+  throw input_error(field, name, "expected particle or weights");
+}
+
+std::string space_name(space_kind k) { return k == space_kind::particle ? "particle" : "weights"; }
+
+batch_sampler::batch_sampler(const std::vector<double>& p, long batch, std::uint64_t seed)
+    : batch_(batch), generator_(seed), counts_(p.size(), 0) {
+  double sum = 0;
+  for (double q : p) cumulative_.push_back(sum += q);
+}
+
+const std::vector<long>& batch_sampler::draw() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  const size_t last = cumulative_.size() - 1;
+  for (long b = 0; b < batch_; ++b) {
+    const double u = static_cast<double>(generator_() >> 11) * 0x1.0p-53;  // in [0, 1)
+    // The first x with u < cumulative(x); the last token takes what rounding leaves above.
+    const size_t x = static_cast<size_t>(
+        std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
+    ++counts_[std::min(x, last)];
+  }
+  return counts_;
+}
+
+}  // namespace amflow::descent

@@ -1,7 +1,7 @@
 // GD costs: the authors' learning-rate grid (1000 cells x 1000 steps, pair problem) as one sweep
 // on 1 and 2 threads, and 1000 GD steps with their loss, 0-1 loss and margins per scalar type (the
-// time in ms is the time per step in us). The
-// side-by-side run against the authors' PyTorch loop is bench/peers/side_by_side.py.
+// time in ms is the time per step in us). The side-by-side run against the authors' PyTorch loop is
+// bench/peers/side_by_side.py.
 #include <benchmark/benchmark.h>
 
 #include "amflow/descent/descent.hpp"

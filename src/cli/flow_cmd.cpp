@@ -30,6 +30,7 @@ struct flow_cli_options {
   std::string step = "1/100";
   long max_steps = 10000000;
   std::string error_estimate = "rerun";
+  std::string modified_eta;
 };
 
 // Sample times: --times if given (plus --t-end when it is later), otherwise 0 and the decades
@@ -104,6 +105,12 @@ std::string run_flow(const flow_cli_options& o) {
     throw input_error("--error-estimate", o.error_estimate, "must be rerun or none");
   }
   opt.estimate_error = o.error_estimate == "rerun";
+  if (!o.modified_eta.empty()) {
+    opt.modified_eta = scalar::parse_real<Real>(o.modified_eta, "--modified-eta");
+    if (!(opt.modified_eta >= 0) || !(opt.modified_eta - opt.modified_eta == 0)) {
+      throw input_error("--modified-eta", o.modified_eta, "must be finite and >= 0");
+    }
+  }
   opt.validate();
 
   const flow::flow_result<Real> result = flow::integrate(pb, opt);
@@ -131,6 +138,10 @@ std::string run_flow(const flow_cli_options& o) {
   }
   t.meta = run_meta<Real>("flow");
   t.meta["problem"] = o.source.name.empty() ? o.source.file : o.source.name;
+  t.meta["system"] = opt.modified_eta > 0
+                        ? "modified flow of GD at eta = " + str(opt.modified_eta) +
+                              ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
+                        : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
   t.meta["stepper"] = flow::stepper_name(opt.stepper);
   t.meta["time"] = flow::time_name(opt.time);
   if (opt.stepper == flow::stepper_kind::rk4) {
@@ -186,6 +197,9 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--error-estimate", o->error_estimate,
                   "rerun (a second run with tolerance / 1000, rk4 step / 4) or none")
       ->capture_default_str();
+  cmd->add_option("--modified-eta", o->modified_eta,
+                  "integrate the modified flow of GD at this step, dW/dtau = -grad(L + eta/4 "
+                  "|grad L|^2), instead of the gradient flow");
   cmd->callback([o] {
     const std::string text =
         scalar::with_scalar(o->common.digits, [&]<class Real>() { return run_flow<Real>(*o); });

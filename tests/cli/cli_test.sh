@@ -98,6 +98,7 @@ expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogon
 expect_bad "flow times not increasing" "--times" "0.5" -- flow --problem orthogonal --times 1,0.5
 expect_bad "flow times spec" "--times" "logspace:0:1" -- flow --problem orthogonal --times logspace:0:1
 expect_bad "flow time variable" "--time" "cubic" -- flow --problem orthogonal --time cubic
+expect_bad "flow modified eta" "--modified-eta" "-1" -- flow --problem pair --modified-eta=-1
 expect_bad "flow bad problem" "inputs.kind" "pear" -- flow "$work/kind.json"
 # ... a run that cannot finish (exit 1, says why and where, no file) ...
 rm -f "$work/out.csv"

@@ -139,9 +139,9 @@ std::string run_flow(const flow_cli_options& o) {
   t.meta = run_meta<Real>("flow");
   t.meta["problem"] = o.source.name.empty() ? o.source.file : o.source.name;
   t.meta["system"] = opt.modified_eta > 0
-                        ? "modified flow of GD at eta = " + str(opt.modified_eta) +
-                              ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
-                        : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
+                         ? "modified flow of GD at eta = " + str(opt.modified_eta) +
+                               ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
+                         : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
   t.meta["stepper"] = flow::stepper_name(opt.stepper);
   t.meta["time"] = flow::time_name(opt.time);
   if (opt.stepper == flow::stepper_kind::rk4) {

@@ -5,7 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "amflow/errors.hpp"
+#include "amflow/flow/integrate.hpp"
 #include "amflow/io/table.hpp"
+#include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/types.hpp"
 
 namespace amflow::cli {
@@ -47,6 +50,23 @@ nlohmann::json run_meta(const std::string& command) {
           {"digits", scalar::digits<Real>()},
           {"scalar", scalar::name<Real>()},
           {"bits", scalar::bits<Real>()}};
+}
+
+// --tol: the text parsed at the working precision, or flow::default_tolerance when empty. Refused
+// (input_error naming --tol) when positive but below flow::smallest_tolerance, which the precision
+// cannot carry; other bad values are left to flow_options::validate.
+template <class Real>
+Real parse_tolerance(const std::string& text) {
+  if (text.empty()) return flow::default_tolerance<Real>();
+  const Real tol = scalar::parse_real<Real>(text, "--tol");
+  const Real smallest = flow::smallest_tolerance<Real>();
+  if (tol > 0 && tol < smallest) {
+    throw input_error("--tol", text,
+                      "below what " + std::to_string(scalar::digits<Real>()) +
+                          " digits carry (smallest " + scalar::to_text<Real>(smallest) +
+                          " = 100 eps); raise --digits");
+  }
+  return tol;
 }
 
 // Registers "amflow problem show|check|list".

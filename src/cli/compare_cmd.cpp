@@ -51,14 +51,8 @@ std::string run_compare(const compare_cli_options& o) {
   bool log_time = opt.t_end > 100;
   if (o.time != "auto") log_time = flow::parse_time(o.time, "--time") == flow::time_kind::log;
   opt.flow.time = log_time ? flow::time_kind::log : flow::time_kind::linear;
-  const Real tol =
-      o.tol.empty() ? flow::default_tolerance<Real>() : scalar::parse_real<Real>(o.tol, "--tol");
-  if (tol < flow::smallest_tolerance<Real>()) {
-    throw input_error("--tol", o.tol,
-                      "below what " + std::to_string(scalar::digits<Real>()) +
-                          " digits carry (smallest " + str(flow::smallest_tolerance<Real>()) +
-                          " = 100 eps); raise --digits");
-  }
+  const Real tol = parse_tolerance<Real>(o.tol);
+  if (!(tol > 0)) throw input_error("--tol", o.tol, "must be positive");
   opt.flow.rel_tol = opt.flow.abs_tol = tol;
   opt.flow.step = Real(1) / 100;
   if (o.error_estimate != "rerun" && o.error_estimate != "none") {

@@ -89,14 +89,7 @@ std::string run_flow(const flow_cli_options& o) {
   opt.time = log_time ? flow::time_kind::log : flow::time_kind::linear;
   opt.times = sample_times<Real>(o, t_end, have_t_end, log_time);
 
-  const Real tol =
-      o.tol.empty() ? flow::default_tolerance<Real>() : scalar::parse_real<Real>(o.tol, "--tol");
-  if (!o.tol.empty() && tol < flow::smallest_tolerance<Real>()) {
-    throw input_error("--tol", o.tol,
-                      "below what " + std::to_string(scalar::digits<Real>()) +
-                          " digits carry (smallest " + str(flow::smallest_tolerance<Real>()) +
-                          " = 100 eps); raise --digits");
-  }
+  const Real tol = parse_tolerance<Real>(o.tol);
   opt.rel_tol = o.rel_tol.empty() ? tol : scalar::parse_real<Real>(o.rel_tol, "--rel-tol");
   opt.abs_tol = o.abs_tol.empty() ? tol : scalar::parse_real<Real>(o.abs_tol, "--abs-tol");
   opt.step = scalar::parse_real<Real>(o.step, "--step");

@@ -135,6 +135,8 @@ expect_bad "gd seeds without batch" "--seeds" "4" -- gd --problem pair --seeds 4
 expect_bad "gd bad problem" "frequencies.p" "sum to 1" -- gd "$work/sum.json"
 expect_bad "compare eta above t-end" "--etas" "8" -- compare --problem pair --etas 8,4 --t-end 2
 expect_bad "compare against" "--against" "euler" -- compare --problem pair --against euler
+expect_bad "compare tol below precision" "--tol" "1e-30" "15 digits" -- compare --problem pair --tol 1e-30
+expect_bad "compare tol zero" "--tol" "0" "positive" -- compare --problem pair --tol 0
 expect_bad "compare rk4" "--stepper" "rk4" -- compare --problem pair --stepper rk4
 expect_bad "sweep unknown field" "--grid" "inputs.alfa" -- sweep --problem pair --grid inputs.alfa=list:0.5
 expect_bad "sweep spec" "--grid eta" "logspace:0:1" -- sweep --problem pair --grid eta=logspace:0:1

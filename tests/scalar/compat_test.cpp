@@ -59,7 +59,9 @@ TYPED_TEST(compat_test, odeint_bulirsch_stoer_on_eigen_state) {
       stepper, [](const state& y, state& dy, Real) { dy = y; }, x, Real(0), Real(1), Real(1) / 10);
   const Real e = boost::math::constants::e<Real>();
   EXPECT_LT(testing::diff(x(0), e), static_cast<double>(100 * tol));
-  if constexpr (is_mpfr_v<Real>) EXPECT_LT(testing::diff(x(0), e), 1e-40);
+  if constexpr (is_mpfr_v<Real>) {
+    EXPECT_LT(testing::diff(x(0), e), 1e-40);
+  }
 }
 
 TEST(dispatch, digits_select_the_documented_types) {

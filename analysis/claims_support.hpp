@@ -1,0 +1,111 @@
+// Small helpers shared by the claim definitions (analysis/claims_*.cpp): problems by name, flow
+// runs, and checks built from predicted and measured values.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "amflow/flow/integrate.hpp"
+#include "amflow/io/problem_io.hpp"
+#include "amflow/scalar/convert.hpp"
+#include "analysis/instantiate.hpp"
+#include "analysis/verify.hpp"
+
+namespace amflow::analysis::claims_detail {
+
+using hp = mpfr_real;  // the high-precision type: MPFR at verify_options::digits
+
+template <class Real>
+std::string txt(const Real& x) {
+  return scalar::to_text<Real>(x);
+}
+
+template <class Real>
+Real num(const std::string& s) {
+  return scalar::parse_real<Real>(s, "claim");
+}
+
+template <class Real>
+model::problem<Real> named(const std::string& name) {
+  return io::parse_problem<Real>(io::named_problem(name));
+}
+
+// The pair problem of the paper with its alpha and p0 (decimal or rational strings).
+inline nlohmann::json pair_spec(const std::string& alpha, const std::string& p0) {
+  nlohmann::json spec = io::named_problem("pair");
+  spec["inputs"]["alpha"] = alpha;
+  const rational p = scalar::parse_exact(p0, "p0");
+  spec["frequencies"] = {{"kind", "explicit"},
+                         {"p", nlohmann::json::array({p0, rational(1 - p).str()})}};
+  return spec;
+}
+
+// |measured - predicted| <= tolerance.
+template <class Real>
+check near(const std::string& setting, const Real& predicted, const Real& measured,
+           const Real& tolerance) {
+  using std::abs;
+  const Real error = abs(measured - predicted);
+  return {setting, txt(predicted), txt(measured), txt(error), txt(tolerance), error <= tolerance};
+}
+
+// |measured / predicted - 1| <= tolerance.
+template <class Real>
+check near_relative(const std::string& setting, const Real& predicted, const Real& measured,
+                    const Real& tolerance) {
+  using std::abs;
+  const Real error = abs(measured / predicted - 1);
+  return {setting,        txt(predicted),    txt(measured), txt(error) + " (relative)",
+          txt(tolerance), error <= tolerance};
+}
+
+// A flow run at the given tolerance (Bulirsch-Stoer, log time, error estimate by a rerun); throws
+// std::runtime_error when it does not complete.
+template <class Real>
+flow::flow_result<Real> flow_at(const model::problem<Real>& pb, std::vector<Real> times,
+                                const Real& tol, bool estimate_error = true) {
+  flow::flow_options<Real> o;
+  o.time = flow::time_kind::log;
+  o.estimate_error = estimate_error;
+  o.rel_tol = o.abs_tol = tol;
+  o.step = Real(1) / 100;
+  o.times = std::move(times);
+  flow::flow_result<Real> r = flow::integrate(pb, o);
+  if (!r.ok) throw std::runtime_error("the flow did not complete: " + r.message);
+  return r;
+}
+
+// dm_x/dtau of the gradient flow at logits Z: the target column of the logit velocity minus the
+// column of the largest wrong logit.
+template <class Real>
+Real margin_velocity(const model::problem<Real>& pb, const model::matrix<Real>& Z, int x) {
+  const model::matrix<Real> V = model::logit_velocity(pb, Z);
+  const int t = pb.target[x];
+  int other = -1;
+  for (int y = 0; y < pb.classes; ++y) {
+    if (y != t && (other < 0 || Z(x, y) > Z(x, other))) other = y;
+  }
+  return V(x, t) - V(x, other);
+}
+
+// The time tau at which the flow's margin of token x equals `level`, by Newton's method on
+// tau -> m_x(tau) with each m_x(tau) from a flow run (tolerance tol) and m_x'(tau) from the
+// velocity there; starts at tau0 > 0 and stops when the step is below rel * tau.
+template <class Real>
+Real flow_time_to_margin(const model::problem<Real>& pb, int x, const Real& level, Real tau,
+                         const Real& tol, const Real& rel) {
+  using std::abs;
+  for (int it = 0; it < 40; ++it) {
+    const auto r = flow_at(pb, {Real(0), tau}, tol, false);
+    const auto& s = r.samples.back();
+    const Real step = (s.margins(x) - level) / margin_velocity(pb, s.Z, x);
+    Real next = tau - step;
+    if (!(next > 0)) next = tau / 2;
+    if (abs(next - tau) <= rel * tau) return next;
+    tau = next;
+  }
+  throw std::runtime_error("Newton's method for the crossing time did not converge");
+}
+
+}  // namespace amflow::analysis::claims_detail

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "amflow/errors.hpp"
@@ -69,6 +70,11 @@ Real parse_tolerance(const std::string& text) {
   return tol;
 }
 
+// Thrown by `amflow verify` after writing its table when a claim failed: exit code 3.
+struct claims_failed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Registers "amflow problem show|check|list".
 void register_problem(CLI::App& app);
 // Registers "amflow flow".
@@ -79,5 +85,7 @@ void register_gd(CLI::App& app);
 void register_compare(CLI::App& app);
 // Registers "amflow sweep".
 void register_sweep(CLI::App& app);
+// Registers "amflow verify".
+void register_verify(CLI::App& app);
 
 }  // namespace amflow::cli

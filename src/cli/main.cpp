@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   amflow::cli::register_gd(app);
   amflow::cli::register_compare(app);
   amflow::cli::register_sweep(app);
+  amflow::cli::register_verify(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
   } catch (const amflow::input_error& e) {
     std::cerr << "amflow: invalid input: " << e.what() << "\n";
     return 2;
+  } catch (const amflow::cli::claims_failed& e) {
+    std::cerr << "amflow: verify: " << e.what() << "\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "amflow: error: " << e.what() << "\n";
     return 1;

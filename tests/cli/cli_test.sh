@@ -196,8 +196,20 @@ if "$amflow" gd --problem pair --eta 0.5 --steps 20 --batch 4 --seeds 8 --thread
   "$amflow" gd --problem pair --eta 0.5 --steps 20 --batch 4 --seeds 8 --threads 2 --format csv --output "$work/m2.csv" &&
   cmp -s "$work/m1.csv" "$work/m2.csv"; then ok; else fail "sgd mean threads"; fi
 
+# verify: refusals, and two exact claims that pass (csv with the contract's columns).
+expect_bad "verify unknown claim" "--claim" "no-such-claim" -- verify --claim no-such-claim
+expect_bad "verify too few digits" "--digits" "30" "50 digits" -- verify --digits 30
+if "$amflow" verify --claim one-step-exact --claim pair-one-step --format csv --output "$work/v.csv" &&
+  /usr/bin/env python3 - "$work/v.csv" <<'PY'; then ok; else fail "verify exact claims"; fi
+import csv, sys
+rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+assert rows[0][:7] == ["claim", "setting", "predicted", "measured", "error", "tolerance", "status"], rows[0]
+assert len(rows) == 1 + 6 + 3, len(rows)
+assert all(r[6] == "PASS" and r[4] == "0" for r in rows[1:]), rows
+PY
+
 for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \
-  "gd --help" "compare --help" "sweep --help"; do
+  "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list"; do
   # shellcheck disable=SC2086
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done

@@ -14,8 +14,6 @@ using namespace claims_detail;
 
 const char* const orthogonal_setting = "orthogonal";
 
-std::string digits_text(const verify_options& o) { return std::to_string(o.digits) + " digits"; }
-
 // P1: every margin of the flow against e^m + (M-1) m = p M tau + 1 (closed form solved by Newton at
 // the working precision) at tau = 1, 1e3, 1e6, 1e12.
 std::vector<check> closed_form(const verify_options& o) {
@@ -118,16 +116,13 @@ std::vector<check> time_to_margin(const verify_options& o) {
 // P3 for GD: eta k L_k -> N (M-1)/M (double, eta = 1, k = 10^6).
 std::vector<check> loss_law_gd(const verify_options&) {
   const auto pb = named<double>("orthogonal");
-  descent::descent_options<double> d;
-  d.eta = 1;
-  d.steps = 1000000;
-  d.record = false;
-  const auto r = descent::run(pb, d);
-  if (!r.ok) throw std::runtime_error(r.message);
+  const double eta = 1;
+  const long steps = 1000000;
+  const auto r = gd_run(pb, eta, steps);
   const double predicted = double(pb.tokens * (pb.classes - 1)) / pb.classes;
   return {near_relative<double>(
       std::string(orthogonal_setting) + "; GD eta = 1 (double), eta k L_k at k = 10^6 -> N (M-1)/M",
-      predicted, d.eta * d.steps * r.samples.back().loss, 1e-3)};
+      predicted, eta * steps * r.samples.back().loss, 1e-3)};
 }
 
 // P4: from W0 = 0 one GD step gives m_x = eta p(x) > 0 exactly (exact rationals).
@@ -196,18 +191,15 @@ std::vector<check> gd_ahead(const verify_options&) {
 
 std::vector<check> gd_log_law(const verify_options&) {
   const auto pb = named<double>("orthogonal");
-  descent::descent_options<double> d;
-  d.eta = 0.5;
-  d.steps = 1000000;
-  d.record = false;
-  const auto r = descent::run(pb, d);
-  if (!r.ok) throw std::runtime_error(r.message);
+  const double eta = 0.5;
+  const long steps = 1000000;
+  const auto r = gd_run(pb, eta, steps);
   std::vector<check> out;
   for (int x = 0; x < pb.tokens; ++x) {
     out.push_back(near<double>(
         std::string(orthogonal_setting) + "; GD eta = 1/2 (double), m_" + std::to_string(x) +
             "(k) - log(eta p M k) at k = 10^6",
-        0.0, r.samples.back().margins(x) - std::log(d.eta * pb.p(x) * pb.classes * d.steps), 1e-4));
+        0.0, r.samples.back().margins(x) - std::log(eta * pb.p(x) * pb.classes * steps), 1e-4));
   }
   return out;
 }
@@ -222,13 +214,7 @@ std::vector<check> no_spikes_orthogonal(const verify_options&) {
       const auto pb = io::parse_problem<double>(spec);
       long increases = 0;
       for (const char* eta : {"0.01", "1", "100", "1e4", "1e6"}) {
-        descent::descent_options<double> d;
-        d.eta = num<double>(eta);
-        d.steps = 300;
-        d.record = false;
-        const auto r = descent::run(pb, d);
-        if (!r.ok) throw std::runtime_error(r.message);
-        increases += r.summary.loss_increases;
+        increases += gd_run(pb, num<double>(eta), 300).summary.loss_increases;
       }
       out.push_back({std::string(name) + (random_init ? ", W0 Gaussian (scale 3)" : ", W0 = 0") +
                          "; GD (double) with eta = 0.01, 1, 100, 1e4, 1e6, 300 steps each: "
@@ -249,14 +235,10 @@ std::vector<check> descent_lemma(const verify_options&) {
       4 / (model::largest_eigenvalue(S) * model::largest_eigenvalue(model::matrix<double>(pb.G_U)));
   std::vector<check> out;
   for (const double f : {0.25, 0.5, 0.9, 0.99}) {
-    descent::descent_options<double> d;
-    d.eta = f * bound;
-    d.steps = 500;
-    d.record = false;
-    const auto r = descent::run(pb, d);
-    if (!r.ok) throw std::runtime_error(r.message);
+    const double eta = f * bound;
+    const auto r = gd_run(pb, eta, 500);
     out.push_back({"large-memory; GD (double) eta = " + scalar::round_text(txt(f), 3) +
-                       " x bound = " + scalar::round_text(txt(d.eta), 6) +
+                       " x bound = " + scalar::round_text(txt(eta), 6) +
                        ", 500 steps: loss increases",
                    "0 (eta < " + scalar::round_text(txt(bound), 6) + ")",
                    std::to_string(r.summary.loss_increases),

@@ -10,8 +10,6 @@ using namespace claims_detail;
 
 const char* const pair_setting = "pair (alpha 0.95, p0 3/4)";
 
-std::string digits_text(const verify_options& o) { return std::to_string(o.digits) + " digits"; }
-
 // P7: dm_0/dtau = p0 - alpha p1 and dm_1/dtau = p1 - alpha p0 at W0 = 0.
 std::vector<check> initial_velocity(const verify_options& o) {
   const auto pb = named<hp>("pair");
@@ -112,19 +110,16 @@ std::vector<check> crossing_time(const verify_options& o) {
 // P7: asymptotically m_x(k) ~ log(2 eta p(x) (1 - alpha) k) for GD.
 std::vector<check> pair_asymptotic(const verify_options&) {
   const auto pb = named<double>("pair");
-  descent::descent_options<double> d;
-  d.eta = 1;
-  d.steps = 1000000;
-  d.record = false;
-  const auto r = descent::run(pb, d);
-  if (!r.ok) throw std::runtime_error(r.message);
+  const double eta = 1;
+  const long steps = 1000000;
+  const auto r = gd_run(pb, eta, steps);
   std::vector<check> out;
   const double alpha = 0.95;
   for (int x = 0; x < 2; ++x) {
     out.push_back(near<double>(
         std::string(pair_setting) + "; GD eta = 1 (double), m_" + std::to_string(x) +
             "(k) - log(2 eta p(x) (1 - alpha) k) at k = 10^6",
-        0.0, r.samples.back().margins(x) - std::log(2 * d.eta * pb.p(x) * (1 - alpha) * d.steps),
+        0.0, r.samples.back().margins(x) - std::log(2 * eta * pb.p(x) * (1 - alpha) * steps),
         1e-3));
   }
   return out;
@@ -135,16 +130,8 @@ std::vector<check> pair_asymptotic(const verify_options&) {
 std::vector<check> benign_spikes(const verify_options& o) {
   using std::log;
   const auto pb = named<hp>("pair");
-  const auto run = [&](const char* eta) {
-    descent::descent_options<hp> d;
-    d.eta = num<hp>(eta);
-    d.steps = 34;  // the authors' 35 recorded states
-    d.record = false;
-    const auto r = descent::run(pb, d);
-    if (!r.ok) throw std::runtime_error(r.message);
-    return r;
-  };
-  const auto fast = run("10"), slow = run("1");
+  // 34 steps: the authors' 35 recorded states.
+  const auto fast = gd_run(pb, num<hp>("10"), 34), slow = gd_run(pb, num<hp>("1"), 34);
   const std::string where = std::string(pair_setting) + "; GD (" + digits_text(o) + ") ";
   const hp log2 = log(hp(2));
   const auto& f = fast.samples.back();

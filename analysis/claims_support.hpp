@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "amflow/descent/descent.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -29,6 +30,23 @@ Real num(const std::string& s) {
 template <class Real>
 model::problem<Real> named(const std::string& name) {
   return io::parse_problem<Real>(io::named_problem(name));
+}
+
+inline std::string digits_text(const verify_options& o) {
+  return std::to_string(o.digits) + " digits";
+}
+
+// K GD steps of size eta from W0, keeping only the final state and the transients; throws
+// std::runtime_error when the run does not complete.
+template <class Real>
+descent::descent_result<Real> gd_run(const model::problem<Real>& pb, const Real& eta, long steps) {
+  descent::descent_options<Real> d;
+  d.eta = eta;
+  d.steps = steps;
+  d.record = false;
+  descent::descent_result<Real> r = descent::run(pb, d);
+  if (!r.ok) throw std::runtime_error("GD did not complete: " + r.message);
+  return r;
 }
 
 // The pair problem of the paper with its alpha and p0 (decimal or rational strings).

@@ -75,6 +75,7 @@ void flow_run(benchmark::State& state) {
 constexpr long bs = static_cast<long>(flow::stepper_kind::bulirsch_stoer);
 constexpr long rkf78 = static_cast<long>(flow::stepper_kind::rkf78);
 constexpr long dopri5 = static_cast<long>(flow::stepper_kind::dopri5);
+constexpr long taylor = static_cast<long>(flow::stepper_kind::taylor);
 constexpr long uncapped = 100000000;
 
 // The issue's goals: N = M = 2 at 50 digits, tol 1e-40, to 1e12 (goal < 0.1 s) and at 100 digits,
@@ -97,6 +98,29 @@ BENCHMARK(flow_run)
     ->ArgsProduct({{3}, {15}, {12}, {12}, {dopri5, rkf78, bs}, {uncapped}})
     ->ArgsProduct({{3}, {30}, {20, 25}, {12}, {dopri5, rkf78, bs}, {1000000}})
     ->ArgsProduct({{3}, {50}, {20, 30, 40}, {12}, {dopri5, rkf78, bs}, {1000000}})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Issue 6's goals for the Taylor stepper, three-token orthogonal problem: 50 digits to 1e12 within
+// 1e-40 (goal 0.03 s), 100 digits to 1e15 within 1e-85 (0.3 s), 300 digits to 1e15 within 1e-280
+// (10 s).
+BENCHMARK(flow_run)
+    ->Name("taylor_goals")
+    ->Args({3, 50, 42, 12, taylor, uncapped})
+    ->Args({3, 100, 88, 15, taylor, uncapped})
+    ->Args({3, 300, 285, 15, taylor, uncapped})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Taylor against Bulirsch-Stoer and rkf78 at 30, 50, 100 and 200 digits (tolerance 10^-(0.85 D)),
+// three-token problem to tau = 1e12; the odeint steppers capped at 5000 steps at 100 digits and
+// above, where they would run for hours (the label says CAPPED and tau_reached how far they got).
+BENCHMARK(flow_run)
+    ->Name("taylor_table")
+    ->ArgsProduct({{3}, {30}, {25}, {12}, {taylor, bs, rkf78}, {1000000}})
+    ->ArgsProduct({{3}, {50}, {42}, {12}, {taylor, bs, rkf78}, {1000000}})
+    ->ArgsProduct({{3}, {100}, {85}, {12}, {taylor, bs, rkf78}, {5000}})
+    ->ArgsProduct({{3}, {200}, {170}, {12}, {taylor, bs, rkf78}, {5000}})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 

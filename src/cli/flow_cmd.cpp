@@ -22,7 +22,7 @@ struct flow_cli_options {
   std::string format;
   std::string t_end;
   std::string times;
-  std::string stepper = "bulirsch-stoer";
+  std::string stepper = "auto";
   std::string tol;
   std::string rel_tol;
   std::string abs_tol;
@@ -77,7 +77,15 @@ std::string run_flow(const flow_cli_options& o) {
   const model::problem<Real> pb = io::parse_problem<Real>(spec);
 
   flow::flow_options<Real> opt;
-  opt.stepper = flow::parse_stepper(o.stepper, "--stepper");
+  // auto: the Taylor series above 30 digits (its order grows with the digits), Bulirsch-Stoer
+  // below; the modified flow needs one of odeint's steppers.
+  if (o.stepper == "auto") {
+    opt.stepper = scalar::digits<Real>() > 30 && o.modified_eta.empty()
+                      ? flow::stepper_kind::taylor
+                      : flow::stepper_kind::bulirsch_stoer;
+  } else {
+    opt.stepper = flow::parse_stepper(o.stepper, "--stepper");
+  }
   const bool have_t_end = !o.t_end.empty();
   Real t_end = have_t_end ? scalar::parse_real<Real>(o.t_end, "--t-end") : Real(100);
   if (have_t_end && !(t_end > 0)) throw input_error("--t-end", o.t_end, "must be positive");
@@ -172,7 +180,9 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--t-end", o->t_end, "final time tau (default 100, or the last --times)");
   cmd->add_option("--times", o->times,
                   "sample times: a,b,c | linspace:a:b:n | logspace:a:b:n (exponents of 10)");
-  cmd->add_option("--stepper", o->stepper, "rk4, dopri5, rkf78 or bulirsch-stoer")
+  cmd->add_option("--stepper", o->stepper,
+                  "auto (taylor above 30 digits, else bulirsch-stoer), taylor, bulirsch-stoer, "
+                  "rkf78, dopri5 or rk4")
       ->capture_default_str();
   cmd->add_option("--tol", o->tol,
                   "relative and absolute per-step tolerance (default 10^-(0.85 digits))");

@@ -94,6 +94,11 @@ sys.exit(0 if abs(m[0] - Decimal('0.5125')) < Decimal('1e-48') and abs(m[1] + De
 expect_bad "flow tol below precision" "--tol" "1e-20" "15 digits" -- flow --problem orthogonal --tol 1e-20
 expect_bad "flow t-end infinite" "--t-end" "inf" -- flow --problem orthogonal --t-end inf
 expect_bad "flow t-end negative" "--t-end" "-5" -- flow --problem orthogonal --t-end=-5
+if "$amflow" flow --problem orthogonal --digits 50 --t-end 1e12 --format json --output "$work/t.json" &&
+  grep -q '"stepper":"taylor"' "$work/t.json" &&
+  "$amflow" flow --problem orthogonal --t-end 1e3 --format json --output "$work/b.json" &&
+  grep -q '"stepper":"bulirsch-stoer"' "$work/b.json"; then ok; else fail "flow auto stepper"; fi
+expect_bad "flow taylor modified" "--stepper" "taylor" -- flow --problem pair --stepper taylor --modified-eta 0.5
 expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler
 expect_bad "flow times not increasing" "--times" "0.5" -- flow --problem orthogonal --times 1,0.5
 expect_bad "flow times spec" "--times" "logspace:0:1" -- flow --problem orthogonal --times logspace:0:1

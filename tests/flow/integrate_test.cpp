@@ -89,7 +89,8 @@ TYPED_TEST(integrate_test, error_estimate_is_honest) {
   const auto pb = named<Real>("orthogonal");
   // A loose tolerance, so that the integration error stands well above rounding.
   const Real tol = scalar::parse_real<Real>("1e-8", "tol");
-  for (stepper_kind k : {stepper_kind::dopri5, stepper_kind::bulirsch_stoer}) {
+  for (stepper_kind k :
+       {stepper_kind::dopri5, stepper_kind::bulirsch_stoer, stepper_kind::taylor}) {
     const auto r = flow::integrate(
         pb, options<Real>(k, time_kind::log, tol, times<Real>("1,10,100,1e4,1e8,1e12")));
     ASSERT_TRUE(r.ok) << r.message;
@@ -170,7 +171,8 @@ TYPED_TEST(integrate_test, every_stepper_reaches_the_closed_form) {
   using Real = TypeParam;
   const auto pb = named<Real>("orthogonal");
   const Real tol = scalar::parse_real<Real>("1e-10", "tol");
-  for (stepper_kind k : {stepper_kind::dopri5, stepper_kind::rkf78, stepper_kind::bulirsch_stoer}) {
+  for (stepper_kind k : {stepper_kind::dopri5, stepper_kind::rkf78, stepper_kind::bulirsch_stoer,
+                         stepper_kind::taylor}) {
     for (time_kind t : {time_kind::linear, time_kind::log}) {
       const auto r = flow::integrate(pb, options<Real>(k, t, tol, times<Real>("0.5,3,20")));
       ASSERT_TRUE(r.ok) << r.message;

@@ -14,10 +14,10 @@
 
 namespace amflow::flow {
 
-enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer };
+enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer, taylor };
 enum class time_kind { linear, log };
 
-// "rk4", "dopri5", "rkf78", "bulirsch-stoer"; throws input_error(field, name) otherwise.
+// "rk4", "dopri5", "rkf78", "bulirsch-stoer", "taylor"; throws input_error(field, name) otherwise.
 stepper_kind parse_stepper(const std::string& name, const std::string& field);
 std::string stepper_name(stepper_kind k);
 // "linear", "log"; throws input_error(field, name) otherwise.

@@ -9,6 +9,7 @@
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "amflow/flow/taylor_impl.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -174,6 +175,11 @@ std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& o
       return drive(y, targets, step, opt.max_steps, log_time, name, stats,
                    controlled(bs(abs_tol, rel_tol)), record);
     }
+    case stepper_kind::taylor: {
+      const auto keep = [&](size_t, const model::matrix<Real>& X) { Z.push_back(X); };
+      const Real tol = rel_tol > 0 && (abs_tol == 0 || rel_tol < abs_tol) ? rel_tol : abs_tol;
+      return taylor_drive(pb, targets, tol, opt.max_steps, log_time, stats, keep);
+    }
   }
   return "unknown stepper";
 }
@@ -210,6 +216,8 @@ void flow_options<Real>::validate() const {
   }
   if (!detail::is_finite(modified_eta) || modified_eta < 0)
     throw input_error("--modified-eta", text(modified_eta), "must be finite and >= 0");
+  if (stepper == stepper_kind::taylor && modified_eta > 0)
+    throw input_error("--stepper", "taylor", "the modified flow needs one of odeint's steppers");
   if (max_steps <= 0)
     throw input_error("--max-steps", std::to_string(max_steps), "must be positive");
 }

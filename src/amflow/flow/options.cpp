@@ -8,7 +8,8 @@ stepper_kind parse_stepper(const std::string& name, const std::string& field) {
   if (name == "dopri5") return stepper_kind::dopri5;
   if (name == "rkf78") return stepper_kind::rkf78;
   if (name == "bulirsch-stoer") return stepper_kind::bulirsch_stoer;
-  throw input_error(field, name, "unknown stepper (rk4, dopri5, rkf78, bulirsch-stoer)");
+  if (name == "taylor") return stepper_kind::taylor;
+  throw input_error(field, name, "unknown stepper (rk4, dopri5, rkf78, bulirsch-stoer, taylor)");
 }
 
 std::string stepper_name(stepper_kind k) {
@@ -21,6 +22,8 @@ std::string stepper_name(stepper_kind k) {
       return "rkf78";
     case stepper_kind::bulirsch_stoer:
       return "bulirsch-stoer";
+    case stepper_kind::taylor:
+      return "taylor";
   }
   return "?";
 }

@@ -1,0 +1,112 @@
+// The Taylor-series stepper: the orthogonal closed form (P1) at 50 digits to tau = 1e12 and at 100
+// digits to tau = 1e15 with a step count that stays flat, the pair problem at 50 and 100 digits,
+// dense output at many sample times inside steps, and its refusal of the modified flow.
+#include "amflow/flow/closed_form.hpp"
+#include "amflow/flow/integrate.hpp"
+#include "amflow/io/points.hpp"
+#include "support.hpp"
+
+namespace amflow {
+namespace {
+
+using Real = mpfr_real;
+
+flow::flow_options<Real> taylor(const std::string& tol, const std::string& at) {
+  flow::flow_options<Real> o;
+  o.stepper = flow::stepper_kind::taylor;
+  o.time = flow::time_kind::log;
+  o.rel_tol = o.abs_tol = testing::num<Real>(tol);
+  o.step = Real(1) / 100;
+  o.times = io::parse_points<Real>(at, "test");
+  o.estimate_error = false;
+  return o;
+}
+
+// max over samples and tokens of |m - closed form| (orthogonal problem, W0 = 0).
+Real closed_form_error(const model::problem<Real>& pb, const flow::flow_result<Real>& r) {
+  using std::abs;
+  Real worst(0);
+  for (const auto& s : r.samples) {
+    for (int x = 0; x < pb.tokens; ++x) {
+      const Real e = abs(s.margins(x) - flow::orthogonal_margin(pb.p(x), pb.classes, s.tau));
+      if (e > worst) worst = e;
+    }
+  }
+  return worst;
+}
+
+TEST(taylor, orthogonal_at_50_digits_to_1e12_within_1e40) {
+  scalar::set_mpfr_digits(50);
+  const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
+  const auto r = flow::integrate(pb, taylor("1e-42", "0,0.1,1,10,100,1e3,1e4,1e6,1e8,1e10,1e12"));
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_LT(closed_form_error(pb, r), Real("1e-40"));
+  EXPECT_LT(r.run.steps, 60);
+}
+
+// Issue 6's accuracy goal at 100 digits; a few dozen steps cover tau = 0 .. 1e15.
+TEST(taylor, orthogonal_at_100_digits_to_1e15_within_1e85) {
+  scalar::set_mpfr_digits(100);
+  const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
+  const auto r = flow::integrate(pb, taylor("1e-88", "0,1,1e3,1e6,1e9,1e12,1e15"));
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_LT(closed_form_error(pb, r), Real("1e-85"));
+  EXPECT_LT(r.run.steps, 60);
+  scalar::set_mpfr_digits(50);
+}
+
+// Dense output: 57 sample times, most of them inside steps, each within the tolerance.
+TEST(taylor, dense_output_is_as_accurate_as_the_steps) {
+  scalar::set_mpfr_digits(50);
+  const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
+  const auto r = flow::integrate(pb, taylor("1e-35", "logspace:-2:12:57"));
+  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_EQ(r.samples.size(), 57u);
+  EXPECT_LT(r.run.steps, 57);  // fewer steps than samples: samples come from the series
+  EXPECT_LT(closed_form_error(pb, r), Real("1e-33"));
+}
+
+// The correlated pair problem: 50 and 100 digits agree to 1e-45 up to tau = 100, in log and in
+// linear time.
+TEST(taylor, pair_at_50_digits_agrees_with_100_digits) {
+  for (const auto t : {flow::time_kind::log, flow::time_kind::linear}) {
+    const auto run = [&](int digits, const std::string& tol) {
+      scalar::set_mpfr_digits(digits);
+      const auto pb = io::parse_problem<Real>(io::named_problem("pair"));
+      auto o = taylor(tol, "0.5,1,10,100");
+      o.time = t;
+      const auto r = flow::integrate(pb, o);
+      EXPECT_TRUE(r.ok) << r.message;
+      std::vector<std::string> m;
+      for (const auto& s : r.samples) {
+        for (int x = 0; x < 2; ++x) m.push_back(scalar::to_text(s.margins(x)));
+      }
+      return m;
+    };
+    const auto low = run(50, "1e-47");
+    const auto high = run(100, "1e-60");
+    scalar::set_mpfr_digits(100);
+    ASSERT_EQ(low.size(), high.size());
+    for (size_t i = 0; i < low.size(); ++i) {
+      EXPECT_LT(testing::diff(testing::num<Real>(low[i]), testing::num<Real>(high[i])), 1e-45)
+          << flow::time_name(t) << " sample " << i / 2 << " token " << i % 2;
+    }
+  }
+  scalar::set_mpfr_digits(50);
+}
+
+TEST(taylor, refuses_the_modified_flow) {
+  scalar::set_mpfr_digits(50);
+  const auto pb = io::parse_problem<Real>(io::named_problem("pair"));
+  auto o = taylor("1e-30", "1");
+  o.modified_eta = Real(1) / 2;
+  try {
+    flow::integrate(pb, o);
+    ADD_FAILURE() << "accepted";
+  } catch (const input_error& e) {
+    EXPECT_EQ(e.field(), "--stepper");
+  }
+}
+
+}  // namespace
+}  // namespace amflow

@@ -5,6 +5,8 @@
 // c = 1 in linear time and c = e^t in log time (c_j = e^t0 / j!). The coefficients of R(Z(t)) come
 // from automatic-differentiation recurrences, row by row (shift by the row's largest logit):
 //   a = exp(z - top):    a_0 = exp(z_0 - top),  a_k = (1/k) sum_{j=1..k} j z_j a_{k-j}
+//                        (j z_j is kept from z's own recurrence; sums of products use one
+//                        rounding each, mpfr_fma, for MPFR)
 //   S = sum_y a_y,       pi = a / S:  pi_k = (a_k - sum_{j=1..k} S_j pi_{k-j}) / S_0
 //   R_k = p(x) (pi_k - [k = 0] Y), the target entry as minus the other classes' entries (as in
 //   model::residual), and F_k = -G_E R_k G_U;
@@ -31,12 +33,26 @@ bool is_finite(const Real& x);
 template <class Real>
 Real tau_of(const Real& t, bool log_time);
 
+// acc += x y, with one rounding (mpfr_fma) for MPFR numbers.
+template <class Real>
+void add_product(Real& acc, const Real& x, const Real& y, Real& scratch) {
+  if constexpr (is_mpfr_v<Real>) {
+    mpfr_fma(acc.backend().data(), x.backend().data(), y.backend().data(), acc.backend().data(),
+             MPFR_RNDN);
+  } else {
+    scratch = x;
+    scratch *= y;
+    acc += scratch;
+  }
+}
+
 template <class Real>
 class taylor_series {
  public:
   taylor_series(const model::problem<Real>& pb, int order) : pb_(pb), K_(order) {
     const int N = pb.tokens, M = pb.classes;
     z_.assign(K_ + 1, model::matrix<Real>(N, M));
+    dz_.assign(K_ + 1, model::matrix<Real>(N, M));
     a_.assign(K_ + 1, model::matrix<Real>(N, M));
     pi_.assign(K_ + 1, model::matrix<Real>(N, M));
     F_.assign(K_ + 1, model::matrix<Real>(N, M));
@@ -71,12 +87,7 @@ class taylor_series {
           for (int y = 0; y < M; ++y) {
             // In-place operations on reused numbers: MPFR temporaries would allocate each time.
             acc_ = 0;
-            for (int j = 1; j <= k; ++j) {
-              tmp_ = z_[j](x, y);
-              tmp_ *= a_[k - j](x, y);
-              tmp_ *= j;
-              acc_ += tmp_;
-            }
+            for (int j = 1; j <= k; ++j) add_product(acc_, dz_[j](x, y), a_[k - j](x, y), tmp_);
             acc_ /= k;
             a_[k](x, y) = acc_;
             sum += acc_;
@@ -85,14 +96,11 @@ class taylor_series {
         S_[k](x) = sum;
         Real others(0);
         for (int y = 0; y < M; ++y) {
-          acc_ = a_[k](x, y);
-          for (int j = 1; j <= k; ++j) {
-            tmp_ = S_[j](x);
-            tmp_ *= pi_[k - j](x, y);
-            acc_ -= tmp_;
-          }
-          acc_ /= S_[0](x);
-          pi_[k](x, y) = acc_;
+          acc_ = 0;
+          for (int j = 1; j <= k; ++j) add_product(acc_, S_[j](x), pi_[k - j](x, y), tmp_);
+          pi_[k](x, y) = a_[k](x, y);
+          pi_[k](x, y) -= acc_;
+          pi_[k](x, y) /= S_[0](x);
           if (y != t) others += pi_[k](x, y);
         }
         for (int y = 0; y < M; ++y) R(x, y) = pb_.p(x) * pi_[k](x, y);
@@ -102,14 +110,11 @@ class taylor_series {
       for (Eigen::Index i = 0; i < F_[k].size(); ++i) {
         if (log_time) {
           acc_ = 0;
-          for (int j = 0; j <= k; ++j) {
-            tmp_ = c_[j];
-            tmp_ *= F_[k - j](i);
-            acc_ += tmp_;
-          }
+          for (int j = 0; j <= k; ++j) add_product(acc_, c_[j], F_[k - j](i), tmp_);
         } else {
           acc_ = F_[k](i);
         }
+        dz_[k + 1](i) = acc_;  // (k + 1) z_{k+1}, the factor the exponential's recurrence needs
         acc_ /= k + 1;
         z_[k + 1](i) = acc_;
       }
@@ -154,7 +159,7 @@ class taylor_series {
  private:
   const model::problem<Real>& pb_;
   int K_;
-  std::vector<model::matrix<Real>> z_, a_, pi_, F_;
+  std::vector<model::matrix<Real>> z_, dz_, a_, pi_, F_;  // dz_[k] = k z_k
   std::vector<model::vector<Real>> S_;
   std::vector<Real> c_;
   Real acc_, tmp_;  // scratch numbers, reused

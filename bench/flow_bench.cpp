@@ -101,6 +101,23 @@ BENCHMARK(flow_run)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
+// The cost of one fused multiply-add at D digits (the Taylor stepper's unit of work: per step it
+// does about N M (3 K (K - 1)/2 + K) of them for order K, N x M logits, in log time).
+void mpfr_fma_cost(benchmark::State& state) {
+  scalar::set_mpfr_digits(static_cast<int>(state.range(0)));
+  mpfr_real acc(0), x = sqrt(mpfr_real(2)) / 3, y = sqrt(mpfr_real(3)) / 5;
+  for (auto _ : state) {
+    for (int i = 0; i < 1000; ++i) {
+      mpfr_fma(acc.backend().data(), x.backend().data(), y.backend().data(), acc.backend().data(),
+               MPFR_RNDN);
+    }
+    benchmark::DoNotOptimize(acc);
+  }
+  state.counters["ns_per_fma"] = benchmark::Counter(
+      1000, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(mpfr_fma_cost)->Arg(30)->Arg(50)->Arg(100)->Arg(200)->Arg(300);
+
 // Issue 6's goals for the Taylor stepper, three-token orthogonal problem: 50 digits to 1e12 within
 // 1e-40 (goal 0.03 s), 100 digits to 1e15 within 1e-85 (0.3 s), 300 digits to 1e15 within 1e-280
 // (10 s).

@@ -78,12 +78,14 @@ check near_relative(const std::string& setting, const Real& predicted, const Rea
           txt(tolerance), error <= tolerance};
 }
 
-// A flow run at the given tolerance (Bulirsch-Stoer, log time, error estimate by a rerun); throws
+// A flow run at the given tolerance (the Taylor-series stepper, log time, error estimate by a
+// rerun); throws
 // std::runtime_error when it does not complete.
 template <class Real>
 flow::flow_result<Real> flow_at(const model::problem<Real>& pb, std::vector<Real> times,
                                 const Real& tol, bool estimate_error = true) {
   flow::flow_options<Real> o;
+  o.stepper = flow::stepper_kind::taylor;
   o.time = flow::time_kind::log;
   o.estimate_error = estimate_error;
   o.rel_tol = o.abs_tol = tol;

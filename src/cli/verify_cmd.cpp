@@ -43,7 +43,7 @@ std::string run_verify(const verify_cli_options& o) {
   scalar::check_digits(o.digits);
   if (o.digits < 50) {
     throw input_error("--digits", std::to_string(o.digits),
-                      "the claims' tolerances (down to 1e-33) need at least 50 digits");
+                      "the claims' tolerances (down to 1e-40) need at least 50 digits");
   }
   scalar::set_mpfr_digits(static_cast<int>(o.digits));
   analysis::verify_options opt;

@@ -5,6 +5,7 @@
 #include "amflow/flow/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/points.hpp"
+#include "flow/closed_form_error.hpp"
 #include "support.hpp"
 
 namespace amflow {
@@ -40,23 +41,7 @@ flow_options<Real> options(stepper_kind k, time_kind t, const Real& tol, std::ve
   return o;
 }
 
-// max_x |m_x(run) - m_x(closed form)| over every sample, for orthogonal problems with W0 = 0
-// (relative to max(1, m) when `relative`).
-template <class Real>
-Real closed_form_error(const model::problem<Real>& pb, const flow::flow_result<Real>& r,
-                       bool relative) {
-  using std::abs;
-  using std::max;
-  Real worst(0);
-  for (const auto& s : r.samples) {
-    for (int x = 0; x < pb.tokens; ++x) {
-      const Real exact = flow::orthogonal_margin(pb.p(x), pb.classes, s.tau);
-      const Real e = abs(s.margins(x) - exact) / (relative ? max(Real(1), abs(exact)) : Real(1));
-      worst = max(worst, e);
-    }
-  }
-  return worst;
-}
+using testing::closed_form_error;
 
 // P1 in every type, up to tau = 1e12 in log time with the default stepper: double (default
 // tolerance) to 1e-12 relative, 50 digits (tolerance 1e-40) to 1e-40 absolute; long double and

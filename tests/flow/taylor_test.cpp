@@ -4,6 +4,7 @@
 #include "amflow/flow/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/points.hpp"
+#include "flow/closed_form_error.hpp"
 #include "support.hpp"
 
 namespace amflow {
@@ -22,18 +23,7 @@ flow::flow_options<Real> taylor(const std::string& tol, const std::string& at) {
   return o;
 }
 
-// max over samples and tokens of |m - closed form| (orthogonal problem, W0 = 0).
-Real closed_form_error(const model::problem<Real>& pb, const flow::flow_result<Real>& r) {
-  using std::abs;
-  Real worst(0);
-  for (const auto& s : r.samples) {
-    for (int x = 0; x < pb.tokens; ++x) {
-      const Real e = abs(s.margins(x) - flow::orthogonal_margin(pb.p(x), pb.classes, s.tau));
-      if (e > worst) worst = e;
-    }
-  }
-  return worst;
-}
+using testing::closed_form_error;
 
 TEST(taylor, orthogonal_at_50_digits_to_1e12_within_1e40) {
   scalar::set_mpfr_digits(50);

@@ -61,7 +61,6 @@ class taylor_series {
   }
 
   int order() const { return K_; }
-  const model::matrix<Real>& coefficient(int k) const { return z_[k]; }
 
   // The coefficients z_0 .. z_K at (t0, Z0).
   void expand(const model::matrix<Real>& Z0, const Real& t0, bool log_time) {

@@ -61,6 +61,9 @@
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&, const Real&); \
   PREFIX template amflow::model::matrix<Real> amflow::model::weights_from_logits<Real>(      \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
+  PREFIX template void amflow::model::advance<Real>(                                         \
+      const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&,             \
+      const amflow::model::matrix<Real>&, const Real&);                                      \
   PREFIX template void amflow::model::gd_step<Real>(                                         \
       const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&, const Real&);
 

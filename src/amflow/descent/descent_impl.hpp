@@ -114,8 +114,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     }
     if (k == K) break;
     if (particle) {
-      s.Q += opt.eta * R;
-      s.Z -= opt.eta * model::interact(pb, R);
+      model::advance(pb, s, R, opt.eta);
     } else {
       W -= opt.eta * (pb.U.transpose() * R.transpose() * pb.E);
     }

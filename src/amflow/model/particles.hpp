@@ -38,7 +38,13 @@ template <class Real>
 matrix<Real> modified_logit_velocity(const problem<Real>& pb, const matrix<Real>& Z,
                                      const Real& eta);
 
-// One full-batch GD step of size eta in particle coordinates.
+// One step of size eta along a residual R (N x M): Q += eta R, Z -= eta G_E R G_U. GD passes
+// R(Z); SGD passes the residual with the batch frequencies in place of p.
+template <class Real>
+void advance(const problem<Real>& pb, particle_state<Real>& s, const matrix<Real>& R,
+             const Real& eta);
+
+// One full-batch GD step of size eta in particle coordinates: advance along R(Z).
 template <class Real>
 void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta);
 

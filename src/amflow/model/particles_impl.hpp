@@ -47,10 +47,15 @@ matrix<Real> modified_logit_velocity(const problem<Real>& pb, const matrix<Real>
 }
 
 template <class Real>
-void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta) {
-  const matrix<Real> R = residual(pb, s.Z);
+void advance(const problem<Real>& pb, particle_state<Real>& s, const matrix<Real>& R,
+             const Real& eta) {
   s.Q += eta * R;
   s.Z -= eta * interact(pb, R);
+}
+
+template <class Real>
+void gd_step(const problem<Real>& pb, particle_state<Real>& s, const Real& eta) {
+  advance(pb, s, residual(pb, s.Z), eta);
 }
 
 template <class Real>

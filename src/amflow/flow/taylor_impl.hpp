@@ -1,20 +1,27 @@
 // The Taylor-series integrator of the particle flow; included only by integrate_impl.hpp.
 //
 // Around (t0, Z0) the solution is Z(t0 + h) = sum_k z_k h^k, with z_0 = Z0 and
-//   z_{k+1} = V_k / (k + 1),   V = c(t) F(Z),   F(Z) = -G_E R(Z) G_U,
-// c = 1 in linear time and c = e^t in log time (c_j = e^t0 / j!). The coefficients of R(Z(t)) come
-// from automatic-differentiation recurrences, row by row (shift by the row's largest logit):
-//   a = exp(z - top):    a_0 = exp(z_0 - top),  a_k = (1/k) sum_{j=1..k} j z_j a_{k-j}
-//                        (j z_j is kept from z's own recurrence; sums of products use one
-//                        rounding each, mpfr_fma, for MPFR)
-//   S = sum_y a_y,       pi = a / S:  pi_k = (a_k - sum_{j=1..k} S_j pi_{k-j}) / S_0
-//   R_k = p(x) (pi_k - [k = 0] Y), the target entry as minus the other classes' entries (as in
-//   model::residual), and F_k = -G_E R_k G_U;
-// O(K^2) work per entry for order K. The order follows the tolerance and the step the decay of the
-// last two coefficients (Jorba and Zou, 2005): K = ceil(-log(tol) / 2) + 1 and
+//   z_{k+1} = V_k / (k + 1),   V = -G_E (c R(Z)) G_U,
+// c = 1 in linear time and c = e^t in log time. The coefficients come from automatic-
+// differentiation recurrences, row by row; in row x with target t (the other classes y != t):
+//   a_y = exp(z_y - z_t) exp(z_t(t0) - top):  a_y,0 = exp(z_y,0 - top),
+//                        a_y,k = (1/k) sum_{j=1..k} j (z_y,j - z_t,j) a_y,k-j
+//        (top the row's largest logit at t0; the target's own a_t = exp(z_t,0 - top) is then a
+//        constant, so it needs no series);
+//   S = a_t + sum_{y != t} a_y  and  T = S / c  (in log time T_k = sum_j (-1)^j e^-t0 / j! S_k-j,
+//        one product per row, not per entry);
+//   q_y = a_y / T = c pi_y:  q_y,k = (a_y,k - sum_{j=1..k} T_j q_y,k-j) / T_0;
+//   c R = p(x) q_y for y != t, and the target entry is minus the others (as in model::residual:
+//        c p (pi_t - 1) = -c p sum_{y != t} pi_y).
+// Work per row and order: 2 (M - 1) products of series (+ 1 in log time), each O(K^2) for order K,
+// against 3 M for the plain recurrences (exponential and quotient of every entry, then the factor
+// c on every entry). j z_j is kept from z's own recurrence; for MPFR the sums of products are
+// scalar::dot (exact products, one rounding per sum). The order follows the tolerance and the step
+// the decay of the last two coefficients (Jorba and Zou, 2005): K = ceil(-log(tol) / 2) + 1 and
 //   h = e^-2 min( (1/|z_{K-1}|)^(1/(K-1)), (1/|z_K|)^(1/K) )   (norms relative to max(1, |z_0|)),
-// so that the first neglected terms are about e^(-2K) <= tol. Sample times inside a step are
-// evaluated from the series (dense output), so steps are never shortened to land on them.
+// so that the first neglected terms are about e^(-2K) <= tol; the step is shrunk if the estimate
+// |z_{K-1}| h^(K-1) + |z_K| h^K of the remainder exceeds the tolerance. Sample times inside a step
+// are evaluated from the series (dense output), so steps are never shortened to land on them.
 #pragma once
 
 #include <cmath>
@@ -24,6 +31,7 @@
 #include "amflow/flow/integrate.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/scalar/convert.hpp"
+#include "amflow/scalar/dot.hpp"
 
 namespace amflow::flow::detail {
 
@@ -33,31 +41,18 @@ bool is_finite(const Real& x);
 template <class Real>
 Real tau_of(const Real& t, bool log_time);
 
-// acc += x y, with one rounding (mpfr_fma) for MPFR numbers.
-template <class Real>
-void add_product(Real& acc, const Real& x, const Real& y, Real& scratch) {
-  if constexpr (is_mpfr_v<Real>) {
-    mpfr_fma(acc.backend().data(), x.backend().data(), y.backend().data(), acc.backend().data(),
-             MPFR_RNDN);
-  } else {
-    scratch = x;
-    scratch *= y;
-    acc += scratch;
-  }
-}
-
 template <class Real>
 class taylor_series {
  public:
-  taylor_series(const model::problem<Real>& pb, int order) : pb_(pb), K_(order) {
-    const int N = pb.tokens, M = pb.classes;
-    z_.assign(K_ + 1, model::matrix<Real>(N, M));
-    dz_.assign(K_ + 1, model::matrix<Real>(N, M));
-    a_.assign(K_ + 1, model::matrix<Real>(N, M));
-    pi_.assign(K_ + 1, model::matrix<Real>(N, M));
-    F_.assign(K_ + 1, model::matrix<Real>(N, M));
-    S_.assign(K_ + 1, model::vector<Real>(N));
+  taylor_series(const model::problem<Real>& pb, int order)
+      : pb_(pb), K_(order), N_(pb.tokens), M_(pb.classes) {
+    // Each entry's coefficients are contiguous (the products of series walk them), and every
+    // number is allocated once, here.
+    const size_t entries = static_cast<size_t>(N_) * M_ * (K_ + 1);
+    for (auto* v : {&z_, &dz_, &dd_, &a_, &q_}) v->assign(entries, Real(0));
+    for (auto* v : {&S_, &T_}) v->assign(static_cast<size_t>(N_) * (K_ + 1), Real(0));
     c_.assign(K_ + 1, Real(0));
+    R_ = model::matrix<Real>::Zero(N_, M_);
   }
 
   int order() const { return K_; }
@@ -65,103 +60,164 @@ class taylor_series {
   // The coefficients z_0 .. z_K at (t0, Z0).
   void expand(const model::matrix<Real>& Z0, const Real& t0, bool log_time) {
     using std::exp;
-    const int N = pb_.tokens, M = pb_.classes;
-    z_[0] = Z0;
     if (log_time) {
-      c_[0] = exp(t0);
-      for (int j = 1; j <= K_; ++j) c_[j] = c_[j - 1] / j;
+      c_[0] = exp(Real(-t0));  // e^-t = sum_j c_j h^j
+      for (int j = 1; j <= K_; ++j) c_[j] = -c_[j - 1] / j;
     }
-    model::matrix<Real> R(N, M);
-    for (int k = 0; k < K_; ++k) {
-      for (int x = 0; x < N; ++x) {
-        const int t = pb_.target[x];
-        Real sum(0);
-        if (k == 0) {
-          const Real top = Z0.row(x).maxCoeff();
-          for (int y = 0; y < M; ++y) {
-            a_[0](x, y) = exp(Real(Z0(x, y) - top));
-            sum += a_[0](x, y);
-          }
-        } else {
-          for (int y = 0; y < M; ++y) {
-            // In-place operations on reused numbers: MPFR temporaries would allocate each time.
-            acc_ = 0;
-            for (int j = 1; j <= k; ++j) add_product(acc_, dz_[j](x, y), a_[k - j](x, y), tmp_);
-            acc_ /= k;
-            a_[k](x, y) = acc_;
-            sum += acc_;
-          }
-        }
-        S_[k](x) = sum;
-        Real others(0);
-        for (int y = 0; y < M; ++y) {
-          acc_ = 0;
-          for (int j = 1; j <= k; ++j) add_product(acc_, S_[j](x), pi_[k - j](x, y), tmp_);
-          pi_[k](x, y) = a_[k](x, y);
-          pi_[k](x, y) -= acc_;
-          pi_[k](x, y) /= S_[0](x);
-          if (y != t) others += pi_[k](x, y);
-        }
-        for (int y = 0; y < M; ++y) R(x, y) = pb_.p(x) * pi_[k](x, y);
-        R(x, t) = -pb_.p(x) * others;  // p (pi_t - 1) at k = 0; sum_y pi_k = 0 for k >= 1
+    for (int x = 0; x < N_; ++x) {
+      const int t = pb_.target[x];
+      const Real top = Z0.row(x).maxCoeff();
+      Real& S0 = row(S_, x)[0];
+      S0 = exp(Real(Z0(x, t) - top));
+      for (int y = 0; y < M_; ++y) {
+        z(x, y)[0] = Z0(x, y);
+        if (y == t) continue;
+        a(x, y)[0] = exp(Real(Z0(x, y) - top));
+        S0 += a(x, y)[0];
       }
-      F_[k] = -model::interact(pb_, R);
-      for (Eigen::Index i = 0; i < F_[k].size(); ++i) {
-        if (log_time) {
-          acc_ = 0;
-          for (int j = 0; j <= k; ++j) add_product(acc_, c_[j], F_[k - j](i), tmp_);
-        } else {
-          acc_ = F_[k](i);
+    }
+    // In-place operations on reused numbers: MPFR temporaries would allocate each time.
+    for (int k = 0; k < K_; ++k) {
+      for (int x = 0; x < N_; ++x) {
+        const int t = pb_.target[x];
+        Real* S = row(S_, x);
+        Real* T = row(T_, x);
+        if (k > 0) {
+          S[k] = 0;
+          for (int y = 0; y < M_; ++y) {
+            if (y == t) continue;
+            Real* ay = a(x, y);
+            convolve(ay[k], dd(x, y), 1, ay, k);
+            ay[k] /= k;
+            S[k] += ay[k];
+          }
         }
-        dz_[k + 1](i) = acc_;  // (k + 1) z_{k+1}, the factor the exponential's recurrence needs
-        acc_ /= k + 1;
-        z_[k + 1](i) = acc_;
+        if (log_time) {
+          convolve(T[k], c_.data(), 0, S, k);
+        } else {
+          T[k] = S[k];
+        }
+        Real& others = R_(x, t);
+        others = 0;
+        for (int y = 0; y < M_; ++y) {
+          if (y == t) continue;
+          Real* qy = q(x, y);
+          convolve(acc_, T, 1, qy, k);
+          qy[k] = a(x, y)[k];
+          qy[k] -= acc_;
+          qy[k] /= T[0];
+          R_(x, y) = qy[k];
+          R_(x, y) *= pb_.p(x);
+          others -= R_(x, y);
+        }
+      }
+      // (k + 1) z_{k+1} = -(G_E c R_k G_U)
+      if (!(pb_.G_E_identity && pb_.G_U_identity)) R_ = model::interact(pb_, R_);
+      for (int x = 0; x < N_; ++x) {
+        const int t = pb_.target[x];
+        for (int y = 0; y < M_; ++y) {
+          Real& dzk = dz(x, y)[k + 1];
+          dzk = R_(x, y);
+          dzk = -dzk;
+          z(x, y)[k + 1] = dzk;
+          z(x, y)[k + 1] /= k + 1;
+        }
+        for (int y = 0; y < M_; ++y) {
+          if (y == t) continue;
+          dd(x, y)[k + 1] = dz(x, y)[k + 1];
+          dd(x, y)[k + 1] -= dz(x, t)[k + 1];
+        }
       }
     }
   }
 
   // sum_k z_k h^k by Horner's rule.
   model::matrix<Real> at(const Real& h) const {
-    model::matrix<Real> Z = z_[K_];
-    for (Eigen::Index i = 0; i < Z.size(); ++i) {
-      for (int k = K_ - 1; k >= 0; --k) {
-        Z(i) *= h;
-        Z(i) += z_[k](i);
+    model::matrix<Real> Z(N_, M_);
+    for (int x = 0; x < N_; ++x) {
+      for (int y = 0; y < M_; ++y) {
+        const Real* zs = z(x, y);
+        Real& v = Z(x, y);
+        v = zs[K_];
+        for (int k = K_ - 1; k >= 0; --k) {
+          v *= h;
+          v += zs[k];
+        }
       }
     }
     return Z;
   }
 
-  // The Jorba-Zou step (coefficient sizes relative to max(1, |z_0|)); the tolerance enters through
-  // the order.
-  Real step() const {
+  // The Jorba-Zou step (coefficient sizes relative to max(1, |z_0|)), shrunk if the remainder
+  // estimate |z_{K-1}| h^(K-1) + |z_K| h^K (relative) exceeds tol.
+  Real step(const Real& tol) const {
+    using std::abs;
     using std::exp;
     using std::max;
     using std::min;
     using std::pow;
-    const Real scale = max(Real(1), Real(z_[0].cwiseAbs().maxCoeff()));
-    Real h(-1);
-    for (int j : {K_ - 1, K_}) {
-      const Real size = z_[j].cwiseAbs().maxCoeff() / scale;
-      if (!(size > 0)) continue;  // a vanishing coefficient sets no bound
-      const Real r = pow(Real(1 / size), Real(1) / j);
+    const auto largest = [&](int k) {
+      Real m(0);
+      for (int x = 0; x < N_; ++x) {
+        for (int y = 0; y < M_; ++y) m = max(m, Real(abs(z(x, y)[k])));
+      }
+      return m;
+    };
+    const Real scale = max(Real(1), largest(0));
+    Real size[2], h(-1);
+    for (int i = 0; i < 2; ++i) {
+      const int j = K_ - 1 + i;
+      size[i] = largest(j) / scale;
+      if (!(size[i] > 0)) continue;  // a vanishing coefficient sets no bound
+      const Real r = pow(Real(1 / size[i]), Real(1) / j);
       h = h < 0 ? r : min(h, r);
     }
     if (h < 0) {
       // Every checked coefficient vanishes (a polynomial solution): any step is exact; take one
       // that keeps the series' other terms small.
-      h = Real(1);
+      return exp(Real(-2));
     }
-    return h * exp(Real(-2));
+    h *= exp(Real(-2));
+    const Real remainder = size[0] * pow(h, Real(K_ - 1)) + size[1] * pow(h, Real(K_));
+    if (remainder > tol) h *= pow(Real(tol / remainder), Real(1) / (K_ - 1));
+    return h;
   }
 
  private:
+  // out = sum_{j=from..k} x_j y_{k-j}; for MPFR with one rounding (scalar::dot).
+  void convolve(Real& out, const Real* xs, int from, const Real* ys, int k) {
+    if constexpr (is_mpfr_v<Real>) {
+      scalar::dot(out, xs + from, 1, ys + (k - from), -1, k - from + 1, limbs_);
+    } else {
+      out = 0;
+      for (int j = from; j <= k; ++j) {
+        tmp_ = xs[j];
+        tmp_ *= ys[k - j];
+        out += tmp_;
+      }
+    }
+  }
+
+  Real* entry(std::vector<Real>& v, int x, int y) { return v.data() + (x * M_ + y) * (K_ + 1); }
+  const Real* entry(const std::vector<Real>& v, int x, int y) const {
+    return v.data() + (x * M_ + y) * (K_ + 1);
+  }
+  Real* row(std::vector<Real>& v, int x) { return v.data() + x * (K_ + 1); }
+  Real* z(int x, int y) { return entry(z_, x, y); }
+  const Real* z(int x, int y) const { return entry(z_, x, y); }
+  Real* dz(int x, int y) { return entry(dz_, x, y); }
+  Real* dd(int x, int y) { return entry(dd_, x, y); }
+  Real* a(int x, int y) { return entry(a_, x, y); }
+  Real* q(int x, int y) { return entry(q_, x, y); }
+
   const model::problem<Real>& pb_;
-  int K_;
-  std::vector<model::matrix<Real>> z_, dz_, a_, pi_, F_;  // dz_[k] = k z_k
-  std::vector<model::vector<Real>> S_;
-  std::vector<Real> c_;
-  Real acc_, tmp_;  // scratch numbers, reused
+  int K_, N_, M_;
+  // Per entry (x, y), coefficients 0..K: z_k, dz_k = k z_k, dd_k = k (z_y,k - z_t,k) (y != t), a_k,
+  // q_k; per row: S_k, T_k; c_j = (-1)^j e^-t0 / j!.
+  std::vector<Real> z_, dz_, dd_, a_, q_, S_, T_, c_;
+  model::matrix<Real> R_;         // c R_k, reused
+  Real acc_, tmp_;                // scratch numbers, reused
+  std::vector<mp_limb_t> limbs_;  // scalar::dot's accumulator, reused
 };
 
 // The order for a tolerance: K = ceil(-log(tol) / 2) + 1 (at least 4).
@@ -193,7 +249,7 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
     }
     series.expand(Z, t, log_time);
     stats.evaluations += series.order();
-    const Real h = series.step();
+    const Real h = series.step(tol);
     if (!(h > 16 * scalar::epsilon<Real>() * max(Real(1), abs(t)))) {
       return "taylor: the step size fell to " + scalar::to_text<Real>(h) + where();
     }

@@ -3,7 +3,9 @@
 // dense output at many sample times inside steps, and its refusal of the modified flow.
 #include "amflow/flow/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "amflow/flow/taylor_impl.hpp"
 #include "amflow/io/points.hpp"
+#include "amflow/model/quantities.hpp"
 #include "flow/closed_form_error.hpp"
 #include "support.hpp"
 
@@ -83,6 +85,32 @@ TEST(taylor, pair_at_50_digits_agrees_with_100_digits) {
     }
   }
   scalar::set_mpfr_digits(50);
+}
+
+// The remainder check: with an order too low for the tolerance (4 for 1e-12), the Jorba-Zou step
+// alone would leave an error far above it; the check shrinks the step until one step from W0 = 0
+// (linear time) lands within the tolerance of the closed form.
+TEST(taylor, the_remainder_check_shrinks_a_step_the_order_cannot_carry) {
+  scalar::set_mpfr_digits(50);
+  const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
+  flow::detail::taylor_series<Real> series(pb, 4);
+  series.expand(pb.Z0, Real(0), false);
+  const auto error_at = [&](const Real& h) {
+    const model::vector<Real> m = model::margins(pb, series.at(h));
+    Real worst(0);
+    for (int x = 0; x < pb.tokens; ++x) {
+      using std::abs;
+      using std::max;
+      worst = max(worst, Real(abs(m(x) - flow::orthogonal_margin(pb.p(x), pb.classes, h))));
+    }
+    return worst;
+  };
+  const Real tol("1e-12");
+  const Real unchecked = series.step(Real(1));  // a tolerance the Jorba-Zou step always meets
+  const Real checked = series.step(tol);
+  EXPECT_GT(error_at(unchecked), 1000 * tol);
+  EXPECT_LT(checked, unchecked);
+  EXPECT_LT(error_at(checked), 10 * tol);
 }
 
 TEST(taylor, refuses_the_modified_flow) {

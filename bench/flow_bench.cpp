@@ -9,12 +9,14 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <vector>
 
 #include "amflow/flow/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/instantiate.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/scalar/dispatch.hpp"
+#include "amflow/scalar/dot.hpp"
 
 namespace {
 
@@ -101,22 +103,38 @@ BENCHMARK(flow_run)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
-// The cost of one fused multiply-add at D digits (the Taylor stepper's unit of work: per step it
-// does about N M (3 K (K - 1)/2 + K) of them for order K, N x M logits, in log time).
-void mpfr_fma_cost(benchmark::State& state) {
+// The Taylor stepper's unit of work at D digits: one term of a sum of products, through
+// scalar::dot (range(2) = 0) or an mpfr_mul and an mpfr_add (1), on a sum of range(1) terms whose
+// sizes fall geometrically with alternating signs, like a series' coefficients. Per step the
+// stepper sums N ((2 M - 1) K (K - 1) / 2 + K) such terms for order K, N x M logits, in log time.
+void dot_cost(benchmark::State& state) {
   scalar::set_mpfr_digits(static_cast<int>(state.range(0)));
-  mpfr_real acc(0), x = sqrt(mpfr_real(2)) / 3, y = sqrt(mpfr_real(3)) / 5;
-  for (auto _ : state) {
-    for (int i = 0; i < 1000; ++i) {
-      mpfr_fma(acc.backend().data(), x.backend().data(), y.backend().data(), acc.backend().data(),
-               MPFR_RNDN);
-    }
-    benchmark::DoNotOptimize(acc);
+  const int len = static_cast<int>(state.range(1));
+  std::vector<mpfr_real> x(len), y(len);
+  for (int j = 0; j < len; ++j) {
+    x[j] = sqrt(mpfr_real(j + 2)) / pow(mpfr_real(3), j) * (j % 2 ? -1 : 1);
+    y[j] = sqrt(mpfr_real(j + 5)) / pow(mpfr_real(2), j) * (j % 3 ? 1 : -1);
   }
-  state.counters["ns_per_fma"] = benchmark::Counter(
-      1000, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  mpfr_real out, term;
+  std::vector<mp_limb_t> scratch;
+  for (auto _ : state) {
+    if (state.range(2) == 0) {
+      scalar::dot(out, x.data(), 1, y.data() + len - 1, -1, len, scratch);
+    } else {
+      mpfr_set_zero(out.backend().data(), 1);
+      for (int j = 0; j < len; ++j) {
+        mpfr_mul(term.backend().data(), x[j].backend().data(), y[len - 1 - j].backend().data(),
+                 MPFR_RNDN);
+        mpfr_add(out.backend().data(), out.backend().data(), term.backend().data(), MPFR_RNDN);
+      }
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["ns_per_term"] = benchmark::Counter(
+      len, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.SetLabel(state.range(2) == 0 ? "scalar::dot" : "mpfr_mul + mpfr_add");
 }
-BENCHMARK(mpfr_fma_cost)->Arg(30)->Arg(50)->Arg(100)->Arg(200)->Arg(300);
+BENCHMARK(dot_cost)->ArgsProduct({{30, 50, 100, 200, 300}, {25}, {0, 1}});
 
 // Issue 6's goals for the Taylor stepper, three-token orthogonal problem: 50 digits to 1e12 within
 // 1e-40 (goal 0.03 s), 100 digits to 1e15 within 1e-85 (0.3 s), 300 digits to 1e15 within 1e-280

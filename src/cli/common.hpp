@@ -70,6 +70,16 @@ Real parse_tolerance(const std::string& text) {
   return tol;
 }
 
+// --stepper: "auto" is the Taylor series from 19 digits (float128 and MPFR; its order grows with
+// the digits, and it beats Bulirsch-Stoer 8-40x there) and Bulirsch-Stoer in double and long
+// double; otherwise a stepper's name (input_error naming --stepper when unknown).
+template <class Real>
+flow::stepper_kind parse_stepper_or_auto(const std::string& name) {
+  if (name != "auto") return flow::parse_stepper(name, "--stepper");
+  return scalar::digits<Real>() > 18 ? flow::stepper_kind::taylor
+                                     : flow::stepper_kind::bulirsch_stoer;
+}
+
 // Thrown by `amflow verify` after writing its table when a claim failed: exit code 3.
 struct claims_failed : std::runtime_error {
   using std::runtime_error::runtime_error;

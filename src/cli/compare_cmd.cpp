@@ -23,7 +23,7 @@ struct compare_cli_options {
   std::string etas = "list:1/2,1/4,1/8,1/16,1/32";
   std::string t_end = "4";
   std::string against = "both";
-  std::string stepper = "bulirsch-stoer";
+  std::string stepper = "auto";
   std::string tol;
   std::string time = "auto";
   std::string error_estimate = "rerun";
@@ -44,7 +44,7 @@ std::string run_compare(const compare_cli_options& o) {
   }
   opt.modified = o.against != "flow";
   opt.threads = o.threads;
-  opt.flow.stepper = flow::parse_stepper(o.stepper, "--stepper");
+  opt.flow.stepper = parse_stepper_or_auto<Real>(o.stepper);
   if (opt.flow.stepper == flow::stepper_kind::rk4) {
     throw input_error("--stepper", o.stepper, "the reference needs an adaptive stepper");
   }
@@ -135,7 +135,10 @@ void register_compare(CLI::App& app) {
   cmd->add_option("--against", o->against,
                   "flow, modified (dW/dtau = -grad(L + eta/4 |grad L|^2)) or both")
       ->capture_default_str();
-  cmd->add_option("--stepper", o->stepper, "the reference's stepper: dopri5, rkf78, bulirsch-stoer")
+  cmd->add_option(
+         "--stepper", o->stepper,
+         "the reference's stepper: auto (taylor from 19 digits, else bulirsch-stoer), taylor, "
+         "bulirsch-stoer, rkf78 or dopri5")
       ->capture_default_str();
   cmd->add_option("--tol", o->tol, "the reference's tolerance (default 10^-(0.85 digits))");
   cmd->add_option("--time", o->time, "the reference's time variable: linear, log or auto")

@@ -77,15 +77,7 @@ std::string run_flow(const flow_cli_options& o) {
   const model::problem<Real> pb = io::parse_problem<Real>(spec);
 
   flow::flow_options<Real> opt;
-  // auto: the Taylor series above 30 digits (its order grows with the digits), Bulirsch-Stoer
-  // below; the modified flow needs one of odeint's steppers.
-  if (o.stepper == "auto") {
-    opt.stepper = scalar::digits<Real>() > 30 && o.modified_eta.empty()
-                      ? flow::stepper_kind::taylor
-                      : flow::stepper_kind::bulirsch_stoer;
-  } else {
-    opt.stepper = flow::parse_stepper(o.stepper, "--stepper");
-  }
+  opt.stepper = parse_stepper_or_auto<Real>(o.stepper);
   const bool have_t_end = !o.t_end.empty();
   Real t_end = have_t_end ? scalar::parse_real<Real>(o.t_end, "--t-end") : Real(100);
   if (have_t_end && !(t_end > 0)) throw input_error("--t-end", o.t_end, "must be positive");
@@ -181,7 +173,7 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--times", o->times,
                   "sample times: a,b,c | linspace:a:b:n | logspace:a:b:n (exponents of 10)");
   cmd->add_option("--stepper", o->stepper,
-                  "auto (taylor above 30 digits, else bulirsch-stoer), taylor, bulirsch-stoer, "
+                  "auto (taylor from 19 digits, else bulirsch-stoer), taylor, bulirsch-stoer, "
                   "rkf78, dopri5 or rk4")
       ->capture_default_str();
   cmd->add_option("--tol", o->tol,

@@ -113,17 +113,64 @@ TEST(taylor, the_remainder_check_shrinks_a_step_the_order_cannot_carry) {
   EXPECT_LT(error_at(checked), 10 * tol);
 }
 
-TEST(taylor, refuses_the_modified_flow) {
+// The first coefficient is the right-hand side: logit_velocity and modified_logit_velocity (times
+// e^t0 in log time) at a state with unequal logits, on a correlated problem (G_E and G_U not the
+// identity) and on the pair problem.
+TEST(taylor, first_coefficient_is_the_velocity_of_both_flows) {
   scalar::set_mpfr_digits(50);
-  const auto pb = io::parse_problem<Real>(io::named_problem("pair"));
-  auto o = taylor("1e-30", "1");
-  o.modified_eta = Real(1) / 2;
-  try {
-    flow::integrate(pb, o);
-    ADD_FAILURE() << "accepted";
-  } catch (const input_error& e) {
-    EXPECT_EQ(e.field(), "--stepper");
+  for (const char* name : {"large-memory", "pair"}) {
+    const auto pb = io::parse_problem<Real>(io::named_problem(name));
+    model::matrix<Real> Z = pb.Z0;
+    for (Eigen::Index i = 0; i < Z.size(); ++i) Z(i) += Real(static_cast<int>(i % 7) - 3) / 5;
+    const Real eta = Real(3) / 4, t0 = Real(1) / 3;
+    for (const Real& e : {Real(0), eta}) {
+      for (bool log_time : {false, true}) {
+        flow::detail::taylor_series<Real> series(pb, 6, e);
+        series.expand(Z, t0, log_time);
+        const model::matrix<Real> V =
+            (e > 0 ? model::modified_logit_velocity(pb, Z, e) : model::logit_velocity(pb, Z)) *
+            (log_time ? Real(exp(t0)) : Real(1));
+        EXPECT_LT((series.coefficient(1) - V).cwiseAbs().maxCoeff(), Real("1e-48"))
+            << name << " eta " << e << (log_time ? " log" : " linear");
+        EXPECT_EQ(series.coefficient(0), Z);
+      }
+    }
   }
+}
+
+// The modified flow (P10) by Taylor series against Bulirsch-Stoer on the same equations: the pair
+// problem at eta = 1/4 (linear time, to tau = 4) and the correlated large-memory problem at eta = 1
+// (log time, to tau = 100), 30 digits.
+TEST(taylor, modified_flow_agrees_with_bulirsch_stoer) {
+  scalar::set_mpfr_digits(30);
+  struct setting {
+    const char* problem;
+    const char* eta;
+    flow::time_kind time;
+    const char* times;
+  };
+  for (const setting& c : {setting{"pair", "1/4", flow::time_kind::linear, "0.5,1,2,4"},
+                           setting{"large-memory", "1", flow::time_kind::log, "1,10,100"}}) {
+    const auto pb = io::parse_problem<Real>(io::named_problem(c.problem));
+    auto o = taylor("1e-26", c.times);
+    o.time = c.time;
+    o.modified_eta = testing::num<Real>(c.eta);
+    const auto t = flow::integrate(pb, o);
+    o.stepper = flow::stepper_kind::bulirsch_stoer;
+    const auto b = flow::integrate(pb, o);
+    ASSERT_TRUE(t.ok && b.ok) << t.message << b.message;
+    for (size_t i = 0; i < t.samples.size(); ++i) {
+      EXPECT_LT((t.samples[i].margins - b.samples[i].margins).cwiseAbs().maxCoeff(), Real("1e-22"))
+          << c.problem << " tau " << t.samples[i].tau;
+    }
+    // and it is not the gradient flow: the two differ at order eta
+    o.modified_eta = 0;
+    o.stepper = flow::stepper_kind::taylor;
+    const auto g = flow::integrate(pb, o);
+    EXPECT_GT((t.samples.back().margins - g.samples.back().margins).cwiseAbs().maxCoeff(),
+              Real("1e-3"));
+  }
+  scalar::set_mpfr_digits(50);
 }
 
 }  // namespace

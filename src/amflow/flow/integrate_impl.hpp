@@ -178,7 +178,7 @@ std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& o
     case stepper_kind::taylor: {
       const auto keep = [&](size_t, const model::matrix<Real>& X) { Z.push_back(X); };
       const Real tol = rel_tol > 0 && (abs_tol == 0 || rel_tol < abs_tol) ? rel_tol : abs_tol;
-      return taylor_drive(pb, targets, tol, opt.max_steps, log_time, stats, keep);
+      return taylor_drive(pb, targets, tol, opt.modified_eta, opt.max_steps, log_time, stats, keep);
     }
   }
   return "unknown stepper";
@@ -216,8 +216,6 @@ void flow_options<Real>::validate() const {
   }
   if (!detail::is_finite(modified_eta) || modified_eta < 0)
     throw input_error("--modified-eta", text(modified_eta), "must be finite and >= 0");
-  if (stepper == stepper_kind::taylor && modified_eta > 0)
-    throw input_error("--stepper", "taylor", "the modified flow needs one of odeint's steppers");
   if (max_steps <= 0)
     throw input_error("--max-steps", std::to_string(max_steps), "must be positive");
 }

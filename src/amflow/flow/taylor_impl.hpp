@@ -44,31 +44,48 @@ Real tau_of(const Real& t, bool log_time);
 template <class Real>
 class taylor_series {
  public:
-  taylor_series(const model::problem<Real>& pb, int order)
-      : pb_(pb), K_(order), N_(pb.tokens), M_(pb.classes) {
+  // eta > 0: the modified flow of GD at step eta instead of the gradient flow.
+  taylor_series(const model::problem<Real>& pb, int order, const Real& eta = Real(0))
+      : pb_(pb), K_(order), N_(pb.tokens), M_(pb.classes), eta_(eta), modified_(eta > 0) {
     // Each entry's coefficients are contiguous (the products of series walk them), and every
     // number is allocated once, here.
     const size_t entries = static_cast<size_t>(N_) * M_ * (K_ + 1);
     for (auto* v : {&z_, &dz_, &dd_, &a_, &q_}) v->assign(entries, Real(0));
+    if (modified_) {
+      for (auto* v : {&D_, &E_, &U_}) v->assign(entries, Real(0));
+    }
     for (auto* v : {&S_, &T_}) v->assign(static_cast<size_t>(N_) * (K_ + 1), Real(0));
     c_.assign(K_ + 1, Real(0));
+    at_.assign(N_, Real(0));
     R_ = model::matrix<Real>::Zero(N_, M_);
   }
 
   int order() const { return K_; }
 
+  // z_k (N x M), 0 <= k <= K, of the last expansion.
+  model::matrix<Real> coefficient(int k) const {
+    model::matrix<Real> C(N_, M_);
+    for (int x = 0; x < N_; ++x) {
+      for (int y = 0; y < M_; ++y) C(x, y) = z(x, y)[k];
+    }
+    return C;
+  }
+
   // The coefficients z_0 .. z_K at (t0, Z0).
   void expand(const model::matrix<Real>& Z0, const Real& t0, bool log_time) {
     using std::exp;
     if (log_time) {
-      c_[0] = exp(Real(-t0));  // e^-t = sum_j c_j h^j
-      for (int j = 1; j <= K_; ++j) c_[j] = -c_[j - 1] / j;
+      // The gradient flow divides the row sums by c (T = S / c): c_j are those of e^-t. The
+      // modified flow multiplies its residual by c: c_j are those of e^t.
+      c_[0] = exp(modified_ ? t0 : Real(-t0));
+      for (int j = 1; j <= K_; ++j) c_[j] = (modified_ ? c_[j - 1] : Real(-c_[j - 1])) / j;
     }
     for (int x = 0; x < N_; ++x) {
       const int t = pb_.target[x];
       const Real top = Z0.row(x).maxCoeff();
       Real& S0 = row(S_, x)[0];
-      S0 = exp(Real(Z0(x, t) - top));
+      at_[x] = exp(Real(Z0(x, t) - top));  // a_t, constant
+      S0 = at_[x];
       for (int y = 0; y < M_; ++y) {
         z(x, y)[0] = Z0(x, y);
         if (y == t) continue;
@@ -78,40 +95,10 @@ class taylor_series {
     }
     // In-place operations on reused numbers: MPFR temporaries would allocate each time.
     for (int k = 0; k < K_; ++k) {
-      for (int x = 0; x < N_; ++x) {
-        const int t = pb_.target[x];
-        Real* S = row(S_, x);
-        Real* T = row(T_, x);
-        if (k > 0) {
-          S[k] = 0;
-          for (int y = 0; y < M_; ++y) {
-            if (y == t) continue;
-            Real* ay = a(x, y);
-            convolve(ay[k], dd(x, y), 1, ay, k);
-            ay[k] /= k;
-            S[k] += ay[k];
-          }
-        }
-        if (log_time) {
-          convolve(T[k], c_.data(), 0, S, k);
-        } else {
-          T[k] = S[k];
-        }
-        Real& others = R_(x, t);
-        others = 0;
-        for (int y = 0; y < M_; ++y) {
-          if (y == t) continue;
-          Real* qy = q(x, y);
-          convolve(acc_, T, 1, qy, k);
-          qy[k] = a(x, y)[k];
-          qy[k] -= acc_;
-          qy[k] /= T[0];
-          R_(x, y) = qy[k];
-          R_(x, y) *= pb_.p(x);
-          others -= R_(x, y);
-        }
-      }
-      // (k + 1) z_{k+1} = -(G_E c R_k G_U)
+      for (int x = 0; x < N_; ++x) residual_row(x, k, log_time);
+      if (modified_) modify(k, log_time);
+      // (k + 1) z_{k+1} = -(G_E c R_k G_U), R_k the residual's coefficient (with the modified
+      // flow's correction)
       if (!(pb_.G_E_identity && pb_.G_U_identity)) R_ = model::interact(pb_, R_);
       for (int x = 0; x < N_; ++x) {
         const int t = pb_.target[x];
@@ -184,6 +171,86 @@ class taylor_series {
   }
 
  private:
+  // Row x's coefficient k of the exponentials and of the residual, into R_: c R_k for the gradient
+  // flow; R_k (no factor c) for the modified flow, which needs the softmax itself (q = pi).
+  void residual_row(int x, int k, bool log_time) {
+    const int t = pb_.target[x];
+    Real* S = row(S_, x);
+    Real* T = row(T_, x);
+    if (k > 0) {
+      S[k] = 0;
+      for (int y = 0; y < M_; ++y) {
+        if (y == t) continue;
+        Real* ay = a(x, y);
+        convolve(ay[k], dd(x, y), 1, ay, k);
+        ay[k] /= k;
+        S[k] += ay[k];
+      }
+    }
+    if (log_time && !modified_) {
+      convolve(T[k], c_.data(), 0, S, k);
+    } else {
+      T[k] = S[k];
+    }
+    Real& others = R_(x, t);
+    others = 0;
+    for (int y = 0; y < M_; ++y) {
+      if (y == t && !modified_) continue;  // the gradient flow needs no pi_t
+      Real* qy = q(x, y);
+      convolve(acc_, T, 1, qy, k);
+      if (y != t) {
+        qy[k] = a(x, y)[k];
+      } else if (k == 0) {
+        qy[k] = at_[x];
+      } else {
+        qy[k] = 0;
+      }
+      qy[k] -= acc_;
+      qy[k] /= T[0];
+      if (y == t) continue;
+      R_(x, y) = qy[k];
+      R_(x, y) *= pb_.p(x);
+      others -= R_(x, y);
+    }
+  }
+
+  // The modified flow (P10): R_ (coefficient k of R, from residual_row) becomes c (R + (eta/2) T),
+  //   D = G_E R G_U,  w_x = sum_y pi_y D_y,  T_y = p(x) pi_y (D_y - w_x),
+  // the target entry again minus the others (the rows of T sum to zero as those of R do).
+  void modify(int k, bool log_time) {
+    model::matrix<Real> Dk = pb_.G_E_identity && pb_.G_U_identity ? R_ : model::interact(pb_, R_);
+    const Real half_eta = eta_ / 2;
+    for (int x = 0; x < N_; ++x) {
+      const int t = pb_.target[x];
+      for (int y = 0; y < M_; ++y) entry(D_, x, y)[k] = Dk(x, y);
+      Real w(0);
+      for (int y = 0; y < M_; ++y) {
+        convolve(acc_, q(x, y), 0, entry(D_, x, y), k);
+        w += acc_;
+      }
+      Real& others = R_(x, t);
+      others = 0;
+      for (int y = 0; y < M_; ++y) {
+        Real* Ey = entry(E_, x, y);
+        Ey[k] = entry(D_, x, y)[k];
+        Ey[k] -= w;
+        if (y == t) continue;
+        Real* Uy = entry(U_, x, y);
+        convolve(acc_, q(x, y), 0, Ey, k);
+        Uy[k] = acc_;
+        Uy[k] *= pb_.p(x);
+        Uy[k] *= half_eta;
+        Uy[k] += R_(x, y);
+        if (log_time) {
+          convolve(R_(x, y), c_.data(), 0, Uy, k);
+        } else {
+          R_(x, y) = Uy[k];
+        }
+        others -= R_(x, y);
+      }
+    }
+  }
+
   // out = sum_{j=from..k} x_j y_{k-j}; for MPFR with one rounding (scalar::dot).
   void convolve(Real& out, const Real* xs, int from, const Real* ys, int k) {
     if constexpr (is_mpfr_v<Real>) {
@@ -212,9 +279,14 @@ class taylor_series {
 
   const model::problem<Real>& pb_;
   int K_, N_, M_;
+  Real eta_;
+  bool modified_;
   // Per entry (x, y), coefficients 0..K: z_k, dz_k = k z_k, dd_k = k (z_y,k - z_t,k) (y != t), a_k,
-  // q_k; per row: S_k, T_k; c_j = (-1)^j e^-t0 / j!.
+  // q_k; per row: S_k, T_k; c_j = (-1)^j e^-t0 / j! (gradient flow) or e^t0 / j! (modified flow).
   std::vector<Real> z_, dz_, dd_, a_, q_, S_, T_, c_;
+  // The modified flow's per-entry series: D_k, E_k = D_k - w_k, U_k = R_k + (eta/2) T_k.
+  std::vector<Real> D_, E_, U_;
+  std::vector<Real> at_;          // a_t = exp(z_t,0 - top) per row
   model::matrix<Real> R_;         // c R_k, reused
   Real acc_, tmp_;                // scratch numbers, reused
   std::vector<mp_limb_t> limbs_;  // scalar::dot's accumulator, reused
@@ -232,11 +304,11 @@ int taylor_order(const Real& tol) {
 // at each from the series. Returns "" or why it stopped.
 template <class Real, class Record>
 std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>& targets,
-                         const Real& tol, long max_steps, bool log_time, run_stats& stats,
-                         Record&& record) {
+                         const Real& tol, const Real& modified_eta, long max_steps, bool log_time,
+                         run_stats& stats, Record&& record) {
   using std::abs;
   using std::max;
-  taylor_series<Real> series(pb, taylor_order(tol));
+  taylor_series<Real> series(pb, taylor_order(tol), modified_eta);
   model::matrix<Real> Z = pb.Z0;
   Real t(0);
   size_t next = 0;

@@ -128,8 +128,9 @@ TEST_P(dot_test, propagates_nan_and_infinity_and_accepts_other_precisions) {
   EXPECT_EQ(got, 31);
 }
 
-// Precisions in decimal digits: 1, 2, 3, 6 and 16 limbs.
-INSTANTIATE_TEST_SUITE_P(digits, dot_test, testing::Values(15, 30, 50, 100, 300));
+// Precisions in decimal digits: 1, 2, 3 and 4 limbs (scalar::dot's register kernels), 6 and 16
+// (its mpn path).
+INSTANTIATE_TEST_SUITE_P(digits, dot_test, testing::Values(15, 30, 50, 70, 100, 300));
 
 }  // namespace
 }  // namespace amflow

@@ -15,6 +15,7 @@
 #include "amflow/flow/integrate.hpp"
 #include "amflow/instantiate.hpp"
 #include "amflow/io/points.hpp"
+#include "amflow/model/particles.hpp"
 #include "amflow/scalar/dispatch.hpp"
 #include "amflow/scalar/dot.hpp"
 
@@ -102,6 +103,18 @@ BENCHMARK(flow_run)
     ->ArgsProduct({{3}, {50}, {20, 30, 40}, {12}, {dopri5, rkf78, bs}, {1000000}})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
+
+// One right-hand-side evaluation at D digits, three-token problem at a state with unequal logits:
+// model::logit_velocity, what odeint's steppers call per evaluation. It converts a Taylor run's
+// time into right-hand-side equivalents (time / this).
+void rhs_cost(benchmark::State& state) {
+  scalar::set_mpfr_digits(static_cast<int>(state.range(0)));
+  const auto pb = io::parse_problem<mpfr_real>(io::named_problem("orthogonal"));
+  model::matrix<mpfr_real> Z = pb.Z0;
+  for (Eigen::Index i = 0; i < Z.size(); ++i) Z(i) += mpfr_real(static_cast<int>(i % 5)) / 3;
+  for (auto _ : state) benchmark::DoNotOptimize(model::logit_velocity(pb, Z));
+}
+BENCHMARK(rhs_cost)->Arg(30)->Arg(50)->Arg(100)->Arg(200)->Arg(300);
 
 // The Taylor stepper's unit of work at D digits: one term of a sum of products, through
 // scalar::dot (range(2) = 0) or an mpfr_mul and an mpfr_add (1), on a sum of range(1) terms whose

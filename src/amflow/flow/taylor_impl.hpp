@@ -105,7 +105,7 @@ class taylor_series {
         for (int y = 0; y < M_; ++y) {
           Real& dzk = dz(x, y)[k + 1];
           dzk = R_(x, y);
-          dzk = -dzk;
+          dzk *= -1;
           z(x, y)[k + 1] = dzk;
           z(x, y)[k + 1] /= k + 1;
         }

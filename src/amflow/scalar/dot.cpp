@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <iterator>
 
 namespace amflow::scalar {
 
@@ -136,21 +137,14 @@ void dot(mpfr_real& out, const mpfr_real* x, std::ptrdiff_t xstep, const mpfr_re
   mp_limb_t* product = acc + width;
   mp_limb_t* shifted = product + 2 * n;
   for (mp_size_t i = 0; i < width; ++i) acc[i] = 0;
-  switch (n) {
-    case 1:
-      accumulate_small<1>(acc, x, xstep, y, ystep, len, top);
-      break;
-    case 2:
-      accumulate_small<2>(acc, x, xstep, y, ystep, len, top);
-      break;
-    case 3:
-      accumulate_small<3>(acc, x, xstep, y, ystep, len, top);
-      break;
-    case 4:
-      accumulate_small<4>(acc, x, xstep, y, ystep, len, top);
-      break;
-    default:
-      accumulate_mpn(acc, product, shifted, n, keep, x, xstep, y, ystep, len, top);
+  using kernel = void (*)(mp_limb_t*, const mpfr_real*, std::ptrdiff_t, const mpfr_real*,
+                          std::ptrdiff_t, int, mpfr_exp_t);
+  static constexpr kernel small[] = {nullptr, accumulate_small<1>, accumulate_small<2>,
+                                     accumulate_small<3>, accumulate_small<4>};
+  if (n < static_cast<mp_size_t>(std::size(small))) {
+    small[n](acc, x, xstep, y, ystep, len, top);
+  } else {
+    accumulate_mpn(acc, product, shifted, n, keep, x, xstep, y, ystep, len, top);
   }
   const bool negative = acc[width - 1] >> (GMP_NUMB_BITS - 1);
   if (negative) mpn_neg(acc, acc, width);

@@ -145,7 +145,13 @@ std::string run_flow(const flow_cli_options& o) {
   }
   t.meta["steps"] = result.run.steps;
   t.meta["rejected_steps"] = result.run.rejected;
-  t.meta["rhs_evaluations"] = result.run.evaluations;
+  // The Taylor stepper evaluates no right-hand side: it computes K series coefficients per step
+  // (order K), a count not comparable with an odeint stepper's evaluations.
+  const bool taylor = opt.stepper == flow::stepper_kind::taylor;
+  const std::string work = taylor ? "series_coefficients" : "rhs_evaluations";
+  if (taylor && result.run.steps > 0)
+    t.meta["taylor_order"] = result.run.evaluations / result.run.steps;
+  t.meta[work] = result.run.evaluations;
   if (opt.estimate_error) {
     t.meta["error_estimate"] = text("|this run - a rerun with ") +
                                (opt.stepper == flow::stepper_kind::rk4 ? "step " : "tolerance ") +
@@ -153,7 +159,7 @@ std::string run_flow(const flow_cli_options& o) {
     t.meta["max_margin_error"] = str(worst_margin);
     t.meta["max_loss_error"] = str(worst_loss);
     t.meta["rerun_steps"] = result.reference.steps;
-    t.meta["rerun_rhs_evaluations"] = result.reference.evaluations;
+    t.meta["rerun_" + work] = result.reference.evaluations;
   } else {
     t.meta["error_estimate"] = "none (--error-estimate none)";
   }

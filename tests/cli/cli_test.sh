@@ -95,7 +95,8 @@ expect_bad "flow tol below precision" "--tol" "1e-20" "15 digits" -- flow --prob
 expect_bad "flow t-end infinite" "--t-end" "inf" -- flow --problem orthogonal --t-end inf
 expect_bad "flow t-end negative" "--t-end" "-5" -- flow --problem orthogonal --t-end=-5
 if "$amflow" flow --problem orthogonal --digits 50 --t-end 1e12 --format json --output "$work/t.json" &&
-  grep -q '"stepper":"taylor"' "$work/t.json" &&
+  grep -q '"stepper":"taylor"' "$work/t.json" && grep -q '"taylor_order":51' "$work/t.json" &&
+  grep -q '"series_coefficients"' "$work/t.json" && ! grep -q 'rhs_evaluations' "$work/t.json" &&
   "$amflow" flow --problem orthogonal --t-end 1e3 --format json --output "$work/b.json" &&
   grep -q '"stepper":"bulirsch-stoer"' "$work/b.json"; then ok; else fail "flow auto stepper"; fi
 if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --format json --output "$work/m.json" &&

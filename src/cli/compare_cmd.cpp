@@ -114,8 +114,11 @@ std::string run_compare(const compare_cli_options& o) {
                                   : "not estimated (--error-estimate none)";
   t.meta["min_margin_lead"] =
       "min over k >= 1, x of m_x(GD) - m_x(flow): >= 0 when GD is never behind";
-  t.meta["rhs_evaluations"] = evaluations;
-  if (opt.modified) t.meta["modified_rhs_evaluations"] = modified_evaluations;
+  // The Taylor stepper counts series coefficients (K per step), not right-hand-side evaluations.
+  const std::string work =
+      opt.flow.stepper == flow::stepper_kind::taylor ? "series_coefficients" : "rhs_evaluations";
+  t.meta[work] = evaluations;
+  if (opt.modified) t.meta["modified_" + work] = modified_evaluations;
   return io::render(t, fmt);
 }
 

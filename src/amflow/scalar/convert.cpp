@@ -12,8 +12,6 @@
 namespace amflow::scalar {
 namespace {
 
-constexpr long max_decimal_exponent = 100000;
-
 [[noreturn]] void bad_number(const std::string& field, std::string_view text,
                              const std::string& why) {
   throw input_error(field, "\"" + std::string(text) + "\"", why);
@@ -65,23 +63,56 @@ rational parse_decimal(std::string_view s, const std::string& field, std::string
   return negative ? rational(-q) : q;
 }
 
-// Rounds q to `bits` bits with MPFR (correctly rounded) and returns the MPFR value's decimal
-// expansion, exact for that binary value, or throws when it overflows [min_exp, max_exp].
-std::string round_to_bits(const rational& q, long bits, long max_exp, const std::string& field,
-                          std::string_view text, const char* type) {
+// The binary format of a fixed-size type: significand bits and MPFR's exponent range for it (a
+// value is m 2^e with 1/2 <= m < 1, so double's smallest subnormal 2^-1074 has e = -1073).
+struct binary_format {
+  long bits;
+  long emin, emax;
+  const char* name;
+  const char* smallest;  // the smallest positive (subnormal) value, for messages
+  const char* largest;
+};
+
+constexpr binary_format double_format{53, -1073, 1024, "double", "4.9e-324", "1.8e308"};
+constexpr binary_format long_double_format{64,          -16444,    16384, "long double",
+                                           "3.6e-4951", "1.2e4932"};
+constexpr binary_format float128_format{113, -16493, 16384, "float128", "6.5e-4966", "1.2e4932"};
+
+// Rounds q once, correctly (to nearest, subnormals included), into the format f and returns the
+// result as a decimal string that reads back exactly; throws when a nonzero q rounds to zero
+// (underflow) or beyond the largest finite value (overflow).
+std::string round_to_format(const rational& q, const binary_format& f, const std::string& field,
+                            std::string_view text) {
+  const mpfr_exp_t saved_emin = mpfr_get_emin(), saved_emax = mpfr_get_emax();
   mpfr_t x;
-  mpfr_init2(x, bits);
-  mpfr_set_q(x, q.backend().data(), MPFR_RNDN);
-  if (!mpfr_zero_p(x) && mpfr_get_exp(x) > max_exp) {
-    mpfr_clear(x);
-    bad_number(field, text, std::string("out of range for ") + type);
+  mpfr_init2(x, f.bits);
+  mpfr_set_emin(f.emin);
+  mpfr_set_emax(f.emax);
+  const int inexact = mpfr_set_q(x, q.backend().data(), MPFR_RNDN);
+  mpfr_subnormalize(x, mpfr_check_range(x, inexact, MPFR_RNDN), MPFR_RNDN);
+  mpfr_set_emin(saved_emin);
+  mpfr_set_emax(saved_emax);
+  const bool underflow = mpfr_zero_p(x) && q != 0;
+  const bool overflow = mpfr_inf_p(x);
+  std::string out;
+  if (!underflow && !overflow) {
+    // Enough digits to represent the binary value exactly once parsed back at f.bits bits.
+    const size_t n = static_cast<size_t>(std::ceil(static_cast<double>(f.bits) * 0.30103)) + 3;
+    std::vector<char> buf(n + 64);
+    mpfr_snprintf(buf.data(), buf.size(), "%.*Re", static_cast<int>(n), x);
+    out = buf.data();
   }
-  // Enough digits to represent the binary value exactly once parsed back at `bits` bits.
-  size_t n = static_cast<size_t>(std::ceil(static_cast<double>(bits) * 0.30103)) + 3;
-  std::vector<char> buf(n + 64);
-  mpfr_snprintf(buf.data(), buf.size(), "%.*Re", static_cast<int>(n), x);
   mpfr_clear(x);
-  return std::string(buf.data());
+  if (underflow) {
+    bad_number(field, text,
+               std::string("underflows to 0 in ") + f.name + " (the smallest positive value is " +
+                   f.smallest + "); use more digits");
+  }
+  if (overflow) {
+    bad_number(field, text,
+               std::string("out of range for ") + f.name + " (the largest is " + f.largest + ")");
+  }
+  return out;
 }
 
 template <class Real>
@@ -108,19 +139,19 @@ rational parse_exact(std::string_view text, const std::string& field) {
 
 template <>
 double from_rational<double>(const rational& q, const std::string& field, std::string_view text) {
-  return std::strtod(round_to_bits(q, 53, 1024, field, text, "double").c_str(), nullptr);
+  return std::strtod(round_to_format(q, double_format, field, text).c_str(), nullptr);
 }
 
 template <>
 long double from_rational<long double>(const rational& q, const std::string& field,
                                        std::string_view text) {
-  return std::strtold(round_to_bits(q, 64, 16384, field, text, "long double").c_str(), nullptr);
+  return std::strtold(round_to_format(q, long_double_format, field, text).c_str(), nullptr);
 }
 
 template <>
 float128 from_rational<float128>(const rational& q, const std::string& field,
                                  std::string_view text) {
-  return float128(round_to_bits(q, 113, 16384, field, text, "float128"));
+  return float128(round_to_format(q, float128_format, field, text));
 }
 
 template <>
@@ -128,6 +159,15 @@ mpfr_real from_rational<mpfr_real>(const rational& q, const std::string&, std::s
   mpfr_real x;  // at the current default precision
   mpfr_set_q(x.backend().data(), q.backend().data(), MPFR_RNDN);
   return x;
+}
+
+template <>
+bool readable<mpfr_real>(const mpfr_real& x) {
+  const mpfr_srcptr v = x.backend().data();
+  if (!mpfr_number_p(v)) return false;
+  if (mpfr_zero_p(v)) return true;
+  const mpfr_exp_t e = mpfr_get_exp(v);
+  return e >= -readable_binary_exponent && e <= readable_binary_exponent;
 }
 
 template <>

@@ -9,13 +9,20 @@
 
 namespace amflow::scalar {
 
+// parse_exact reads decimal exponents up to this magnitude.
+inline constexpr long max_decimal_exponent = 100000;
+// Values whose binary exponent lies within +-readable_binary_exponent print with a decimal
+// exponent below 99944 in magnitude, which parse_exact reads back.
+inline constexpr long readable_binary_exponent = 332000;
+
 // Parses "0.95", "-1.5e-3", "3", "1/3" or "2.5/7" into an exact rational. Throws input_error naming
 // `field` when the text is not such a number (NaN and infinities are refused), or when its decimal
 // exponent exceeds 100000 in magnitude.
 rational parse_exact(std::string_view text, const std::string& field);
 
-// Rounds an exact rational to Real, correctly (to nearest). Throws input_error naming `field` and
-// `text` if the value overflows Real's range.
+// Rounds an exact rational to Real, correctly (to nearest, subnormals included). Throws input_error
+// naming `field` and `text` if the value overflows Real's range, or if it is not zero and rounds to
+// zero (underflow: "1e-400" in double).
 template <class Real>
 Real from_rational(const rational& q, const std::string& field, std::string_view text);
 
@@ -24,6 +31,16 @@ template <class Real>
 Real parse_real(std::string_view text, const std::string& field) {
   return from_rational<Real>(parse_exact(text, field), field, text);
 }
+
+// True when x is finite and to_text(x) reads back through parse_exact: always for the fixed-size
+// types, whose exponents are small; for MPFR, whose exponent range is 2^+-2^30, when x is zero or
+// its binary exponent lies within +-readable_binary_exponent.
+template <class Real>
+bool readable(const Real& x) {
+  return is_finite(x);
+}
+template <>
+bool readable<mpfr_real>(const mpfr_real& x);
 
 // Scientific notation with max_digits10<Real>() significant digits (reads back to the same value);
 // exact rationals print as "p/q".

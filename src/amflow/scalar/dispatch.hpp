@@ -13,11 +13,11 @@ namespace amflow::scalar {
 inline constexpr int min_digits = 10;
 inline constexpr int max_digits = 10000;
 
-// Throws input_error("--digits", ...) unless digits is in [min_digits, max_digits].
+// Throws input_error("digits", ...) unless digits is in [min_digits, max_digits].
 inline void check_digits(long digits) {
   if (digits < min_digits || digits > max_digits) {
     throw input_error(
-        "--digits", std::to_string(digits),
+        "digits", std::to_string(digits),
         "must be in [" + std::to_string(min_digits) + ", " + std::to_string(max_digits) + "]");
   }
 }

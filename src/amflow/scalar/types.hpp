@@ -78,6 +78,45 @@ Real epsilon() {
   return ldexp(Real(1), static_cast<int>(1 - bits<Real>()));
 }
 
+// Memory one number takes, in bytes (MPFR: the struct and its significand limbs).
+template <class Real>
+long bytes_per_number() {
+  if constexpr (is_mpfr_v<Real>) {
+    return static_cast<long>(sizeof(Real)) + (bits<Real>() + 63) / 64 * 8;
+  } else {
+    return static_cast<long>(sizeof(Real));
+  }
+}
+
+// True unless x is NaN or infinite (exact rationals always are finite).
+template <class Real>
+bool is_finite(const Real& x) {
+  if constexpr (is_mpfr_v<Real>) {
+    return mpfr_number_p(x.backend().data()) != 0;
+  } else if constexpr (is_exact_v<Real>) {
+    return true;
+  } else if constexpr (std::is_same_v<Real, float128>) {
+    return static_cast<bool>(boost::multiprecision::isfinite(x));
+  } else {
+    return std::isfinite(x);
+  }
+}
+
+// True when x is finite, nonzero and not subnormal: it carries every significant bit of Real.
+// (MPFR has no subnormals: below its exponent range a value is 0.)
+template <class Real>
+bool is_normal(const Real& x) {
+  if constexpr (is_mpfr_v<Real>) {
+    return mpfr_regular_p(x.backend().data()) != 0;
+  } else if constexpr (is_exact_v<Real>) {
+    return x != 0;
+  } else if constexpr (std::is_same_v<Real, float128>) {
+    return static_cast<bool>(boost::multiprecision::isnormal(x));
+  } else {
+    return std::isnormal(x);
+  }
+}
+
 // A short name: double, long_double, float128, mpfr50 (digits), rational.
 template <class Real>
 std::string name() {

@@ -292,17 +292,6 @@ TEST(parse, sum_check_follows_the_working_precision) {
   EXPECT_NO_THROW(io::parse_problem<rational>(s));
 }
 
-TEST(parse, malformed_json_names_the_source_and_position) {
-  try {
-    io::parse_json_exact("{\"tokens\": 3,\n \"classes\": }", "p.json");
-    ADD_FAILURE() << "accepted";
-  } catch (const input_error& e) {
-    EXPECT_EQ(e.field(), "p.json");
-    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(io::read_json_file("/nonexistent/problem.json"), input_error);
-}
-
 TEST(parse, exact_scalars_refuse_transcendental_kinds) {
   json s = base();
   s["inputs"] = {{"kind", "sphere"}, {"seed", 1}};

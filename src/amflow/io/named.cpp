@@ -56,7 +56,21 @@ nlohmann::json named_problem(const std::string& name) {
     }
     known += std::string(known.empty() ? "" : ", ") + n.name;
   }
-  throw input_error("--problem", name, "unknown problem; known: " + known);
+  throw input_error("problem_name", name, "unknown problem; known: " + known);
+}
+
+bool is_integer_field(const std::string& path) {
+  if (path.rfind("target.map", 0) == 0) return true;
+  size_t end = path.size();
+  while (end > 0 && path[end - 1] == ']') {
+    const size_t open = path.rfind('[', end - 1);
+    if (open == std::string::npos) return false;
+    end = open;
+  }
+  const size_t dot = path.rfind('.', end == 0 ? 0 : end - 1);
+  const std::string key = path.substr(dot == std::string::npos ? 0 : dot + 1,
+                                      end - (dot == std::string::npos ? 0 : dot + 1));
+  return key == "tokens" || key == "classes" || key == "dim" || key == "seed" || key == "modulus";
 }
 
 std::vector<std::pair<std::string, std::string>> named_problems() {

@@ -14,9 +14,15 @@
 
 namespace amflow::io {
 
-template <class Real>
-std::vector<Real> parse_points(const std::string& spec, const std::string& field) {
-  using std::pow;
+// One point of a list: an exact rational, or (logspace at a non-integer exponent) 10^exponent,
+// which is irrational and known only through its exponent.
+struct point {
+  rational value;  // the point, or the exponent when power_of_ten
+  bool power_of_ten = false;
+};
+
+// The points of a spec, exactly. Throws input_error naming `field` and the spec.
+inline std::vector<point> parse_point_list(const std::string& spec, const std::string& field) {
   const auto split = [](const std::string& s, char sep) {
     std::vector<std::string> parts;
     size_t start = 0;
@@ -28,14 +34,14 @@ std::vector<Real> parse_points(const std::string& spec, const std::string& field
     }
     return parts;
   };
-  std::vector<Real> values;
+  std::vector<point> values;
   const size_t colon = spec.find(':');
   const std::string kind = colon == std::string::npos ? "list" : spec.substr(0, colon);
   const std::string body = colon == std::string::npos ? spec : spec.substr(colon + 1);
   if (kind == "list") {
-    for (const std::string& item : split(body, ',')) {
-      values.push_back(scalar::parse_real<Real>(item, field));
-    }
+    const std::vector<std::string> items = split(body, ',');
+    if (items.size() > 1000000) throw input_error(field, spec, "more than 10^6 values");
+    for (const std::string& item : items) values.push_back({scalar::parse_exact(item, field)});
     return values;
   }
   if (kind != "linspace" && kind != "logspace") {
@@ -46,7 +52,12 @@ std::vector<Real> parse_points(const std::string& spec, const std::string& field
   if (parts.size() != 3) throw input_error(field, spec, "expected " + kind + ":a:b:n");
   const rational a = scalar::parse_exact(parts[0], field);
   const rational b = scalar::parse_exact(parts[1], field);
-  const rational n_exact = scalar::parse_exact(parts[2], field);
+  rational n_exact;
+  try {
+    n_exact = scalar::parse_exact(parts[2], field);
+  } catch (const input_error&) {
+    throw input_error(field, spec, "n must be an integer in [1, 1000000]");
+  }
   if (denominator(n_exact) != 1 || n_exact < 1 || n_exact > 1000000) {
     throw input_error(field, spec, "n must be an integer in [1, 1000000]");
   }
@@ -55,12 +66,25 @@ std::vector<Real> parse_points(const std::string& spec, const std::string& field
   for (long i = 0; i < n; ++i) {
     const rational x = n == 1 ? a : rational(a + (b - a) * i / (n - 1));
     if (kind == "linspace") {
-      values.push_back(scalar::from_rational<Real>(x, field, spec));
-    } else if (denominator(x) == 1 && abs(numerator(x)) <= 100000) {
-      values.push_back(scalar::parse_real<Real>("1e" + numerator(x).str(), field));
+      values.push_back({x});
+    } else if (denominator(x) == 1 && abs(numerator(x)) <= scalar::max_decimal_exponent) {
+      values.push_back({scalar::parse_exact("1e" + numerator(x).str(), field)});
     } else {
-      values.push_back(pow(Real(10), scalar::from_rational<Real>(x, field, spec)));
+      values.push_back({x, true});
     }
+  }
+  return values;
+}
+
+// The points at precision Real: each rational rounded once; 10^x as pow(10, x).
+template <class Real>
+std::vector<Real> parse_points(const std::string& spec, const std::string& field) {
+  using std::pow;
+  std::vector<Real> values;
+  for (const point& p : parse_point_list(spec, field)) {
+    values.push_back(p.power_of_ten
+                         ? Real(pow(Real(10), scalar::from_rational<Real>(p.value, field, spec)))
+                         : scalar::from_rational<Real>(p.value, field, spec));
   }
   return values;
 }

@@ -22,7 +22,12 @@ model::problem<Real> parse_problem(const nlohmann::json& spec);
 template <class Real>
 nlohmann::json resolved_json(const model::problem<Real>& pb);
 
-// Built-in problems by name, as problem JSON; throws input_error for an unknown name.
+// True when the field at `path` (a problem-file path such as "init.seed" or "target.map[2]") holds
+// an integer in the schema (counts, seeds, the modulus, the target map).
+bool is_integer_field(const std::string& path);
+
+// Built-in problems by name, as problem JSON; throws input_error("problem_name", ...) for an
+// unknown name.
 nlohmann::json named_problem(const std::string& name);
 // Names and one-line descriptions of the built-in problems.
 std::vector<std::pair<std::string, std::string>> named_problems();

@@ -7,8 +7,10 @@
 #include <set>
 
 #include "amflow/errors.hpp"
+#include "amflow/io/json_read.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/model/random.hpp"
+#include "amflow/resources.hpp"
 #include "amflow/scalar/convert.hpp"
 
 namespace amflow::io {
@@ -16,10 +18,7 @@ namespace detail {
 
 using json = nlohmann::json;
 
-inline std::string show(const json& v) {
-  std::string s = v.dump();
-  return s.size() > 80 ? s.substr(0, 77) + "..." : s;
-}
+inline std::string show(const json& v) { return brief_json(v, 80); }
 
 inline std::string join(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
@@ -251,6 +250,16 @@ model::vector<Real> frequencies(const json& spec, int N) {
       for (int x = 0; x < N; ++x) p(x) = pow(Real(x + 1), -exponent);
     }
     p /= p.sum();
+    for (int x = 0; x < N; ++x) {
+      if (!(p(x) > 0) || !scalar::readable(p(x))) {
+        throw input_error(field, show(obj.at("exponent")),
+                          "p(" + std::to_string(x) + ") = (" + std::to_string(x + 1) +
+                              ")^-exponent / sum " +
+                              (p(x) > 0 ? "is below the smallest value amflow writes and reads"
+                                        : "underflows to 0") +
+                              " at this precision; every frequency must be positive");
+      }
+    }
     return p;
   }
   only_keys(obj, path, {"kind", "p", "normalize"});
@@ -354,6 +363,55 @@ model::matrix<Real> initial_memory(const json& spec, int d) {
   return {};
 }
 
+// "name" and "description" are free text, but text: a string of at most 4096 bytes.
+inline void free_text(const json& spec, const char* key) {
+  if (!spec.contains(key)) return;
+  const json& v = spec.at(key);
+  if (!v.is_string()) throw input_error(key, show(v), "must be a string");
+  if (v.get_ref<const std::string&>().size() > 4096) {
+    throw input_error(key, show(v), "longer than 4096 bytes");
+  }
+}
+
+// Refuses a size whose matrices cannot fit in memory, before anything is allocated, naming the
+// count that dominates: E (N x d), U (M x d), W0 (d x d), G_E (N x N), G_U (M x M) and a few
+// N x M matrices (Y, Z0 and a run's state).
+template <class Real>
+void check_memory(long N, long M, long d) {
+  const double per = static_cast<double>(scalar::bytes_per_number<Real>());
+  const double by_dim = per * static_cast<double>(d) * d;
+  const double by_tokens = per * static_cast<double>(N) * (N + d);
+  const double by_classes = per * static_cast<double>(M) * (M + d);
+  const double total = by_dim + by_tokens + by_classes + per * 4.0 * N * M;
+  const double usable = static_cast<double>(usable_memory_bytes());
+  if (total <= usable) return;
+  std::string field = "dim", what = "W0 is dim x dim";
+  long value = d;
+  if (by_tokens >= by_dim && by_tokens >= by_classes) {
+    field = "tokens", what = "E E^T is tokens x tokens", value = N;
+  } else if (by_classes >= by_dim) {
+    field = "classes", what = "U U^T is classes x classes", value = M;
+  }
+  throw input_error(field, std::to_string(value),
+                    "the problem needs about " + format_bytes(total) + " of memory (" + what +
+                        ", " + std::to_string(scalar::bytes_per_number<Real>()) +
+                        " bytes per number); this machine allows " + format_bytes(usable));
+}
+
+// Every value of a built problem must print as a number that reads back (see scalar::readable).
+template <class Real>
+void check_readable(const model::matrix<Real>& A, const std::string& field) {
+  for (Eigen::Index i = 0; i < A.rows(); ++i) {
+    for (Eigen::Index j = 0; j < A.cols(); ++j) {
+      if (!scalar::readable(A(i, j))) {
+        throw input_error(index(index(field, i), j), scalar::to_text<Real>(A(i, j)),
+                          "beyond the range amflow writes and reads back (|x| within "
+                          "1e-99943 .. 1e99943)");
+      }
+    }
+  }
+}
+
 }  // namespace detail
 
 template <class Real>
@@ -363,14 +421,22 @@ model::problem<Real> parse_problem(const nlohmann::json& spec) {
   only_keys(spec, "",
             {"name", "description", "tokens", "classes", "dim", "inputs", "outputs", "frequencies",
              "target", "init"});
+  free_text(spec, "name");
+  free_text(spec, "description");
   const int N = static_cast<int>(integer_at(spec, "", "tokens", 1, 100000));
   const int M = static_cast<int>(integer_at(spec, "", "classes", 2, 100000));
   const int d = static_cast<int>(integer_at(spec, "", "dim", 1, 100000));
+  if constexpr (!is_exact_v<Real>) check_memory<Real>(N, M, d);
   model::matrix<Real> E = embeddings<Real>(spec, "inputs", N, d, true);
   model::matrix<Real> U = embeddings<Real>(spec, "outputs", M, d, false);
   model::vector<Real> p = frequencies<Real>(spec, N);
   std::vector<int> f = target_map(spec, N, M);
   model::matrix<Real> W0 = initial_memory<Real>(spec, d);
+  if constexpr (is_mpfr_v<Real>) {
+    check_readable<Real>(E, "inputs.rows");
+    check_readable<Real>(U, "outputs.rows");
+    check_readable<Real>(W0, "init.W");
+  }
   return model::make_problem<Real>(std::move(E), std::move(U), std::move(p), std::move(f),
                                    std::move(W0));
 }

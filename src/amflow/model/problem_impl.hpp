@@ -5,6 +5,7 @@
 
 #include "amflow/errors.hpp"
 #include "amflow/model/problem.hpp"
+#include "amflow/scalar/types.hpp"
 
 namespace amflow::model {
 
@@ -55,6 +56,21 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   pb.Y = matrix<Real>::Zero(pb.tokens, pb.classes);
   for (int x = 0; x < pb.tokens; ++x) pb.Y(x, pb.target[x]) = Real(1);
   pb.Z0 = pb.E * pb.W0.transpose() * pb.U.transpose();
+  // Every run starts from these: an overflow here (rows of size 1e200 in double) would make every
+  // later number NaN or infinite.
+  const auto finite = [](const matrix<Real>& A) {
+    for (Eigen::Index i = 0; i < A.size(); ++i) {
+      if (!scalar::is_finite(A.data()[i])) return false;
+    }
+    return true;
+  };
+  const std::string overflow = " overflows " + scalar::name<Real>() +
+                               "; rescale the embeddings or use a wider type (more digits)";
+  if (!finite(pb.E) || !finite(pb.G_E)) throw input_error("inputs", "E", "E E^T" + overflow);
+  if (!finite(pb.U) || !finite(pb.G_U)) throw input_error("outputs", "U", "U U^T" + overflow);
+  if (!finite(pb.W0) || !finite(pb.Z0)) {
+    throw input_error("init", "W0", "the initial logits E W0^T U^T" + overflow);
+  }
   pb.zero_init = (pb.W0.array() == Real(0)).all();
   return pb;
 }

@@ -32,39 +32,41 @@
       const amflow::model::problem<Real>&, const Real&);
 
 // What needs exp, log and square roots.
-#define AMFLOW_INSTANTIATE_REAL(PREFIX, Real)                                                \
-  AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                     \
-  PREFIX template amflow::model::matrix<Real> amflow::model::softmax_rows<Real>(             \
-      const amflow::model::matrix<Real>&);                                                   \
-  PREFIX template amflow::model::matrix<Real> amflow::model::residual<Real>(                 \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
-  PREFIX template Real amflow::model::residual_and_loss<Real>(                               \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&,               \
-      const amflow::model::vector<Real>&, amflow::model::matrix<Real>&);                     \
-  PREFIX template Real amflow::model::loss<Real>(const amflow::model::problem<Real>&,        \
-                                                 const amflow::model::matrix<Real>&);        \
-  PREFIX template amflow::model::matrix<Real> amflow::model::gradient<Real>(                 \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
-  PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                  \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
-  PREFIX template Real amflow::model::largest_eigenvalue<Real>(                              \
-      const amflow::model::matrix<Real>&);                                                   \
-  PREFIX template Real amflow::model::sharpness<Real>(const amflow::model::problem<Real>&,   \
-                                                      const amflow::model::matrix<Real>&);   \
-  PREFIX template amflow::model::particle_state<Real> amflow::model::initial_state<Real>(    \
-      const amflow::model::problem<Real>&);                                                  \
-  PREFIX template amflow::model::matrix<Real> amflow::model::interact<Real>(                 \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
-  PREFIX template amflow::model::matrix<Real> amflow::model::logit_velocity<Real>(           \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
-  PREFIX template amflow::model::matrix<Real> amflow::model::modified_logit_velocity<Real>(  \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&, const Real&); \
-  PREFIX template amflow::model::matrix<Real> amflow::model::weights_from_logits<Real>(      \
-      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);              \
-  PREFIX template void amflow::model::advance<Real>(                                         \
-      const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&,             \
-      const amflow::model::matrix<Real>&, const Real&);                                      \
-  PREFIX template void amflow::model::gd_step<Real>(                                         \
+#define AMFLOW_INSTANTIATE_REAL(PREFIX, Real)                                                      \
+  AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                           \
+  PREFIX template amflow::model::matrix<Real> amflow::model::softmax_rows<Real>(                   \
+      const amflow::model::matrix<Real>&);                                                         \
+  PREFIX template amflow::model::matrix<Real> amflow::model::residual<Real>(                       \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template Real amflow::model::residual_and_loss<Real>(                                     \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&,                     \
+      const amflow::model::vector<Real>&, amflow::model::matrix<Real>&);                           \
+  PREFIX template Real amflow::model::loss<Real>(const amflow::model::problem<Real>&,              \
+                                                 const amflow::model::matrix<Real>&);              \
+  PREFIX template amflow::model::matrix<Real> amflow::model::gradient<Real>(                       \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                        \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template Real amflow::model::largest_eigenvalue<Real>(                                    \
+      const amflow::model::matrix<Real>&);                                                         \
+  PREFIX template Real amflow::model::sharpness<Real>(const amflow::model::problem<Real>&,         \
+                                                      const amflow::model::matrix<Real>&);         \
+  PREFIX template amflow::model::sharpness_result<Real> amflow::model::sharpness_with_error<Real>( \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template amflow::model::particle_state<Real> amflow::model::initial_state<Real>(          \
+      const amflow::model::problem<Real>&);                                                        \
+  PREFIX template amflow::model::matrix<Real> amflow::model::interact<Real>(                       \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template amflow::model::matrix<Real> amflow::model::logit_velocity<Real>(                 \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template amflow::model::matrix<Real> amflow::model::modified_logit_velocity<Real>(        \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&, const Real&);       \
+  PREFIX template amflow::model::matrix<Real> amflow::model::weights_from_logits<Real>(            \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template void amflow::model::advance<Real>(                                               \
+      const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&,                   \
+      const amflow::model::matrix<Real>&, const Real&);                                            \
+  PREFIX template void amflow::model::gd_step<Real>(                                               \
       const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&, const Real&);
 
 AMFLOW_INSTANTIATE_REAL(extern, double)

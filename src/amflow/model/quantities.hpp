@@ -28,7 +28,9 @@ template <class Real>
 Real residual_and_loss(const problem<Real>& pb, const matrix<Real>& Z, const vector<Real>& w,
                        matrix<Real>& R);
 
-// L = sum_x p(x) [ logsumexp_y Z(x, y) - Z(x, f*(x)) ] with a stable log-sum-exp.
+// L = sum_x p(x) [ logsumexp_y Z(x, y) - Z(x, f*(x)) ]. A row whose target leads is
+// log1p(sum_{y != t} exp(z_y - z_t)), so the loss keeps full relative precision however small it
+// gets (log(1 + s) would lose all of it once s < eps: 2e-17 printed as 0 at tau = 1e17).
 template <class Real>
 Real loss(const problem<Real>& pb, const matrix<Real>& Z);
 
@@ -49,13 +51,36 @@ template <class Real>
 matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W);
 
 // Hessian of L at W on vec(W) (column-major, d^2 x d^2):
-//   H = sum_x p(x) (e_x e_x^T) kron (U^T (diag pi_x - pi_x pi_x^T) U).
+//   H = sum_x p(x) (e_x e_x^T) kron (U^T (diag pi_x - pi_x pi_x^T) U),
+// with each diagonal entry pi_y (1 - pi_y) formed from the other weights (no cancellation at large
+// margins).
 template <class Real>
 matrix<Real> hessian(const problem<Real>& pb, const matrix<Real>& W);
 
-// Sharpness lambda_max(H) from the logits alone: H = J^T D J with J J^T = G_E kron G_U and D
-// block-diagonal (blocks p(x) (diag pi_x - pi_x pi_x^T)), so lambda_max(H) =
-// lambda_max(D^{1/2} (G_E kron G_U) D^{1/2}), an NM x NM eigenproblem independent of d.
+// The sharpness lambda_max(H) and how far it can be trusted.
+template <class Real>
+struct sharpness_result {
+  Real value = Real(0);
+  // A bound on the distance from `value` to an eigenvalue of H: the residual |A v - value v| of
+  // the unit vector v it came from (A symmetric, so some eigenvalue lies within it), plus rounding.
+  Real error = Real(0);
+  int lanczos_iterations = 0;  // 0: the dense eigensolver was used
+};
+
+// Problems with N M up to this use the dense eigensolver, larger ones Lanczos.
+inline constexpr long dense_sharpness_limit = 64;
+
+// Sharpness from the logits alone, an N M x N M eigenproblem whatever d is. H = J^T D J with
+// J J^T = K = G_E kron G_U and D block-diagonal, D_x = p(x) (diag pi_x - pi_x pi_x^T) = B_x^T B_x,
+//   B_x = sqrt(p(x)) diag(sqrt(pi_x)) (I - 1 pi_x^T),
+// so lambda_max(H) = lambda_max(A), A = B K B^T, applied without forming it: B v costs O(M) per
+// row and K v = G_E V G_U. Up to dense_sharpness_limit, A is formed and solved densely; above, by
+// Lanczos with full reorthogonalisation (a fixed seeded start, up to 500 iterations, stopping once
+// the residual is below 1000 eps lambda), memory O(iterations N M).
+template <class Real>
+sharpness_result<Real> sharpness_with_error(const problem<Real>& pb, const matrix<Real>& Z);
+
+// sharpness_with_error(pb, Z).value.
 template <class Real>
 Real sharpness(const problem<Real>& pb, const matrix<Real>& Z);
 

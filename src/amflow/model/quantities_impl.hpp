@@ -2,9 +2,14 @@
 #pragma once
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <boost/math/special_functions/log1p.hpp>
 #include <cmath>
+#include <random>
 
+#include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
+#include "amflow/scalar/types.hpp"
 
 namespace amflow::model {
 
@@ -34,14 +39,17 @@ namespace detail {
 // Row x of the residual with weight w: R(x, .) = w (pi_x - y_x), the target entry pi_t - 1 written
 // as -(sum of the other classes' weights) / sum: once x is learned pi_t is 1 - O(e^-m), and
 // subtracting 1 would lose m / log(10) digits (all of them in double by tau = 1e16); this form
-// keeps full relative precision at any margin. Returns the row's sum of exp(z - top) and sets top.
+// keeps full relative precision at any margin. Returns the row's loss,
+// logsumexp(z) - z_t = (top - z_t) + log(sum), as log1p(others) when the target leads (top = z_t,
+// sum = 1 + others), which keeps full relative precision as the loss goes to 0.
 template <class Real>
 Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x, const Real& w,
-                  matrix<Real>& R, Real& top) {
+                  matrix<Real>& R) {
   using std::exp;
+  using std::log;
   const Eigen::Index t = pb.target[x];
-  top = Z.row(x).maxCoeff();
-  Real others(0), sum(0);  // sum in index order, as loss() adds it
+  const Real top = Z.row(x).maxCoeff();
+  Real others(0), sum(0);
   for (Eigen::Index y = 0; y < Z.cols(); ++y) {
     R(x, y) = exp(Z(x, y) - top);
     sum += R(x, y);
@@ -50,7 +58,8 @@ Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x
   const Real scale = w / sum;
   R.row(x) *= scale;
   R(x, t) = -others * scale;
-  return sum;
+  if (Z(x, t) == top) return Real(boost::math::log1p(others));
+  return (top - Z(x, t)) + log(sum);  // the target trails: the loss is at least log 2
 }
 
 }  // namespace detail
@@ -58,38 +67,25 @@ Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x
 template <class Real>
 matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z) {
   matrix<Real> R(Z.rows(), Z.cols());
-  Real top;
-  for (Eigen::Index x = 0; x < Z.rows(); ++x) detail::residual_row(pb, Z, x, pb.p(x), R, top);
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) detail::residual_row(pb, Z, x, pb.p(x), R);
   return R;
 }
 
 template <class Real>
 Real residual_and_loss(const problem<Real>& pb, const matrix<Real>& Z, const vector<Real>& w,
                        matrix<Real>& R) {
-  using std::log;
   R.resize(Z.rows(), Z.cols());
-  Real total(0), top;
+  Real total(0);
   for (Eigen::Index x = 0; x < Z.rows(); ++x) {
-    const Real sum = detail::residual_row(pb, Z, x, w(x), R, top);
-    // As in loss(): (top - z_target) first, exact when the target leads.
-    total += pb.p(x) * ((top - Z(x, pb.target[x])) + log(sum));
+    total += pb.p(x) * detail::residual_row(pb, Z, x, w(x), R);
   }
   return total;
 }
 
 template <class Real>
 Real loss(const problem<Real>& pb, const matrix<Real>& Z) {
-  using std::exp;
-  using std::log;
-  Real total(0);
-  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
-    const Real top = Z.row(x).maxCoeff();
-    Real sum(0);
-    for (Eigen::Index y = 0; y < Z.cols(); ++y) sum += exp(Z(x, y) - top);
-    // (top - z_target) first: exact when the target leads, and no cancellation against |top|.
-    total += pb.p(x) * ((top - Z(x, pb.target[x])) + log(sum));
-  }
-  return total;
+  matrix<Real> R;
+  return residual_and_loss(pb, Z, pb.p, R);
 }
 
 template <class Real>
@@ -137,14 +133,114 @@ matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W) {
   return pb.U.transpose() * residual(pb, logits(pb, W)).transpose() * pb.E;
 }
 
+namespace detail {
+
+// The softmax of each row of Z with what the precision-sensitive forms need: pi (N x M), the
+// leading class c of each row and rest = 1 - pi_c summed from the other weights (full relative
+// precision when pi_c is 1 - O(e^-m)).
+template <class Real>
+struct softmax_parts {
+  matrix<Real> pi;
+  std::vector<Eigen::Index> top;
+  vector<Real> rest;
+
+  explicit softmax_parts(const matrix<Real>& Z) : pi(Z.rows(), Z.cols()), rest(Z.rows()) {
+    using std::exp;
+    top.resize(static_cast<size_t>(Z.rows()));
+    for (Eigen::Index x = 0; x < Z.rows(); ++x) {
+      Eigen::Index c = 0;
+      for (Eigen::Index y = 1; y < Z.cols(); ++y) {
+        if (Z(x, y) > Z(x, c)) c = y;
+      }
+      top[x] = c;
+      Real sum(0), others(0);
+      for (Eigen::Index y = 0; y < Z.cols(); ++y) {
+        pi(x, y) = exp(Z(x, y) - Z(x, c));
+        sum += pi(x, y);
+        if (y != c) others += pi(x, y);
+      }
+      pi.row(x) /= sum;
+      rest(x) = others / sum;
+    }
+  }
+
+  // pi_y (1 - pi_y) for row x.
+  Real variance(Eigen::Index x, Eigen::Index y) const {
+    return pi(x, y) * (y == top[x] ? rest(x) : Real(1 - pi(x, y)));
+  }
+};
+
+// A = B K B^T (N M x N M, on N x M matrices), the symmetric form of the Hessian (see
+// sharpness_with_error), applied matrix-free.
+template <class Real>
+class hessian_operator {
+ public:
+  hessian_operator(const problem<Real>& pb, const matrix<Real>& Z)
+      : pb_(pb), parts_(Z), root_(Z.rows(), Z.cols()) {
+    using std::sqrt;
+    for (Eigen::Index x = 0; x < Z.rows(); ++x) {
+      for (Eigen::Index y = 0; y < Z.cols(); ++y)
+        root_(x, y) = sqrt(Real(pb.p(x) * parts_.pi(x, y)));
+    }
+  }
+
+  // (B V)(x, y) = sqrt(p pi_y) (v_y - pi . v), with pi . v = v_c + sum_{y != c} pi_y (v_y - v_c).
+  matrix<Real> apply_b(const matrix<Real>& V) const {
+    matrix<Real> out(V.rows(), V.cols());
+    for (Eigen::Index x = 0; x < V.rows(); ++x) {
+      const Eigen::Index c = parts_.top[x];
+      Real mean(0);
+      for (Eigen::Index y = 0; y < V.cols(); ++y) {
+        if (y != c) mean += parts_.pi(x, y) * (V(x, y) - V(x, c));
+      }
+      for (Eigen::Index y = 0; y < V.cols(); ++y) {
+        out(x, y) = root_(x, y) * Real((V(x, y) - V(x, c)) - mean);
+      }
+    }
+    return out;
+  }
+
+  // (B^T U)(x, .) = (I - pi 1^T) t, t_y = sqrt(p pi_y) u_y; the leading entry as
+  // t_c rest - pi_c sum_{y != c} t_y.
+  matrix<Real> apply_bt(const matrix<Real>& U) const {
+    matrix<Real> out(U.rows(), U.cols());
+    for (Eigen::Index x = 0; x < U.rows(); ++x) {
+      const Eigen::Index c = parts_.top[x];
+      Real others(0);
+      for (Eigen::Index y = 0; y < U.cols(); ++y) {
+        out(x, y) = root_(x, y) * U(x, y);
+        if (y != c) others += out(x, y);
+      }
+      const Real tc = out(x, c);
+      for (Eigen::Index y = 0; y < U.cols(); ++y) {
+        if (y != c) out(x, y) -= parts_.pi(x, y) * Real(tc + others);
+      }
+      out(x, c) = tc * parts_.rest(x) - parts_.pi(x, c) * others;
+    }
+    return out;
+  }
+
+  matrix<Real> operator()(const matrix<Real>& V) const {
+    return apply_b(interact(pb_, apply_bt(V)));
+  }
+
+ private:
+  const problem<Real>& pb_;
+  softmax_parts<Real> parts_;
+  matrix<Real> root_;  // sqrt(p(x) pi_x(y))
+};
+
+}  // namespace detail
+
 template <class Real>
 matrix<Real> hessian(const problem<Real>& pb, const matrix<Real>& W) {
   const int d = pb.dim;
-  const matrix<Real> P = softmax_rows(logits(pb, W));
+  const detail::softmax_parts<Real> parts(logits(pb, W));
   matrix<Real> H = matrix<Real>::Zero(d * d, d * d);
   for (int x = 0; x < pb.tokens; ++x) {
-    const vector<Real> pi = P.row(x).transpose();
-    const matrix<Real> S = matrix<Real>(pi.asDiagonal()) - pi * pi.transpose();
+    const vector<Real> pi = parts.pi.row(x).transpose();
+    matrix<Real> S = -pi * pi.transpose();
+    for (int y = 0; y < pb.classes; ++y) S(y, y) = parts.variance(x, y);
     const matrix<Real> B = pb.p(x) * (pb.U.transpose() * S * pb.U);  // d x d
     const matrix<Real> A = pb.E.row(x).transpose() * pb.E.row(x);    // e_x e_x^T
     for (int a = 0; a < d; ++a) {
@@ -164,29 +260,95 @@ Real largest_eigenvalue(const matrix<Real>& S) {
 }
 
 template <class Real>
+sharpness_result<Real> sharpness_with_error(const problem<Real>& pb, const matrix<Real>& Z) {
+  using std::abs;
+  using std::max;
+  const Eigen::Index N = pb.tokens, M = pb.classes, n = N * M;
+  const detail::hessian_operator<Real> A(pb, Z);
+  const Real eps = scalar::epsilon<Real>();
+  const auto as_matrix = [&](const vector<Real>& v) {
+    return matrix<Real>(Eigen::Map<const matrix<Real>>(v.data(), N, M));
+  };
+  const auto as_vector = [&](const matrix<Real>& V) {
+    return vector<Real>(Eigen::Map<const vector<Real>>(V.data(), n));
+  };
+  // The result for a unit vector v with Rayleigh quotient theta: the residual |A v - theta v|.
+  const auto result = [&](const Real& theta, const vector<Real>& v, int iterations) {
+    sharpness_result<Real> r;
+    r.value = theta;
+    const vector<Real> residual = as_vector(A(as_matrix(v))) - theta * v;
+    r.error = Real(residual.norm() + 4 * eps * abs(theta));
+    r.lanczos_iterations = iterations;
+    return r;
+  };
+
+  if (n <= dense_sharpness_limit) {
+    matrix<Real> dense(n, n);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      vector<Real> unit = vector<Real>::Zero(n);
+      unit(j) = 1;
+      dense.col(j) = as_vector(A(as_matrix(unit)));
+    }
+    const matrix<Real> sym = (dense + dense.transpose()) / Real(2);
+    Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(sym);
+    Eigen::Index k;
+    eig.eigenvalues().maxCoeff(&k);
+    return result(eig.eigenvalues()(k), eig.eigenvectors().col(k), 0);
+  }
+
+  // Lanczos with full reorthogonalisation; the start is a fixed seeded vector (the same on every
+  // machine), so the result is deterministic.
+  const long bytes = scalar::bytes_per_number<Real>() * static_cast<long>(n);
+  const long fit = std::max<long>(10, (512L << 20) / std::max<long>(bytes, 1));
+  const int max_iterations = static_cast<int>(std::min<long>({500L, static_cast<long>(n), fit}));
+  std::vector<vector<Real>> Q;
+  std::vector<Real> alpha, beta;
+  {
+    std::mt19937_64 gen(20240705);
+    vector<Real> q(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      q(i) = Real(static_cast<double>(gen() >> 11) * 0x1.0p-52 - 1);  // in [-1, 1)
+    }
+    q /= q.norm();
+    Q.push_back(std::move(q));
+  }
+  Real theta(0);
+  vector<Real> ritz;
+  for (int k = 0; k < max_iterations; ++k) {
+    vector<Real> w = as_vector(A(as_matrix(Q[k])));
+    alpha.push_back(Q[k].dot(w));
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& q : Q) w -= q.dot(w) * q;
+    }
+    const Real b = w.norm();
+    // The tridiagonal's largest eigenpair: theta and the estimate |beta_k s_k| of its residual.
+    const int m = k + 1;
+    vector<Real> diag(m), sub(std::max(m - 1, 1));
+    for (int i = 0; i < m; ++i) diag(i) = alpha[i];
+    for (int i = 0; i + 1 < m; ++i) sub(i) = beta[i];
+    Eigen::SelfAdjointEigenSolver<matrix<Real>> tri;
+    tri.computeFromTridiagonal(diag, sub.head(m - 1), Eigen::ComputeEigenvectors);
+    Eigen::Index top;
+    tri.eigenvalues().maxCoeff(&top);
+    theta = tri.eigenvalues()(top);
+    const vector<Real> s = tri.eigenvectors().col(top);
+    const Real estimate = abs(Real(b * s(m - 1)));
+    const bool converged = estimate <= 1000 * eps * max(abs(theta), Real(eps));
+    if (converged || m == max_iterations || b == 0 || m == n) {
+      ritz = vector<Real>::Zero(n);
+      for (int i = 0; i < m; ++i) ritz += s(i) * Q[i];
+      ritz /= ritz.norm();
+      return result(theta, ritz, m);
+    }
+    beta.push_back(b);
+    Q.push_back(w / b);
+  }
+  return result(theta, Q[0], 0);  // not reached: the loop returns at its last iteration
+}
+
+template <class Real>
 Real sharpness(const problem<Real>& pb, const matrix<Real>& Z) {
-  using std::sqrt;
-  const int N = pb.tokens, M = pb.classes;
-  const matrix<Real> P = softmax_rows(Z);
-  // D^{1/2}, block by block: each block p(x) (diag pi - pi pi^T) is symmetric positive
-  // semidefinite.
-  matrix<Real> root = matrix<Real>::Zero(N * M, N * M);
-  for (int x = 0; x < N; ++x) {
-    const vector<Real> pi = P.row(x).transpose();
-    const matrix<Real> B = pb.p(x) * (matrix<Real>(pi.asDiagonal()) - pi * pi.transpose());
-    Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(B);
-    vector<Real> s = eig.eigenvalues();
-    for (int i = 0; i < M; ++i) s(i) = s(i) > Real(0) ? sqrt(s(i)) : Real(0);
-    root.block(x * M, x * M, M, M) =
-        eig.eigenvectors() * s.asDiagonal() * eig.eigenvectors().transpose();
-  }
-  // G_E kron G_U in the same (x, y) -> x * M + y ordering.
-  matrix<Real> K(N * M, N * M);
-  for (int x = 0; x < N; ++x) {
-    for (int x2 = 0; x2 < N; ++x2) K.block(x * M, x2 * M, M, M) = pb.G_E(x, x2) * pb.G_U;
-  }
-  const matrix<Real> S = root * K * root;
-  return largest_eigenvalue(matrix<Real>((S + S.transpose()) / Real(2)));
+  return sharpness_with_error(pb, Z).value;
 }
 
 }  // namespace amflow::model

@@ -278,19 +278,24 @@ TEST(descent_options, refuses_what_it_cannot_run) {
       EXPECT_EQ(e.field(), field);
     }
   };
+  // The library names its own fields; the command line maps them to its flags.
   auto o = gd<double>("1", 10);
   o.eta = 0;
-  expect_field(o, "--eta");
+  expect_field(o, "eta");
   o.eta = std::nan("");
-  expect_field(o, "--eta");
+  expect_field(o, "eta");
   o = gd<double>("1", 0);
-  expect_field(o, "--steps");
+  expect_field(o, "steps");
   o = gd<double>("1", 10);
   o.batch = -1;
-  expect_field(o, "--batch");
+  expect_field(o, "batch");
   o = gd<double>("1", 10);
   o.every = 0;
-  expect_field(o, "--every");
+  expect_field(o, "every");
+  // A final time eta * steps beyond the type's range (tau = inf on the last rows).
+  o = gd<double>("1e308", 10);
+  expect_field(o, "eta");
+  EXPECT_NO_THROW(descent::run(pb, gd<double>("1e307", 10)));
 }
 
 }  // namespace

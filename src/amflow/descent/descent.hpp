@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,9 +36,15 @@ struct descent_options {
   space_kind space = space_kind::particle;
   bool sharpness = false;  // lambda_max of the Hessian at each recorded state
   long every = 1;          // record the states k = 0, every, 2 every, ... and K
-  bool record = true;      // false: keep only the transients (sweeps)
+  bool record = true;      // false: record only the last state (sweeps)
+  // Observers. on_record, when set, receives each recorded state as it is reached instead of the
+  // result keeping it (rows stream; memory stays O(N M) however long the run). on_step(k) follows
+  // every update k = 1 .. K (progress).
+  std::function<void(long k, const model::trajectory_sample<Real>&)> on_record;
+  std::function<void(long k)> on_step;
 
-  // Throws input_error naming the option (--eta, --steps, --batch, --every).
+  // Throws input_error naming the field (eta, steps, batch, every) for values the run cannot
+  // honour, including a final time eta * steps beyond Real's range.
   void validate() const;
 };
 
@@ -61,23 +68,26 @@ struct transients {
   // k + 1), and K - 1 if none: the authors' convention (their loop records the accuracy before each
   // of its K updates and takes the first index with accuracy 1, the last one forced).
   long first_perfect_step = 0;
-  bool ever_perfect = false;              // some k in [0, K - 1] classifies every token correctly
-  std::vector<long> margin_sign_changes;  // per token: steps k with (m_{k+1} > 0) != (m_k > 0)
+  bool ever_perfect = false;  // some k in [0, K - 1] classifies every token correctly
+  // Per token: how often the margin's sign flips between positive and negative (a zero margin, as
+  // at W0 = 0, has no sign: leaving it is not an oscillation).
+  std::vector<long> margin_sign_changes;
 };
 
 template <class Real>
 struct descent_result {
   bool ok = true;
   std::string message;      // why the run stopped early when !ok (a non-finite state)
-  std::vector<long> steps;  // k of each recorded state
+  std::vector<long> steps;  // k of each recorded state (none when on_record is set)
   std::vector<model::trajectory_sample<Real>> samples;  // tau = eta k
+  model::trajectory_sample<Real> last;                  // the state after the last step
   transients<Real> summary;
   model::matrix<Real> Z;  // the logits after the last step (N x M)
   model::matrix<Real> W;  // the memory after the last step (d x d)
 };
 
-// Runs K steps of GD or SGD from W0. A non-finite state stops the run with ok = false and a
-// message naming the step; invalid options throw input_error.
+// Runs K steps of GD or SGD from W0. A non-finite state (loss or any logit) stops the run with
+// ok = false and a message naming the step; invalid options throw input_error.
 template <class Real>
 descent_result<Real> run(const model::problem<Real>& pb, const descent_options<Real>& options);
 
@@ -98,7 +108,7 @@ class transient_detector {
   Real rise_start_loss_ = Real(0);
   long rise_start_ = -1;  // state before the current run of increases, -1 when not rising
   long first_perfect_ = -1;
-  std::vector<bool> learned_;
+  std::vector<int> sign_;  // per token: the sign of the last nonzero margin (0: none yet)
 };
 
 // The batches of SGD: each draw takes `batch` tokens independently from p and returns how often
@@ -119,20 +129,24 @@ class batch_sampler {
 };
 
 // The mean and standard deviation over SGD runs with seeds seed, seed + 1, ..., seed + runs - 1 of
-// the recorded loss and margins; runs spread over `threads` threads, summed in seed order (the same
-// numbers whatever the thread count).
+// the recorded loss, 0-1 loss and margins. Runs go in blocks over `threads` threads and are folded
+// into running sums in seed order (Welford's update), so the numbers are the same whatever the
+// thread count and memory does not grow with the number of runs. on_run(done) follows each block.
 template <class Real>
 struct sgd_mean_result {
   bool ok = true;
   std::string message;
   std::vector<long> steps;                               // k of each recorded state
   std::vector<Real> loss, loss_sd;                       // per recorded state
+  std::vector<Real> zero_one_loss, zero_one_loss_sd;     // per recorded state
   std::vector<model::vector<Real>> margins, margins_sd;  // per recorded state, N each
 };
 
+// Throws input_error naming "seeds" unless runs >= 1 and seed + runs - 1 fits in 64 bits.
 template <class Real>
 sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_options<Real>& options,
-                               long runs, int threads);
+                               long runs, int threads,
+                               const std::function<void(long done)>& on_run = {});
 
 }  // namespace amflow::descent
 
@@ -143,7 +157,7 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
       const amflow::model::problem<Real>&, const amflow::descent::descent_options<Real>&);      \
   PREFIX template amflow::descent::sgd_mean_result<Real> amflow::descent::sgd_mean<Real>(       \
       const amflow::model::problem<Real>&, const amflow::descent::descent_options<Real>&, long, \
-      int);                                                                                     \
+      int, const std::function<void(long)>&);                                                   \
   PREFIX template class amflow::descent::transient_detector<Real>;
 
 AMFLOW_INSTANTIATE_DESCENT(extern, double)

@@ -1,7 +1,10 @@
 // Definitions for descent.hpp; included only by the per-scalar descent instantiation units.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -16,18 +19,22 @@ namespace amflow::descent {
 
 template <class Real>
 void descent_options<Real>::validate() const {
-  if (!(eta > 0) || !(eta - eta == 0)) {
-    throw input_error("--eta", scalar::to_text<Real>(eta), "must be finite and positive");
+  const std::string eta_text = scalar::to_text<Real>(eta);
+  if (!(eta > 0) || !scalar::is_finite(eta)) {
+    throw input_error("eta", eta_text, "must be finite and positive");
   }
-  if (steps < 1) throw input_error("--steps", std::to_string(steps), "must be at least 1");
-  if (batch < 0)
-    throw input_error("--batch", std::to_string(batch), "must be >= 0 (0: full batch)");
-  if (every < 1) throw input_error("--every", std::to_string(every), "must be at least 1");
+  if (steps < 1) throw input_error("steps", std::to_string(steps), "must be at least 1");
+  if (!scalar::is_finite(Real(eta * Real(steps)))) {
+    throw input_error("eta", eta_text,
+                      "the final time eta * steps = eta * " + std::to_string(steps) +
+                          " is beyond the range of " + scalar::name<Real>());
+  }
+  if (batch < 0) throw input_error("batch", std::to_string(batch), "must be >= 0 (0: full batch)");
+  if (every < 1) throw input_error("every", std::to_string(every), "must be at least 1");
 }
 
 template <class Real>
-transient_detector<Real>::transient_detector(int tokens)
-    : learned_(static_cast<size_t>(tokens), false) {
+transient_detector<Real>::transient_detector(int tokens) : sign_(static_cast<size_t>(tokens), 0) {
   t_.margin_sign_changes.assign(static_cast<size_t>(tokens), 0);
 }
 
@@ -54,9 +61,10 @@ void transient_detector<Real>::observe(const Real& loss, const Real& zero_one_lo
   // Every p(x) > 0, so a zero 0-1 loss means every token is classified correctly.
   if (first_perfect_ < 0 && zero_one_loss == 0) first_perfect_ = k_;
   for (Eigen::Index x = 0; x < margins.size(); ++x) {
-    const bool now = margins(x) > 0;
-    if (k_ > 0 && now != learned_[x]) ++t_.margin_sign_changes[x];
-    learned_[x] = now;
+    const int now = margins(x) > 0 ? 1 : (margins(x) < 0 ? -1 : 0);
+    if (now == 0) continue;
+    if (sign_[x] != 0 && now != sign_[x]) ++t_.margin_sign_changes[x];
+    sign_[x] = now;
   }
   last_loss_ = loss;
 }
@@ -95,9 +103,11 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
       for (int x = 0; x < pb.tokens; ++x) w(x) = Real(counts[x]) / Real(opt.batch);
     }
     const Real loss = model::residual_and_loss(pb, s.Z, w, R);
-    if (!(loss - loss == 0)) {
+    bool finite = scalar::is_finite(loss);
+    for (Eigen::Index i = 0; finite && i < s.Z.size(); ++i) finite = scalar::is_finite(s.Z(i));
+    if (!finite) {
       result.ok = false;
-      result.message = "the loss is no longer finite at step " + std::to_string(k) +
+      result.message = "the state is no longer finite at step " + std::to_string(k) +
                        " (tau = " + scalar::to_text<Real>(Real(opt.eta * k)) + ")";
       break;
     }
@@ -106,11 +116,20 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     watch.observe(loss, zero_one, margins);
     const bool recorded = opt.record ? (k % opt.every == 0 || k == K) : k == K;
     if (recorded) {
-      model::trajectory_sample<Real> sample{Real(opt.eta * k),  s.Z, loss, zero_one,
-                                            std::move(margins), {},  {},   {}};
-      if (opt.sharpness) sample.sharpness = model::sharpness(pb, s.Z);
-      result.steps.push_back(k);
-      result.samples.push_back(std::move(sample));
+      model::trajectory_sample<Real> sample{
+          Real(opt.eta * k), s.Z, loss, zero_one, std::move(margins), {}, {}, {}, {}};
+      if (opt.sharpness) {
+        const model::sharpness_result<Real> h = model::sharpness_with_error(pb, s.Z);
+        sample.sharpness = h.value;
+        sample.sharpness_error = h.error;
+      }
+      if (k == K) result.last = sample;
+      if (opt.on_record) {
+        opt.on_record(k, sample);
+      } else {
+        result.steps.push_back(k);
+        result.samples.push_back(std::move(sample));
+      }
     }
     if (k == K) break;
     if (particle) {
@@ -118,6 +137,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     } else {
       W -= opt.eta * (pb.U.transpose() * R.transpose() * pb.E);
     }
+    if (opt.on_step) opt.on_step(k + 1);
   }
   result.summary = watch.finish(K);
   result.Z = s.Z;
@@ -127,49 +147,75 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
 
 template <class Real>
 sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_options<Real>& opt,
-                               long runs, int threads) {
+                               long runs, int threads,
+                               const std::function<void(long done)>& on_run) {
   using std::sqrt;
   opt.validate();
-  if (runs < 1) throw input_error("--seeds", std::to_string(runs), "must be at least 1");
-  std::vector<descent_result<Real>> all(static_cast<size_t>(runs));
-  parallel_for(runs, threads, [&](long i) {
-    descent_options<Real> one = opt;
-    one.seed = opt.seed + static_cast<std::uint64_t>(i);
-    one.sharpness = false;
-    all[i] = run(pb, one);
-  });
-  sgd_mean_result<Real> mean;
-  for (long i = 0; i < runs; ++i) {
-    if (!all[i].ok) {
-      mean.ok = false;
-      mean.message = "seed " + std::to_string(opt.seed + i) + ": " + all[i].message;
-      return mean;
-    }
+  if (runs < 1) throw input_error("seeds", std::to_string(runs), "must be at least 1");
+  if (opt.seed > UINT64_MAX - static_cast<std::uint64_t>(runs - 1)) {
+    throw input_error("seeds", std::to_string(runs),
+                      "seed + seeds - 1 = " + std::to_string(opt.seed) + " + " +
+                          std::to_string(runs - 1) + " exceeds the largest seed, 2^64 - 1");
   }
-  mean.steps = all[0].steps;
-  const size_t n = mean.steps.size();
-  for (size_t j = 0; j < n; ++j) {
-    // Two passes (mean, then squared deviations), summed in seed order.
-    Real loss(0);
-    model::vector<Real> m = model::vector<Real>::Zero(pb.tokens);
-    for (const auto& r : all) {
-      loss += r.samples[j].loss;
-      m += r.samples[j].margins;
+  sgd_mean_result<Real> mean;
+  // Running sums per recorded state, folded in seed order: means and sums of squared deviations.
+  std::vector<Real> loss_m2, zero_one_m2;
+  std::vector<model::vector<Real>> margins_m2;
+  const long block = std::max<long>(16, 4L * (threads > 0 ? threads : hardware_threads()));
+  std::vector<descent_result<Real>> results;
+  long folded = 0;
+  for (long first = 0; first < runs; first += block) {
+    const long count = std::min(block, runs - first);
+    results.assign(static_cast<size_t>(count), {});
+    parallel_for(count, threads, [&](long i) {
+      descent_options<Real> one = opt;
+      one.seed = opt.seed + static_cast<std::uint64_t>(first + i);
+      one.sharpness = false;
+      one.on_record = nullptr;
+      one.on_step = nullptr;
+      results[i] = run(pb, one);
+    });
+    for (long i = 0; i < count; ++i) {
+      const descent_result<Real>& r = results[i];
+      if (!r.ok) {
+        mean.ok = false;
+        mean.message = "seed " + std::to_string(opt.seed + first + i) + ": " + r.message;
+        return mean;
+      }
+      if (folded == 0) {
+        mean.steps = r.steps;
+        const size_t n = r.steps.size();
+        mean.loss.assign(n, Real(0));
+        mean.zero_one_loss.assign(n, Real(0));
+        mean.margins.assign(n, model::vector<Real>::Zero(pb.tokens));
+        loss_m2.assign(n, Real(0));
+        zero_one_m2.assign(n, Real(0));
+        margins_m2.assign(n, model::vector<Real>::Zero(pb.tokens));
+      }
+      ++folded;
+      const Real count_now(folded);
+      for (size_t j = 0; j < mean.steps.size(); ++j) {
+        const auto& sample = r.samples[j];
+        const auto fold = [&](Real& m, Real& m2, const Real& v) {
+          const Real delta = v - m;
+          m += delta / count_now;
+          m2 += delta * (v - m);
+        };
+        fold(mean.loss[j], loss_m2[j], sample.loss);
+        fold(mean.zero_one_loss[j], zero_one_m2[j], sample.zero_one_loss);
+        for (int x = 0; x < pb.tokens; ++x) {
+          fold(mean.margins[j](x), margins_m2[j](x), sample.margins(x));
+        }
+      }
     }
-    loss /= Real(runs);
-    m /= Real(runs);
-    Real loss_var(0);
-    model::vector<Real> m_var = model::vector<Real>::Zero(pb.tokens);
-    for (const auto& r : all) {
-      loss_var += (r.samples[j].loss - loss) * (r.samples[j].loss - loss);
-      m_var += (r.samples[j].margins - m).cwiseAbs2();
-    }
-    const Real divisor = runs > 1 ? Real(runs - 1) : Real(1);
-    mean.loss.push_back(loss);
-    mean.loss_sd.push_back(sqrt(Real(loss_var / divisor)));
-    mean.margins.push_back(m);
+    if (on_run) on_run(first + count);
+  }
+  const Real divisor = runs > 1 ? Real(runs - 1) : Real(1);
+  for (size_t j = 0; j < mean.steps.size(); ++j) {
+    mean.loss_sd.push_back(sqrt(Real(loss_m2[j] / divisor)));
+    mean.zero_one_loss_sd.push_back(sqrt(Real(zero_one_m2[j] / divisor)));
     model::vector<Real> sd(pb.tokens);
-    for (int x = 0; x < pb.tokens; ++x) sd(x) = sqrt(Real(m_var(x) / divisor));
+    for (int x = 0; x < pb.tokens; ++x) sd(x) = sqrt(Real(margins_m2[j](x) / divisor));
     mean.margins_sd.push_back(sd);
   }
   return mean;

@@ -6,6 +6,7 @@
 // much as tau = 100. Samples are taken at requested times without restarting the stepper.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,15 +39,25 @@ struct flow_options {
   std::vector<Real> times;  // sample times tau: finite, >= 0, strictly increasing
   long max_steps = 10000000;
   // Estimate each sample's error by a second run with the tolerances divided by 1000 (rk4: the
-  // step divided by 4); the reported values are those of the first run.
+  // step divided by 4) whose steps are also at most half of each interval between sample times
+  // (so that a dense sample grid cannot force both runs through the same steps and make the
+  // estimate 0); the reported values are those of the first run. The two runs go side by side (on
+  // two threads when the system gives one), so each row is ready as soon as both reach it.
   bool estimate_error = true;
   // 0: the gradient flow. eta > 0: the modified flow of GD at step eta (backward error analysis,
   // P10), dZ/dtau = -G_E (R + (eta/2) T) G_U (model::modified_logit_velocity), which GD follows to
   // O(eta^2) where it follows the gradient flow to O(eta).
   Real modified_eta = Real(0);
 
-  // Throws input_error naming the option ("--tol", "--times", ...) for values the run cannot
-  // honour, including tolerances below smallest_tolerance<Real>().
+  // Observers. on_sample, when set, receives each sample (with its error estimate) in order as
+  // soon as it is known, instead of the result keeping it (rows stream). on_progress gets the
+  // fraction of the integration variable covered by the reported run.
+  std::function<void(size_t i, const model::trajectory_sample<Real>&)> on_sample;
+  std::function<void(double fraction)> on_progress;
+
+  // Throws input_error naming the field (rel_tol, abs_tol, tol, step, times, modified_eta,
+  // max_steps) for values the run cannot honour, including tolerances below
+  // smallest_tolerance<Real>().
   void validate() const;
 };
 
@@ -61,22 +72,24 @@ Real default_tolerance();
 struct run_stats {
   long steps = 0;        // accepted steps
   long rejected = 0;     // rejected trial steps (adaptive steppers)
-  long evaluations = 0;  // right-hand-side evaluations
+  long evaluations = 0;  // right-hand-side evaluations (taylor: series coefficients)
 };
 
 template <class Real>
 struct flow_result {
   bool ok = true;
-  std::string message;                                  // why the run stopped early when !ok
-  std::vector<model::trajectory_sample<Real>> samples;  // one per requested time reached
-  run_stats run;                                        // the reported run
-  run_stats reference;                                  // the error-estimating run (if any)
-  Real reference_tol = Real(0);                         // its tolerance (rk4: its step)
+  std::string message;  // why the run stopped early when !ok
+  // One per requested time reached (none when on_sample is set).
+  std::vector<model::trajectory_sample<Real>> samples;
+  run_stats run;                 // the reported run
+  run_stats reference;           // the error-estimating run (if any)
+  Real reference_tol = Real(0);  // its tolerance (rk4: its step)
 };
 
 // Integrates the flow of pb from Z0 and samples it at options.times. Numerical failure (step size
 // underflow, non-finite state, max_steps reached) is reported in the result (ok = false, the
-// message says where), never thrown; invalid options throw input_error.
+// message says where), never thrown; invalid options throw input_error; an exception from an
+// observer stops both runs and is rethrown.
 template <class Real>
 flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<Real>& options);
 

@@ -37,9 +37,9 @@ namespace amflow::flow::detail {
 
 // Defined in integrate_impl.hpp.
 template <class Real>
-bool is_finite(const Real& x);
-template <class Real>
 Real tau_of(const Real& t, bool log_time);
+template <class Real>
+struct run_control;
 
 template <class Real>
 class taylor_series {
@@ -305,7 +305,7 @@ int taylor_order(const Real& tol) {
 template <class Real, class Record>
 std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>& targets,
                          const Real& tol, const Real& modified_eta, long max_steps, bool log_time,
-                         run_stats& stats, Record&& record) {
+                         run_stats& stats, const run_control<Real>& control, Record&& record) {
   using std::abs;
   using std::max;
   taylor_series<Real> series(pb, taylor_order(tol), modified_eta);
@@ -315,9 +315,10 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
   while (next < targets.size() && !(targets[next] > t)) record(next++, Z);
   const auto where = [&] { return " at tau = " + scalar::to_text<Real>(tau_of(t, log_time)); };
   while (next < targets.size()) {
+    if (control.stop && *control.stop) return "stopped";
     if (stats.steps >= max_steps) {
       return "taylor: the step limit (" + std::to_string(max_steps) + ") was reached" + where() +
-             "; raise --max-steps or --tol";
+             "; raise max_steps or the tolerance";
     }
     series.expand(Z, t, log_time);
     stats.evaluations += series.order();
@@ -335,8 +336,9 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
     Z = series.at(h);
     t = t_new;
     for (Eigen::Index i = 0; i < Z.size(); ++i) {
-      if (!is_finite(Z(i))) return "taylor: the state is no longer finite" + where();
+      if (!scalar::is_finite(Z(i))) return "taylor: the state is no longer finite" + where();
     }
+    if (control.on_step) control.on_step(t);
   }
   return "";
 }

@@ -34,10 +34,12 @@ std::vector<check> closed_form(const verify_options& o) {
       }
     }
     const hp bound = 100 * tol;
-    out.push_back({std::string(orthogonal_setting) + "; flow (taylor, tol 1e-42, " +
-                       digits_text(o) + ") at tau = " + scalar::round_text(txt(s.tau), 3) +
-                       "; m_2 shown, error = max over tokens",
-                   txt(predicted), txt(measured), txt(worst), txt(bound), worst <= bound});
+    check c = near(std::string(orthogonal_setting) + "; flow (taylor, tol 1e-42, " +
+                       digits_text(o) + ") at tau = " + scalar::round_text(txt(s.tau), 3),
+                   predicted, measured, bound, "m_2 shown; the error is the largest over tokens");
+    c.error = txt(worst);
+    c.pass = worst <= bound;
+    out.push_back(c);
   }
   return out;
 }
@@ -138,10 +140,16 @@ std::vector<check> one_step_exact(const verify_options&) {
         worst = std::max(worst, rational(abs(m(x) - eta * pb.p(x))));
         smallest = std::min(smallest, m(x));
       }
-      out.push_back({std::string(name) + ", W0 = 0, one GD step eta = " + eta_text +
-                         " in exact rationals; smallest margin shown",
-                     "eta p(x) for every x", smallest.str(), worst.str(), "0 (exact)",
-                     worst == 0 && smallest > 0});
+      rational predicted = eta * pb.p(0);
+      for (int x = 1; x < pb.tokens; ++x) predicted = std::min(predicted, rational(eta * pb.p(x)));
+      check c = exact_check(std::string(name) + ", W0 = 0, one GD step eta = " + eta_text +
+                                " in exact rationals; smallest margin shown",
+                            predicted, smallest,
+                            "m_x = eta p(x) > 0 for every x; the error is the largest over tokens",
+                            smallest > 0);
+      c.error = decimal(worst);
+      c.pass = worst == 0 && smallest > 0;
+      out.push_back(c);
     }
   }
   return out;
@@ -179,12 +187,17 @@ std::vector<check> gd_ahead(const verify_options&) {
   std::vector<check> out;
   for (const auto& row : r.rows) {
     const double lead = row.min_margin_lead;
-    out.push_back(
-        {std::string(orthogonal_setting) + "; GD eta = " + scalar::round_text(txt(row.eta), 6) +
-             " vs flow at tau = eta k <= 8 (double); min over k >= 1, x of m(GD) - m(flow)",
-         ">= 0", txt(lead), txt(std::max(0.0, -lead)),
-         txt(row.flow.reference_error) + " (the flow's error estimate)",
-         lead >= -row.flow.reference_error});
+    out.push_back({.setting = std::string(orthogonal_setting) +
+                              "; GD eta = " + scalar::round_text(txt(row.eta), 6) +
+                              " vs flow at tau = eta k <= 8 (double); min over k >= 1, x of "
+                              "m(GD) - m(flow)",
+                   .how = comparison::at_least,
+                   .predicted = "0",
+                   .measured = txt(lead),
+                   .error = txt(std::max(0.0, -lead)),
+                   .tolerance = txt(row.flow.reference_error),
+                   .note = "the tolerance is the flow's own error estimate",
+                   .pass = lead >= -row.flow.reference_error});
   }
   return out;
 }
@@ -216,11 +229,11 @@ std::vector<check> no_spikes_orthogonal(const verify_options&) {
       for (const char* eta : {"0.01", "1", "100", "1e4", "1e6"}) {
         increases += gd_run(pb, num<double>(eta), 300).summary.loss_increases;
       }
-      out.push_back({std::string(name) + (random_init ? ", W0 Gaussian (scale 3)" : ", W0 = 0") +
-                         "; GD (double) with eta = 0.01, 1, 100, 1e4, 1e6, 300 steps each: "
-                         "loss increases",
-                     "0", std::to_string(increases), std::to_string(increases), "0",
-                     increases == 0});
+      out.push_back(count_check(std::string(name) +
+                                    (random_init ? ", W0 Gaussian (scale 3)" : ", W0 = 0") +
+                                    "; GD (double) with eta = 0.01, 1, 100, 1e4, 1e6, 300 steps "
+                                    "each: loss increases",
+                                0, increases));
     }
   }
   return out;
@@ -237,12 +250,12 @@ std::vector<check> descent_lemma(const verify_options&) {
   for (const double f : {0.25, 0.5, 0.9, 0.99}) {
     const double eta = f * bound;
     const auto r = gd_run(pb, eta, 500);
-    out.push_back({"large-memory; GD (double) eta = " + scalar::round_text(txt(f), 3) +
-                       " x bound = " + scalar::round_text(txt(eta), 6) +
-                       ", 500 steps: loss increases",
-                   "0 (eta < " + scalar::round_text(txt(bound), 6) + ")",
-                   std::to_string(r.summary.loss_increases),
-                   std::to_string(r.summary.loss_increases), "0", r.summary.loss_increases == 0});
+    out.push_back(count_check("large-memory; GD (double) eta = " + scalar::round_text(txt(f), 3) +
+                                  " x bound = " + scalar::round_text(txt(eta), 6) +
+                                  ", 500 steps: loss increases",
+                              0, r.summary.loss_increases,
+                              "eta < 4 / (lambda_max(sum p e e^T) lambda_max(U^T U)) = " +
+                                  scalar::round_text(txt(bound), 6)));
   }
   return out;
 }

@@ -34,12 +34,10 @@ std::vector<check> rare_token_criterion(const verify_options& o) {
     const bool wrong_predicted = num<hp>(alpha) > hp(1) / 3;
     const auto r = flow_at(pb, {hp(0), num<hp>("0.01")}, num<hp>("1e-30"));
     const hp m1 = r.samples.back().margins(1);
-    const bool wrong_measured = m1 < 0;
-    out.push_back({"pair (alpha " + std::string(alpha) + ", p0 3/4); flow (" + digits_text(o) +
-                       ") at tau = 0.01: m_1",
-                   wrong_predicted ? "< 0 (alpha > p1/p0 = 1/3)" : "> 0 (alpha < p1/p0 = 1/3)",
-                   txt(m1), wrong_predicted == wrong_measured ? "0" : "wrong sign", "0",
-                   wrong_predicted == wrong_measured && m1 != 0});
+    out.push_back(order_check("pair (alpha " + std::string(alpha) + ", p0 3/4); flow (" +
+                                  digits_text(o) + ") at tau = 0.01: m_1",
+                              wrong_predicted ? comparison::less : comparison::greater, hp(0), m1,
+                              wrong_predicted ? "alpha > p1/p0 = 1/3" : "alpha < p1/p0 = 1/3"));
   }
   return out;
 }
@@ -59,10 +57,14 @@ std::vector<check> pair_one_step(const verify_options&) {
     const model::vector<rational> m = model::margins(pb, model::one_step_from_zero(pb, eta));
     const rational e0 = abs(m(0) - eta * (p0 - alpha * p1));
     const rational e1 = abs(m(1) - eta * (p1 - alpha * p0));
-    out.push_back({"pair (alpha 24/25: e_1 = (24/25, 7/25), p0 3/4); one GD step eta = " +
-                       std::string(eta_text) + " in exact rationals; m_1 shown",
-                   rational(eta * (p1 - alpha * p0)).str(), m(1).str(),
-                   rational(std::max(e0, e1)).str(), "0 (exact)", e0 == 0 && e1 == 0});
+    check c = exact_check("pair (alpha 24/25: e_1 = (24/25, 7/25), p0 3/4); one GD step eta = " +
+                              std::string(eta_text) + " in exact rationals; m_1 shown",
+                          rational(eta * (p1 - alpha * p0)), m(1),
+                          "m = eta (p0 - alpha p1, p1 - alpha p0); the error is the larger of the "
+                          "two tokens'");
+    c.error = decimal(std::max(e0, e1));
+    c.pass = e0 == 0 && e1 == 0;
+    out.push_back(c);
   }
   return out;
 }
@@ -98,13 +100,15 @@ std::vector<check> crossing_time(const verify_options& o) {
   if (!(start > 0)) throw std::runtime_error("m_1 did not recover before tau = 1000");
   const hp coarse = flow_time_to_margin(pb, 1, hp(0), start, num<hp>("1e-30"), num<hp>("1e-32"));
   const hp fine = flow_time_to_margin(pb, 1, hp(0), coarse, num<hp>("1e-33"), num<hp>("1e-35"));
-  const hp error = abs(coarse - fine);
   const hp tolerance = num<hp>("1e-26");
-  return {{std::string(pair_setting) + "; flow (" + digits_text(o) +
-               "): m_1 < 0 after tau = 0, then m_1(tau*) = 0 (Newton on flow runs at tol 1e-30; "
-               "error = difference from tol 1e-33)",
-           "a finite tau* > 0", txt(coarse), txt(error), txt(tolerance),
-           dipped && coarse > 0 && error <= tolerance}};
+  check c = near(std::string(pair_setting) + "; flow (" + digits_text(o) +
+                     "): m_1 < 0 after tau = 0, then m_1(tau*) = 0 (Newton on flow runs at tol "
+                     "1e-30)",
+                 fine, coarse, tolerance,
+                 "the prediction is a finite tau* > 0; predicted shows the same root found at "
+                 "tol 1e-33");
+  c.pass = c.pass && dipped && coarse > 0;
+  return {c};
 }
 
 // P7: asymptotically m_x(k) ~ log(2 eta p(x) (1 - alpha) k) for GD.
@@ -137,15 +141,13 @@ std::vector<check> benign_spikes(const verify_options& o) {
   const auto& f = fast.samples.back();
   const auto& s = slow.samples.back();
   return {
-      {where + "eta = 10, states 0..34: max loss", "> log 2 = " + txt(log2),
-       txt(fast.summary.max_loss), "0", "0", fast.summary.max_loss > log2},
-      {where + "eta = 10: 0-1 loss at state 34", "0", txt(f.zero_one_loss), txt(f.zero_one_loss),
-       "0", f.zero_one_loss == 0},
-      {where + "eta = 10 vs eta = 1: loss at state 34",
-       "lower with eta = 10 (than " + txt(s.loss) + ")", txt(f.loss), "0", "0", f.loss < s.loss},
-      {where + "eta = 1: 0-1 loss at state 34 (the rare token)", "p1 = 0.25 (still wrong)",
-       txt(s.zero_one_loss), txt(hp(abs(s.zero_one_loss - pb.p(1)))), "0",
-       s.zero_one_loss == pb.p(1)},
+      order_check(where + "eta = 10, states 0..34: max loss", comparison::greater, log2,
+                  fast.summary.max_loss, "predicted: log 2, the loss at W0"),
+      near(where + "eta = 10: 0-1 loss at state 34", hp(0), f.zero_one_loss, hp(0)),
+      order_check(where + "eta = 10 vs eta = 1: loss at state 34", comparison::less, s.loss, f.loss,
+                  "predicted: the loss with eta = 1 at state 34"),
+      near(where + "eta = 1: 0-1 loss at state 34 (the rare token)", pb.p(1), s.zero_one_loss,
+           hp(0), "p1: the rare token is still wrong"),
   };
 }
 

@@ -62,10 +62,17 @@ inline nlohmann::json pair_spec(const std::string& alpha, const std::string& p0)
 // |measured - predicted| <= tolerance.
 template <class Real>
 check near(const std::string& setting, const Real& predicted, const Real& measured,
-           const Real& tolerance) {
+           const Real& tolerance, const std::string& note = "") {
   using std::abs;
   const Real error = abs(measured - predicted);
-  return {setting, txt(predicted), txt(measured), txt(error), txt(tolerance), error <= tolerance};
+  return {.setting = setting,
+          .how = comparison::absolute,
+          .predicted = txt(predicted),
+          .measured = txt(measured),
+          .error = txt(error),
+          .tolerance = txt(tolerance),
+          .note = note,
+          .pass = error <= tolerance};
 }
 
 // |measured / predicted - 1| <= tolerance.
@@ -74,8 +81,67 @@ check near_relative(const std::string& setting, const Real& predicted, const Rea
                     const Real& tolerance) {
   using std::abs;
   const Real error = abs(measured / predicted - 1);
-  return {setting,        txt(predicted),    txt(measured), txt(error) + " (relative)",
-          txt(tolerance), error <= tolerance};
+  return {.setting = setting,
+          .how = comparison::relative,
+          .predicted = txt(predicted),
+          .measured = txt(measured),
+          .error = txt(error),
+          .tolerance = txt(tolerance),
+          .pass = error <= tolerance};
+}
+
+// A rational as a decimal numeral at the working precision of hp.
+inline std::string decimal(const rational& q) {
+  return txt(scalar::from_rational<hp>(q, "claim", q.str()));
+}
+
+// measured == predicted in exact rationals (pass also needs `holds`, a side condition).
+inline check exact_check(const std::string& setting, const rational& predicted,
+                         const rational& measured, const std::string& note, bool holds = true) {
+  const rational error = abs(measured - predicted);
+  return {.setting = setting,
+          .how = comparison::exact,
+          .predicted = decimal(predicted),
+          .measured = decimal(measured),
+          .error = decimal(error),
+          .tolerance = "0",
+          .predicted_exact = predicted.str(),
+          .measured_exact = measured.str(),
+          .note = note,
+          .pass = error == 0 && holds};
+}
+
+// measured > predicted (greater) or measured < predicted (less); the error is how far the order
+// fails (0 when it holds).
+template <class Real>
+check order_check(const std::string& setting, comparison how, const Real& predicted,
+                  const Real& measured, const std::string& note) {
+  const bool holds = how == comparison::greater ? measured > predicted : measured < predicted;
+  const Real error =
+      holds ? Real(0)
+            : Real(how == comparison::greater ? predicted - measured : measured - predicted);
+  return {.setting = setting,
+          .how = how,
+          .predicted = txt(predicted),
+          .measured = txt(measured),
+          .error = txt(error),
+          .tolerance = "0",
+          .note = note,
+          .pass = holds};
+}
+
+// An event count that must be `predicted` (0: no loss increase).
+inline check count_check(const std::string& setting, long predicted, long measured,
+                         const std::string& note = "") {
+  const long error = std::labs(measured - predicted);
+  return {.setting = setting,
+          .how = comparison::count,
+          .predicted = std::to_string(predicted),
+          .measured = std::to_string(measured),
+          .error = std::to_string(error),
+          .tolerance = "0",
+          .note = note,
+          .pass = error == 0};
 }
 
 // A flow run at the given tolerance (the Taylor-series stepper, log time, error estimate by a

@@ -95,12 +95,12 @@ std::vector<check> underparameterized(const verify_options& o) {
 
   const std::string where = "underparameterized; " + std::to_string(o.digits) + " digits";
   return {
-      {where + "; cross-entropy minimiser by Newton's method: |grad L|", "0", txt(gnorm),
-       txt(gnorm), txt(tol), gnorm <= tol},
-      {where + "; 0-1 loss of the CE minimiser vs the best over all " +
-           std::to_string(cuts.size()) + " sign regions",
-       "> best = " + txt(best), txt(ce_error), txt(hp(ce_error - best)) + " (excess)", "> 0",
-       ce_error > best},
+      near(where + "; cross-entropy minimiser by Newton's method: |grad L|", hp(0), gnorm, tol),
+      order_check(where + "; 0-1 loss of the CE minimiser vs the best over all " +
+                      std::to_string(cuts.size()) + " sign regions",
+                  comparison::greater, best, ce_error,
+                  "predicted: the best 0-1 loss; the minimiser's excess is " +
+                      scalar::round_text(txt(hp(ce_error - best)), 6)),
   };
 }
 

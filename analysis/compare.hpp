@@ -5,6 +5,7 @@
 // log(eta_i-1 / eta_i): 1 against the flow, 2 against the modified flow.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,14 +16,19 @@
 namespace amflow::analysis {
 
 template <class Real>
+struct compare_row;
+
+template <class Real>
 struct compare_options {
   std::vector<Real> etas;         // step sizes, each > 0 and <= t_end
   Real t_end = Real(10);          // matched times eta k <= t_end
   flow::flow_options<Real> flow;  // stepper, time variable, tolerances (times are set per eta)
   bool modified = true;           // also compare against the modified flow of each eta
   int threads = 0;                // one eta per thread; 0: all hardware threads
+  // Receives each row, in the order of etas, as soon as it and the rows before it are done.
+  std::function<void(const compare_row<Real>&)> on_row;
 
-  // Throws input_error naming the option (--etas, --t-end) and validates the flow options.
+  // Throws input_error naming the field (etas, t_end) and validates the flow options.
   void validate() const;
 };
 

@@ -59,16 +59,16 @@ std::optional<Real> order(const Real& e_prev, const Real& e, const Real& eta_pre
 template <class Real>
 void compare_options<Real>::validate() const {
   const auto text = [](const Real& x) { return scalar::to_text<Real>(x); };
-  if (!(t_end > 0) || !(t_end - t_end == 0))
-    throw input_error("--t-end", text(t_end), "must be finite and positive");
-  if (etas.empty()) throw input_error("--etas", "(none)", "give at least one step size");
+  if (!(t_end > 0) || !scalar::is_finite(t_end))
+    throw input_error("t_end", text(t_end), "must be finite and positive");
+  if (etas.empty()) throw input_error("etas", "(none)", "give at least one step size");
   for (const Real& eta : etas) {
-    if (!(eta > 0) || !(eta - eta == 0))
-      throw input_error("--etas", text(eta), "step sizes must be finite and positive");
-    if (eta > t_end) throw input_error("--etas", text(eta), "is larger than --t-end");
+    if (!(eta > 0) || !scalar::is_finite(eta))
+      throw input_error("etas", text(eta), "step sizes must be finite and positive");
+    if (eta > t_end) throw input_error("etas", text(eta), "is larger than t_end");
     // Every step is a sample of GD and of each reference: keep it within memory.
     if (detail::matched_steps(eta, t_end) > 1000000)
-      throw input_error("--etas", text(eta), "needs more than 10^6 steps to reach --t-end");
+      throw input_error("etas", text(eta), "needs more than 10^6 steps to reach t_end");
   }
 }
 
@@ -78,7 +78,7 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
   const size_t n = opt.etas.size();
   std::vector<compare_row<Real>> rows(n);
   std::vector<std::string> failures(n);
-  parallel_for(static_cast<long>(n), opt.threads, [&](long i) {
+  const auto work = [&](long i) {
     compare_row<Real>& row = rows[i];
     row.eta = opt.etas[i];
     row.steps = detail::matched_steps(row.eta, opt.t_end);
@@ -92,6 +92,8 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
       return;
     }
     flow::flow_options<Real> f = opt.flow;
+    f.on_sample = nullptr;
+    f.on_progress = nullptr;
     f.times.clear();
     for (long k = 0; k <= row.steps; ++k) f.times.push_back(Real(row.eta * k));
     f.modified_eta = Real(0);
@@ -113,24 +115,32 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
       row.modified = detail::measure_distance<Real>(gd, mod, nullptr);
       row.modified_run = mod.run;
     }
-  });
+  };
+  // Rows go out in eta order, each with its observed order against the row before; the first
+  // failure stops the loop.
   compare_result<Real> result;
-  for (size_t i = 0; i < n; ++i) {
-    if (!failures[i].empty()) {
-      result.ok = false;
-      result.message = failures[i];
-      return result;
-    }
-  }
-  for (size_t i = 1; i < n; ++i) {
-    rows[i].flow.observed_order =
-        detail::order(rows[i - 1].flow.max_margin_error, rows[i].flow.max_margin_error,
-                      rows[i - 1].eta, rows[i].eta);
-    if (opt.modified) {
-      rows[i].modified->observed_order =
-          detail::order(rows[i - 1].modified->max_margin_error, rows[i].modified->max_margin_error,
-                        rows[i - 1].eta, rows[i].eta);
-    }
+  struct stopped {};
+  try {
+    parallel_for_ordered(static_cast<long>(n), opt.threads, work, [&](long i) {
+      if (!failures[i].empty()) {
+        result.ok = false;
+        result.message = failures[i];
+        throw stopped{};
+      }
+      if (i > 0) {
+        rows[i].flow.observed_order =
+            detail::order(rows[i - 1].flow.max_margin_error, rows[i].flow.max_margin_error,
+                          rows[i - 1].eta, rows[i].eta);
+        if (opt.modified) {
+          rows[i].modified->observed_order =
+              detail::order(rows[i - 1].modified->max_margin_error,
+                            rows[i].modified->max_margin_error, rows[i - 1].eta, rows[i].eta);
+        }
+      }
+      if (opt.on_row) opt.on_row(rows[i]);
+    });
+  } catch (const stopped&) {
+    return result;
   }
   result.rows = std::move(rows);
   return result;

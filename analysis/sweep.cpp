@@ -1,5 +1,6 @@
 // Field paths for sweep axes: "inputs.alpha", "frequencies.p[1]", "init.W[0][1]".
 #include <cctype>
+#include <cstdint>
 
 #include "amflow/errors.hpp"
 #include "analysis/sweep.hpp"
@@ -8,7 +9,7 @@ namespace amflow::analysis {
 
 nlohmann::json set_field(nlohmann::json problem, const std::string& path,
                          const nlohmann::json& value) {
-  const auto fail = [&](const std::string& why) { throw input_error("--grid", path, why); };
+  const auto fail = [&](const std::string& why) { throw input_error("grid", path, why); };
   nlohmann::json* node = &problem;
   size_t i = 0;
   while (i < path.size()) {
@@ -19,7 +20,8 @@ nlohmann::json set_field(nlohmann::json problem, const std::string& path,
       for (char ch : digits) {
         if (!std::isdigit(static_cast<unsigned char>(ch))) fail("expected [index]");
       }
-      const size_t index = std::stoul(digits);
+      // At most 9 digits: every larger index is beyond any array a problem can hold.
+      const size_t index = digits.size() <= 9 ? std::stoul(digits) : SIZE_MAX;
       if (!node->is_array() || index >= node->size()) {
         fail("no such field in the problem (index " + digits + ")");
       }

@@ -7,11 +7,14 @@
 //   p0_logit   two-token frequencies (sigmoid(v), 1 - sigmoid(v)), sigmoid(v) = 1 / (1 + e^-v)
 //              (the authors' grid: p0 = sigmoid(10^(-0.5 + i/9)) is p0_logit=logspace:-0.5:0.5:10);
 //   a problem field path such as inputs.alpha, frequencies.exponent, init.scale, frequencies.p[1]
-//              (the field must exist in the problem; its value is replaced).
+//              (the field must exist in the problem; its value is replaced); integer fields
+//              (init.seed, inputs.seed, target.modulus, ...) take exact integers.
+// Two axes that set the same field (alpha and inputs.alpha, p0 and frequencies.p[0]) are refused.
 // Cells run in parallel and come back in grid order (first axis slowest): the same table whatever
 // the thread count.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -27,6 +30,9 @@ struct sweep_axis {
 };
 
 template <class Real>
+struct sweep_cell;
+
+template <class Real>
 struct sweep_options {
   nlohmann::json problem;  // the base problem (JSON, as read)
   std::vector<sweep_axis> axes;
@@ -35,13 +41,21 @@ struct sweep_options {
   long batch = 0;  // SGD batch (0: full batch) and its seed
   std::uint64_t seed = 0;
   int threads = 0;  // 0: all hardware threads
+  // Called once every cell's problem is built and valid, before any cell runs, with the number of
+  // cells and of tokens (the same in every cell).
+  std::function<void(size_t cells, int tokens)> on_ready;
+  // Receives each cell in grid order as soon as it and the cells before it are done; the result
+  // then keeps no cells (memory stays small however large the grid).
+  std::function<void(const sweep_cell<Real>&)> on_cell;
 
+  // Throws input_error naming the field (grid, steps) for axes the sweep cannot run.
   void validate() const;
 };
 
 template <class Real>
 struct sweep_cell {
-  std::vector<Real> values;  // one per axis, in axis order
+  std::vector<Real> values;        // one per axis, in axis order
+  std::vector<std::string> texts;  // the same as printed: exact integers, or every digit
   bool ok = true;
   std::string message;
   descent::transients<Real> summary;
@@ -53,7 +67,8 @@ struct sweep_cell {
 template <class Real>
 struct sweep_result {
   std::vector<std::string> axis_names;
-  std::vector<sweep_cell<Real>> cells;  // grid order, first axis slowest
+  std::vector<sweep_cell<Real>> cells;  // grid order, first axis slowest (none with on_cell)
+  size_t cell_count = 0;
 };
 
 // Every cell's problem is built (and validated) before any run starts, so bad input fails with one
@@ -62,7 +77,7 @@ template <class Real>
 sweep_result<Real> sweep(const sweep_options<Real>& options);
 
 // The problem JSON with the field at `path` (dots and [i] indices) set to `value`; throws
-// input_error(field, path) when the path does not name an existing field.
+// input_error("grid", path) when the path does not name an existing field.
 nlohmann::json set_field(nlohmann::json problem, const std::string& path,
                          const nlohmann::json& value);
 

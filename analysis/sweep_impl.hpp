@@ -3,7 +3,7 @@
 
 #include <cmath>
 #include <map>
-#include <optional>
+#include <memory>
 
 #include "amflow/errors.hpp"
 #include "amflow/io/points.hpp"
@@ -14,16 +14,57 @@
 
 namespace amflow::analysis {
 
+namespace detail {
+
+// The field an axis sets: "eta" (not a problem field), the alias targets, or the path itself with
+// "p.[0]" written "p[0]".
+inline std::string axis_target(const std::string& name) {
+  if (name == "alpha") return "inputs.alpha";
+  if (name == "p0" || name == "p0_logit") return "frequencies";
+  std::string path = name;
+  for (size_t k; (k = path.find(".[")) != std::string::npos;) path.erase(k, 1);
+  return path;
+}
+
+// Whether setting one field changes the other: the same path, or one inside the other.
+inline bool overlapping(const std::string& a, const std::string& b) {
+  const auto inside = [](const std::string& outer, const std::string& inner) {
+    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+           (inner[outer.size()] == '.' || inner[outer.size()] == '[');
+  };
+  return a == b || inside(a, b) || inside(b, a);
+}
+
+inline bool integer_axis(const std::string& name) {
+  return name != "eta" && name != "alpha" && name != "p0" && name != "p0_logit" &&
+         io::is_integer_field(axis_target(name));
+}
+
+}  // namespace detail
+
 template <class Real>
 void sweep_options<Real>::validate() const {
-  if (axes.empty()) throw input_error("--grid", "(none)", "give at least one NAME=SPEC axis");
+  if (axes.empty()) throw input_error("grid", "(none)", "give at least one NAME=SPEC axis");
   for (size_t i = 0; i < axes.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
-      if (axes[i].name == axes[j].name)
-        throw input_error("--grid", axes[i].name, "the same axis is given twice");
+      if (axes[i].name == axes[j].name) {
+        throw input_error("grid", axes[i].name, "the same axis is given twice");
+      }
+      if (detail::overlapping(detail::axis_target(axes[i].name),
+                              detail::axis_target(axes[j].name))) {
+        throw input_error("grid", axes[i].name,
+                          "sets the same field as the axis " + axes[j].name +
+                              " (rows would be labelled by one and run with the other)");
+      }
     }
   }
-  if (steps < 1) throw input_error("--steps", std::to_string(steps), "must be at least 1");
+  for (const sweep_axis& a : axes) {
+    if (detail::axis_target(a.name) == "tokens") {
+      throw input_error("grid", a.name,
+                        "the number of tokens sets the table's columns; sweep it in separate runs");
+    }
+  }
+  if (steps < 1) throw input_error("steps", std::to_string(steps), "must be at least 1");
 }
 
 template <class Real>
@@ -31,55 +72,92 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
   using std::exp;
   opt.validate();
   sweep_result<Real> result;
+  // Per axis: the values at precision Real, their texts, and for integer fields the JSON integers.
   std::vector<std::vector<Real>> values;
+  std::vector<std::vector<std::string>> texts;
+  std::vector<std::vector<nlohmann::json>> integers;
   size_t cells = 1;
   for (const sweep_axis& a : opt.axes) {
     result.axis_names.push_back(a.name);
-    values.push_back(io::parse_points<Real>(a.spec, "--grid " + a.name));
-    cells *= values.back().size();
-    if (cells > 10000000)
-      throw input_error("--grid", a.name + "=" + a.spec, "more than 10^7 cells");
+    const std::string field = "grid " + a.name;
+    std::vector<Real> v;
+    std::vector<std::string> t;
+    std::vector<nlohmann::json> ints;
+    if (detail::integer_axis(a.name)) {
+      for (const io::point& p : io::parse_point_list(a.spec, field)) {
+        const mp::mpz_int lo("-9223372036854775808"), hi("18446744073709551615");
+        if (p.power_of_ten || mp::denominator(p.value) != 1 || mp::numerator(p.value) < lo ||
+            mp::numerator(p.value) > hi) {
+          throw input_error(field, a.spec,
+                            "the field " + a.name + " takes integers; " +
+                                (p.power_of_ten ? "a power of ten at a fractional exponent"
+                                                : scalar::to_text<rational>(p.value)) +
+                                " is not one");
+        }
+        const mp::mpz_int k = mp::numerator(p.value);
+        ints.push_back(k < 0 ? nlohmann::json(k.convert_to<std::int64_t>())
+                             : nlohmann::json(k.convert_to<std::uint64_t>()));
+        v.push_back(scalar::from_rational<Real>(p.value, field, a.spec));
+        t.push_back(k.str());
+      }
+    } else {
+      v = io::parse_points<Real>(a.spec, field);
+      for (const Real& x : v) t.push_back(scalar::to_text<Real>(x));
+    }
+    cells *= v.size();
+    if (cells > 10000000) throw input_error("grid", a.name + "=" + a.spec, "more than 10^7 cells");
+    values.push_back(std::move(v));
+    texts.push_back(std::move(t));
+    integers.push_back(std::move(ints));
   }
+  result.cell_count = cells;
+
+  // Cell c's index on each axis (first axis slowest).
+  const auto index_of = [&](size_t c) {
+    std::vector<size_t> index(opt.axes.size());
+    for (size_t a = opt.axes.size(); a-- > 0;) {
+      index[a] = c % values[a].size();
+      c /= values[a].size();
+    }
+    return index;
+  };
+  const auto eta_of = [&](const std::vector<size_t>& index) {
+    for (size_t a = 0; a < opt.axes.size(); ++a) {
+      if (opt.axes[a].name == "eta") return values[a][index[a]];
+    }
+    return opt.eta;
+  };
 
   // Build every cell's problem and step size first: input errors surface here, in grid order.
   std::vector<model::problem<Real>> problems;
   std::vector<size_t> problem_of(cells);
-  std::vector<Real> eta_of(cells, opt.eta);
   std::map<std::string, size_t> problem_index;  // non-eta axis indices -> problems
-  result.cells.resize(cells);
   for (size_t c = 0; c < cells; ++c) {
-    size_t rest = c;
-    std::vector<size_t> index(opt.axes.size());
-    for (size_t a = opt.axes.size(); a-- > 0;) {
-      index[a] = rest % values[a].size();
-      rest /= values[a].size();
-    }
+    const std::vector<size_t> index = index_of(c);
     nlohmann::json spec = opt.problem;
     std::string key;
     for (size_t a = 0; a < opt.axes.size(); ++a) {
       const std::string& name = opt.axes[a].name;
       const Real& v = values[a][index[a]];
-      result.cells[c].values.push_back(v);
-      const std::string field = "--grid " + name;
-      if (name == "eta") {
-        eta_of[c] = v;
-        continue;
-      }
+      const std::string field = "grid " + name;
+      if (name == "eta") continue;
       key += std::to_string(a) + ":" + std::to_string(index[a]) + ";";
       if (name == "p0" || name == "p0_logit") {
         const Real p0 = name == "p0" ? v : Real(1 / (1 + exp(Real(-v))));
         if (!(p0 > 0 && p0 < 1)) {
           throw input_error(field, scalar::to_text<Real>(v), "p0 must be in (0, 1)");
         }
-        if (spec.value("tokens", 0) != 2) {
+        const auto tokens = spec.find("tokens");
+        if (tokens == spec.end() || *tokens != 2) {
           throw input_error(field, scalar::to_text<Real>(v), "p0 needs a two-token problem");
         }
         spec["frequencies"] = {{"kind", "explicit"},
                                {"p", nlohmann::json::array({scalar::to_text<Real>(p0),
                                                             scalar::to_text<Real>(1 - p0)})}};
+      } else if (!integers[a].empty()) {
+        spec = set_field(std::move(spec), detail::axis_target(name), integers[a][index[a]]);
       } else {
-        const std::string path = name == "alpha" ? "inputs.alpha" : name;
-        spec = set_field(std::move(spec), path, scalar::to_text<Real>(v));
+        spec = set_field(std::move(spec), detail::axis_target(name), texts[a][index[a]]);
       }
     }
     // Cells that differ only in eta share their problem.
@@ -92,29 +170,48 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
       problem_of[c] = found->second;
     }
     descent::descent_options<Real> check;
-    check.eta = eta_of[c];
+    check.eta = eta_of(index);
     check.steps = opt.steps;
     check.batch = opt.batch;
     check.validate();
   }
 
-  parallel_for(static_cast<long>(cells), opt.threads, [&](long c) {
+  if (opt.on_ready) opt.on_ready(cells, problems.front().tokens);
+
+  // Cells run in parallel; each is released in grid order (to on_cell, or kept) and its slot freed.
+  std::vector<std::unique_ptr<sweep_cell<Real>>> slots(cells);
+  if (!opt.on_cell) result.cells.reserve(cells);
+  const auto work = [&](long c) {
+    const std::vector<size_t> index = index_of(static_cast<size_t>(c));
     descent::descent_options<Real> d;
-    d.eta = eta_of[c];
+    d.eta = eta_of(index);
     d.steps = opt.steps;
     d.batch = opt.batch;
     d.seed = opt.seed;
     d.record = false;
     const descent::descent_result<Real> r = descent::run(problems[problem_of[c]], d);
-    sweep_cell<Real>& cell = result.cells[c];
-    cell.ok = r.ok;
-    cell.message = r.message;
-    cell.summary = r.summary;
-    if (r.ok) {
-      cell.final_loss = r.samples.back().loss;
-      cell.final_zero_one_loss = r.samples.back().zero_one_loss;
-      cell.final_margins = r.samples.back().margins;
+    auto cell = std::make_unique<sweep_cell<Real>>();
+    for (size_t a = 0; a < opt.axes.size(); ++a) {
+      cell->values.push_back(values[a][index[a]]);
+      cell->texts.push_back(texts[a][index[a]]);
     }
+    cell->ok = r.ok;
+    cell->message = r.message;
+    cell->summary = r.summary;
+    if (r.ok) {
+      cell->final_loss = r.last.loss;
+      cell->final_zero_one_loss = r.last.zero_one_loss;
+      cell->final_margins = r.last.margins;
+    }
+    slots[c] = std::move(cell);
+  };
+  parallel_for_ordered(static_cast<long>(cells), opt.threads, work, [&](long c) {
+    if (opt.on_cell) {
+      opt.on_cell(*slots[c]);
+    } else {
+      result.cells.push_back(std::move(*slots[c]));
+    }
+    slots[c].reset();
   });
   return result;
 }

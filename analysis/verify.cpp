@@ -9,6 +9,26 @@
 
 namespace amflow::analysis {
 
+std::string comparison_name(comparison c) {
+  switch (c) {
+    case comparison::absolute:
+      return "absolute";
+    case comparison::relative:
+      return "relative";
+    case comparison::exact:
+      return "exact";
+    case comparison::at_least:
+      return "at least";
+    case comparison::greater:
+      return "greater";
+    case comparison::less:
+      return "less";
+    case comparison::count:
+      return "count";
+  }
+  return "?";
+}
+
 const std::vector<claim>& claims() {
   static const std::vector<claim> all = [] {
     std::vector<claim> v;
@@ -20,27 +40,33 @@ const std::vector<claim>& claims() {
   return all;
 }
 
-std::vector<claim_outcome> run_claims(const std::vector<std::string>& names,
-                                      const verify_options& options) {
+std::vector<const claim*> select_claims(const std::vector<std::string>& names) {
   std::vector<const claim*> chosen;
   for (const std::string& name : names) {
     const claim* found = nullptr;
     for (const claim& c : claims()) {
       if (c.name == name) found = &c;
     }
-    if (!found) throw input_error("--claim", name, "no such claim (amflow verify --list)");
+    if (!found) throw input_error("claim", name, "no such claim (see the list of claims)");
     chosen.push_back(found);
   }
   if (names.empty()) {
     for (const claim& c : claims()) chosen.push_back(&c);
   }
-  return run_claim_list(chosen, options);
+  return chosen;
 }
 
-std::vector<claim_outcome> run_claim_list(const std::vector<const claim*>& chosen,
-                                          const verify_options& options) {
+std::vector<claim_outcome> run_claims(const std::vector<std::string>& names,
+                                      const verify_options& options,
+                                      const std::function<void(const claim_outcome&)>& on_outcome) {
+  return run_claim_list(select_claims(names), options, on_outcome);
+}
+
+std::vector<claim_outcome> run_claim_list(
+    const std::vector<const claim*>& chosen, const verify_options& options,
+    const std::function<void(const claim_outcome&)>& on_outcome) {
   std::vector<claim_outcome> out(chosen.size());
-  parallel_for(static_cast<long>(chosen.size()), options.threads, [&](long i) {
+  const auto work = [&](long i) {
     out[i].source = chosen[i];
     try {
       out[i].checks = chosen[i]->run(options);
@@ -48,6 +74,9 @@ std::vector<claim_outcome> run_claim_list(const std::vector<const claim*>& chose
     } catch (const std::exception& e) {
       out[i].failure = e.what();
     }
+  };
+  parallel_for_ordered(static_cast<long>(chosen.size()), options.threads, work, [&](long i) {
+    if (on_outcome) on_outcome(out[i]);
   });
   return out;
 }

@@ -16,13 +16,34 @@ struct verify_options {
   int threads = 0;  // claims run in parallel; 0: all hardware threads
 };
 
-// One row of the verification table. Numbers are texts with every digit of their precision.
+// How a check compares its measured value with the prediction; `error` is always what must stay
+// within `tolerance`.
+enum class comparison {
+  absolute,  // error = |measured - predicted|
+  relative,  // error = |measured / predicted - 1|
+  exact,     // exact rationals: error = |measured - predicted|, tolerance 0
+  at_least,  // measured >= predicted - tolerance; error = max(0, predicted - measured)
+  greater,   // measured > predicted; error = 0 when it holds, else predicted - measured
+  less,      // measured < predicted; error = 0 when it holds, else measured - predicted
+  count,     // an event count that must equal the prediction (0); error = |measured - predicted|
+};
+
+// "absolute", "relative", "exact", "at least", "greater", "less", "count".
+std::string comparison_name(comparison c);
+
+// One row of the verification table. Numbers are decimal numerals with every digit of their
+// precision, or empty when there is none (printed as null); exact rationals ("p/q") have their own
+// fields; words go to the note.
 struct check {
-  std::string setting;    // problem, method, precision, where
-  std::string predicted;  // the paper's value (closed form, exact rational, or a condition)
-  std::string measured;   // what amflow computed
-  std::string error;      // |measured - predicted| (or the count that must be zero)
-  std::string tolerance;  // the largest error that passes
+  std::string setting;  // problem, method, precision, where
+  comparison how = comparison::absolute;
+  std::string predicted;        // the paper's value (closed form, or the bound of a condition)
+  std::string measured;         // what amflow computed
+  std::string error;            // see comparison
+  std::string tolerance;        // the largest error that passes
+  std::string predicted_exact;  // exact rationals, when the check is exact
+  std::string measured_exact;
+  std::string note;  // the condition behind the prediction, what the tolerance is, ...
   bool pass = false;
 };
 
@@ -47,13 +68,19 @@ struct claim_outcome {
   std::string failure;  // an exception or numerical failure while running (counts as FAIL)
 };
 
-// Runs the named claims (all when `names` is empty; an unknown name throws input_error naming
-// --claim) on `threads` threads, results in registry order.
-std::vector<claim_outcome> run_claims(const std::vector<std::string>& names,
-                                      const verify_options& options);
+// The named claims in the order given (all, in registry order, when `names` is empty); an unknown
+// name throws input_error naming the field "claim".
+std::vector<const claim*> select_claims(const std::vector<std::string>& names);
+
+// Runs the named claims (see select_claims) on `threads` threads, results in that order; each
+// outcome also goes to on_outcome, in order, as soon as it and those before it are done.
+std::vector<claim_outcome> run_claims(
+    const std::vector<std::string>& names, const verify_options& options,
+    const std::function<void(const claim_outcome&)>& on_outcome = {});
 
 // Runs the given claims (any list, registered or not) the same way.
-std::vector<claim_outcome> run_claim_list(const std::vector<const claim*>& list,
-                                          const verify_options& options);
+std::vector<claim_outcome> run_claim_list(
+    const std::vector<const claim*>& list, const verify_options& options,
+    const std::function<void(const claim_outcome&)>& on_outcome = {});
 
 }  // namespace amflow::analysis

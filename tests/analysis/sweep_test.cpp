@@ -145,14 +145,27 @@ TEST(sweep, any_existing_problem_field_can_be_an_axis_and_others_are_refused) {
     }
     return std::string("accepted");
   };
+  // The library's field names (the command line shows "grid" as --grid).
   EXPECT_EQ(field_of({{"frequences.exponent", "list:1"}}, "zipf-orthogonal"),
-            "--grid = frequences.exponent");
-  EXPECT_EQ(field_of({{"frequencies", "list:1"}}, "zipf-orthogonal"), "--grid = frequencies");
-  EXPECT_EQ(field_of({{"p0", "list:0.7"}}, "zipf-orthogonal"),
-            "--grid p0 = 6.9999999999999996e-01");
+            "grid = frequences.exponent");
+  EXPECT_EQ(field_of({{"frequencies", "list:1"}}, "zipf-orthogonal"), "grid = frequencies");
+  EXPECT_EQ(field_of({{"p0", "list:0.7"}}, "zipf-orthogonal"), "grid p0 = 6.9999999999999996e-01");
   EXPECT_EQ(field_of({{"alpha", "list:2"}}, "pair").substr(0, 12), "inputs.alpha");
-  EXPECT_EQ(field_of({{"eta", "list:1"}, {"eta", "list:2"}}, "pair"), "--grid = eta");
-  EXPECT_EQ(field_of({{"eta", "linspace:1:2"}}, "pair"), "--grid eta = linspace:1:2");
+  EXPECT_EQ(field_of({{"eta", "list:1"}, {"eta", "list:2"}}, "pair"), "grid = eta");
+  EXPECT_EQ(field_of({{"eta", "linspace:1:2"}}, "pair"), "grid eta = linspace:1:2");
+  // Two axes on the same field would label rows by one and run them with the other.
+  EXPECT_EQ(field_of({{"alpha", "list:0.5"}, {"inputs.alpha", "list:0.9"}}, "pair"),
+            "grid = inputs.alpha");
+  EXPECT_EQ(field_of({{"p0", "list:0.5"}, {"frequencies.p[0]", "list:0.9"}}, "pair"),
+            "grid = frequencies.p[0]");
+  EXPECT_EQ(field_of({{"p0", "list:0.5"}, {"p0_logit", "list:0"}}, "pair"), "grid = p0_logit");
+  // An index beyond any array is refused by name, not by std::stoul.
+  EXPECT_EQ(field_of({{"frequencies.p[99999999999999999999]", "list:1"}}, "pair"),
+            "grid = frequencies.p[99999999999999999999]");
+  EXPECT_EQ(field_of({{"tokens", "list:3"}}, "zipf-orthogonal"), "grid = tokens");
+  // Integer fields take integers only.
+  EXPECT_EQ(field_of({{"inputs.seed", "list:1.5"}}, "large-memory").substr(0, 16),
+            "grid inputs.seed");
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ TEST(verify, an_unknown_claim_is_refused) {
     analysis::run_claims({"no-such-claim"}, analysis::verify_options{});
     ADD_FAILURE() << "accepted";
   } catch (const input_error& e) {
-    EXPECT_EQ(e.field(), "--claim");
+    EXPECT_EQ(e.field(), "claim");  // the CLI shows it as --claim
     EXPECT_EQ(e.value(), "no-such-claim");
   }
 }

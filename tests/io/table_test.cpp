@@ -1,13 +1,15 @@
-// The writers and atomic output.
-#include <filesystem>
-#include <fstream>
+// The writers: every digit in csv and json, rounding for reading, typed cells (numbers, words,
+// booleans, nulls), escapes in md and latex, streaming, and the refusal of non-finite numbers.
+#include <nlohmann/json.hpp>
 
-#include "amflow/io/output.hpp"
+#include "amflow/io/json_read.hpp"
 #include "amflow/io/table.hpp"
 #include "support.hpp"
 
 namespace amflow {
 namespace {
+
+using io::cell;
 
 TEST(round_text, rounds_for_reading) {
   using scalar::round_text;
@@ -30,63 +32,94 @@ TEST(round_text, rounds_for_reading) {
 
 io::table sample() {
   io::table t;
-  t.columns = {"name", "tau", "m_0"};
-  t.rows = {
-      {{"a,b", false}, {"1.0000000000000000000000000000000000001e+02", true}, {"-2.5e-01", true}},
-      {{"c", false}, {"nan", true}, {"3", true}}};
+  t.columns = {"name", "tau", "m_0", "ok", "order"};
+  t.rows = {{cell::words("a,b"), cell::number("1.0000000000000000000000000000000000001e+02"),
+             cell::number("-2.5e-01"), cell::boolean(true), cell::null()},
+            {cell::words("c|d ^ x_1 \\ ~"), cell::number("3"), cell::number("4.5e+00"),
+             cell::boolean(false), cell::number("1.0e+00")}};
   t.meta = {{"digits", 50}, {"command", "test"}};
+  t.summary = {{"steps", 7}};
   return t;
 }
 
 TEST(writers, csv_keeps_every_digit_and_quotes) {
   const std::string out = io::render(sample(), io::format::csv);
   EXPECT_NE(out.find("# command: test\n"), std::string::npos);
-  EXPECT_NE(out.find("name,tau,m_0\n"), std::string::npos);
-  EXPECT_NE(out.find("\"a,b\",1.0000000000000000000000000000000000001e+02,-2.5e-01\n"),
-            std::string::npos);
+  EXPECT_NE(out.find("name,tau,m_0,ok,order\n"), std::string::npos);
+  EXPECT_NE(out.find("\"a,b\",1.0000000000000000000000000000000000001e+02,-2.5e-01,true,\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("# steps: 7\n"), std::string::npos);  // the summary, after the rows
+  EXPECT_GT(out.find("# steps: 7\n"), out.find("4.5e+00"));
 }
 
-TEST(writers, json_numbers_are_literals_with_all_digits) {
+TEST(writers, json_has_typed_values_and_a_summary) {
   const std::string out = io::render(sample(), io::format::json);
   const auto parsed = nlohmann::json::parse(out);
   EXPECT_EQ(parsed["meta"]["digits"], 50);
-  EXPECT_EQ(parsed["rows"].size(), 2u);
+  EXPECT_EQ(parsed["summary"]["steps"], 7);
+  ASSERT_EQ(parsed["rows"].size(), 2u);
   EXPECT_EQ(parsed["rows"][0]["name"], "a,b");
+  EXPECT_TRUE(parsed["rows"][0]["ok"].is_boolean());  // not the string "true"
+  EXPECT_EQ(parsed["rows"][0]["ok"], true);
+  EXPECT_EQ(parsed["rows"][1]["ok"], false);
+  EXPECT_TRUE(parsed["rows"][0]["order"].is_null());  // not an empty string
+  EXPECT_EQ(parsed["rows"][1]["m_0"], 4.5);
   EXPECT_NE(out.find("\"tau\": 1.0000000000000000000000000000000000001e+02"), std::string::npos);
-  EXPECT_EQ(parsed["rows"][1]["tau"], "nan");  // not a JSON number: kept as a string
-  EXPECT_EQ(parsed["rows"][1]["m_0"], 3);
+  // Our exact reader keeps the literal's digits.
+  const auto exact = io::parse_json_exact(out, "test");
+  EXPECT_EQ(exact["rows"][0]["tau"], "1.0000000000000000000000000000000000001e+02");
 }
 
-TEST(writers, table_md_latex_round_for_reading) {
+TEST(writers, table_md_latex_round_for_reading_and_escape) {
   const std::string table = io::render(sample(), io::format::table);
   EXPECT_NE(table.find("100"), std::string::npos);
   EXPECT_EQ(table.find("0000000000001"), std::string::npos);
   EXPECT_NE(table.find("-0.25"), std::string::npos);
   const std::string md = io::render(sample(), io::format::md);
-  EXPECT_NE(md.find("| name | tau | m_0 |\n|---|---|---|\n| a,b | 100 | -0.25 |"),
-            std::string::npos);
+  EXPECT_NE(
+      md.find("| name | tau | m_0 | ok | order |\n|---|---|---|---|---|\n| a,b | 100 | -0.25 |"),
+      std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| c\\|d ^ x_1 \\\\ ~ |"), std::string::npos) << md;  // | escaped
   const std::string latex = io::render(sample(), io::format::latex);
-  EXPECT_NE(latex.find("\\begin{tabular}{rrr}"), std::string::npos);
+  EXPECT_NE(latex.find("\\begin{tabular}{rrrrr}"), std::string::npos);
   EXPECT_NE(latex.find("m\\_0"), std::string::npos);
-  EXPECT_NE(latex.find("a,b & $100$ & $-0.25$ \\\\"), std::string::npos);
+  EXPECT_NE(latex.find("a,b & $100$ & $-0.25$ & true & - \\\\"), std::string::npos) << latex;
+  EXPECT_NE(latex.find("c|d \\textasciicircum{} x\\_1 \\textbackslash{} \\textasciitilde{}"),
+            std::string::npos)
+      << latex;
   EXPECT_THROW(io::parse_format("xml"), input_error);
 }
 
-TEST(output, atomic_write_leaves_only_the_target) {
-  namespace fs = std::filesystem;
-  const fs::path dir =
-      fs::temp_directory_path() / ("amflow_output_test_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path target = dir / "out.csv";
-  io::write_output(target.string(), "x,y\n1,2\n");
-  std::ifstream in(target);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(content, "x,y\n1,2\n");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
-  EXPECT_THROW(io::write_output((dir / "missing" / "out.csv").string(), "x"), std::runtime_error);
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
-  fs::remove_all(dir);
+TEST(writers, refuse_a_number_that_is_not_finite) {
+  for (const char* bad : {"nan", "-nan", "inf", "-inf", "1/3", "", "1e", "--1", "0x10"}) {
+    io::table t = sample();
+    t.rows[1][1] = cell::number(bad);
+    for (auto f : {io::format::csv, io::format::json, io::format::table}) {
+      EXPECT_THROW(io::render(t, f), std::runtime_error) << bad;
+    }
+  }
+}
+
+TEST(writers, rows_stream_as_they_come) {
+  for (auto f : {io::format::csv, io::format::json, io::format::md, io::format::latex}) {
+    std::string out;
+    io::table_writer w(f, {"k"}, {{"command", "test"}}, [&](std::string_view s) { out += s; });
+    const size_t header = out.size();
+    EXPECT_GT(header, 0u);
+    w.row({cell::integer(1)});
+    EXPECT_GT(out.size(), header) << "a row must be written at once";
+    w.finish();
+  }
+  // The aligned table holds its first rows to size its columns, then streams.
+  std::string out;
+  io::table_writer w(io::format::table, {"k"}, {}, [&](std::string_view s) { out += s; });
+  for (int k = 0; k < 200; ++k) w.row({cell::integer(k)});
+  EXPECT_NE(out.find("199"), std::string::npos);
+  w.row({cell::integer(12345)});
+  EXPECT_NE(out.find("12345"), std::string::npos);
+  w.finish();
 }
 
 }  // namespace

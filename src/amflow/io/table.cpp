@@ -1,7 +1,7 @@
 #include "amflow/io/table.hpp"
 
 #include <algorithm>
-#include <sstream>
+#include <stdexcept>
 
 #include "amflow/errors.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -9,21 +9,53 @@
 namespace amflow::io {
 namespace {
 
-std::string shown(const cell& c) {
-  return c.numeric ? scalar::round_text(c.text, reading_digits) : c.text;
+// -?digits[.digits][(e|E)[+-]digits]: what a JSON number and every reader accept.
+bool finite_numeral(const std::string& s) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (!digits()) return false;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
 }
 
-// One line per meta entry, "key: value", for the comment headers of text formats.
-std::vector<std::string> meta_lines(const nlohmann::json& meta) {
-  std::vector<std::string> lines;
+std::string shown(const cell& c) {
+  if (c.kind == cell_kind::number) return scalar::round_text(c.text, reading_digits);
+  if (c.kind == cell_kind::null) return "-";
+  return c.text;
+}
+
+// One comment line "key: value" per entry of meta, in the format's comment syntax (csv and table
+// "# ", md "<!-- -->", latex "% "), one line each whatever the value holds.
+std::string comments(const nlohmann::json& meta, format f) {
+  std::string out;
   for (auto it = meta.begin(); it != meta.end(); ++it) {
-    lines.push_back(it.key() + ": " + (it->is_string() ? it->get<std::string>() : it->dump()));
+    const std::string value = it->is_string() ? it->get<std::string>() : dump_json(*it);
+    std::string line = printable(it.key(), 200) + ": " + printable(value, 100000);
+    if (f == format::md) {
+      for (size_t k; (k = line.find("--")) != std::string::npos;) line.replace(k, 2, "- -");
+      out += "<!-- " + line + " -->\n";
+    } else {
+      out += (f == format::latex ? "% " : "# ") + line + "\n";
+    }
   }
-  return lines;
+  return out;
 }
 
 std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  if (s.find_first_of(",\"\n\r") == std::string::npos && (s.empty() || s[0] != '#')) return s;
   std::string out = "\"";
   for (char c : s) {
     if (c == '"') out += '"';
@@ -32,122 +64,67 @@ std::string csv_quote(const std::string& s) {
   return out + "\"";
 }
 
-std::string latex_escape(const std::string& s) {
+std::string md_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '_' || c == '%' || c == '&' || c == '#' || c == '$' || c == '{' || c == '}')
-      out += '\\';
-    out += c;
+    if (c == '|' || c == '\\') out += '\\';
+    out += c == '\n' || c == '\r' ? ' ' : c;
   }
   return out;
 }
 
-std::string render_table(const table& t) {
-  std::ostringstream out;
-  for (const auto& line : meta_lines(t.meta)) out << "# " << line << "\n";
-  std::vector<size_t> width(t.columns.size());
-  for (size_t j = 0; j < t.columns.size(); ++j) width[j] = t.columns[j].size();
-  for (const auto& row : t.rows) {
-    for (size_t j = 0; j < row.size() && j < width.size(); ++j) {
-      width[j] = std::max(width[j], shown(row[j]).size());
+std::string latex_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '\\':
+        out += "\\textbackslash{}";
+        break;
+      case '^':
+        out += "\\textasciicircum{}";
+        break;
+      case '~':
+        out += "\\textasciitilde{}";
+        break;
+      case '_':
+      case '%':
+      case '&':
+      case '#':
+      case '$':
+      case '{':
+      case '}':
+        out += '\\';
+        out += c;
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      default:
+        out += c;
     }
   }
-  auto line = [&](const std::vector<std::string>& cells, const std::vector<bool>& right) {
-    for (size_t j = 0; j < cells.size(); ++j) {
-      const size_t pad = width[j] - cells[j].size();
-      if (j) out << "  ";
-      if (right[j])
-        out << std::string(pad, ' ') << cells[j];
-      else
-        out << cells[j] << (j + 1 < cells.size() ? std::string(pad, ' ') : "");
-    }
-    out << "\n";
-  };
-  std::vector<bool> numeric_column(t.columns.size(), false);
-  for (size_t j = 0; j < t.columns.size(); ++j) {
-    numeric_column[j] =
-        !t.rows.empty() && std::all_of(t.rows.begin(), t.rows.end(),
-                                       [&](const auto& r) { return j < r.size() && r[j].numeric; });
-  }
-  line(t.columns, numeric_column);
-  std::vector<std::string> rule;
-  for (size_t w : width) rule.push_back(std::string(w, '-'));
-  line(rule, std::vector<bool>(width.size(), false));
-  for (const auto& row : t.rows) {
-    std::vector<std::string> cells;
-    for (const auto& c : row) cells.push_back(shown(c));
-    line(cells, numeric_column);
-  }
-  return out.str();
+  return out;
 }
 
-std::string render_csv(const table& t) {
-  std::ostringstream out;
-  for (const auto& line : meta_lines(t.meta)) out << "# " << line << "\n";
-  for (size_t j = 0; j < t.columns.size(); ++j) out << (j ? "," : "") << csv_quote(t.columns[j]);
-  out << "\n";
-  for (const auto& row : t.rows) {
-    for (size_t j = 0; j < row.size(); ++j) out << (j ? "," : "") << csv_quote(row[j].text);
-    out << "\n";
+std::string json_value(const cell& c) {
+  switch (c.kind) {
+    case cell_kind::number:
+    case cell_kind::boolean:
+      return c.text;
+    case cell_kind::null:
+      return "null";
+    case cell_kind::text:
+      break;
   }
-  return out.str();
-}
-
-// Numbers are written as JSON number literals with all their digits (nlohmann would round them to
-// double), text as JSON strings.
-std::string render_json(const table& t) {
-  std::ostringstream out;
-  out << "{\"meta\": " << t.meta.dump() << ",\n \"rows\": [";
-  for (size_t i = 0; i < t.rows.size(); ++i) {
-    out << (i ? ",\n  {" : "\n  {");
-    for (size_t j = 0; j < t.rows[i].size() && j < t.columns.size(); ++j) {
-      const cell& c = t.rows[i][j];
-      out << (j ? ", " : "") << nlohmann::json(t.columns[j]).dump() << ": ";
-      const bool finite_number = c.numeric && c.text.find_first_of("naifNAIF") == std::string::npos;
-      out << (finite_number ? c.text : nlohmann::json(c.text).dump());
-    }
-    out << "}";
-  }
-  out << (t.rows.empty() ? "]}\n" : "\n ]}\n");
-  return out.str();
-}
-
-std::string render_md(const table& t) {
-  std::ostringstream out;
-  for (const auto& line : meta_lines(t.meta)) out << "<!-- " << line << " -->\n";
-  out << "|";
-  for (const auto& c : t.columns) out << " " << c << " |";
-  out << "\n|";
-  for (size_t j = 0; j < t.columns.size(); ++j) out << "---|";
-  out << "\n";
-  for (const auto& row : t.rows) {
-    out << "|";
-    for (const auto& c : row) out << " " << shown(c) << " |";
-    out << "\n";
-  }
-  return out.str();
-}
-
-std::string render_latex(const table& t) {
-  std::ostringstream out;
-  for (const auto& line : meta_lines(t.meta)) out << "% " << line << "\n";
-  out << "\\begin{tabular}{" << std::string(t.columns.size(), 'r') << "}\n\\hline\n";
-  for (size_t j = 0; j < t.columns.size(); ++j) {
-    out << (j ? " & " : "") << latex_escape(t.columns[j]);
-  }
-  out << " \\\\\n\\hline\n";
-  for (const auto& row : t.rows) {
-    for (size_t j = 0; j < row.size(); ++j) {
-      const std::string s = shown(row[j]);
-      out << (j ? " & " : "") << (row[j].numeric ? "$" + s + "$" : latex_escape(s));
-    }
-    out << " \\\\\n";
-  }
-  out << "\\hline\n\\end{tabular}\n";
-  return out.str();
+  return dump_json(nlohmann::json(c.text));
 }
 
 }  // namespace
+
+std::string dump_json(const nlohmann::json& v, int indent) {
+  return v.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 format parse_format(const std::string& name) {
   if (name == "table") return format::table;
@@ -155,23 +132,171 @@ format parse_format(const std::string& name) {
   if (name == "json") return format::json;
   if (name == "md") return format::md;
   if (name == "latex") return format::latex;
-  throw input_error("--format", name, "must be one of table, csv, json, md, latex");
+  throw input_error("format", name, "must be one of table, csv, json, md, latex");
+}
+
+table_writer::table_writer(format f, std::vector<std::string> columns, nlohmann::json meta,
+                           sink out)
+    : format_(f),
+      columns_(std::move(columns)),
+      meta_(std::move(meta)),
+      out_(std::move(out)),
+      started_(std::chrono::steady_clock::now()) {
+  begin();
+}
+
+void table_writer::begin() {
+  std::string s;
+  switch (format_) {
+    case format::json:
+      s = "{\"meta\": " + dump_json(meta_) + ",\n \"rows\": [";
+      break;
+    case format::csv:
+      s = comments(meta_, format_);
+      for (size_t j = 0; j < columns_.size(); ++j) s += (j ? "," : "") + csv_quote(columns_[j]);
+      s += "\n";
+      break;
+    case format::table:
+      s = comments(meta_, format_);
+      break;
+    case format::md:
+      s = comments(meta_, format_) + "|";
+      for (const auto& c : columns_) s += " " + md_escape(c) + " |";
+      s += "\n|";
+      for (size_t j = 0; j < columns_.size(); ++j) s += "---|";
+      s += "\n";
+      break;
+    case format::latex:
+      s = comments(meta_, format_) + "\\begin{tabular}{" + std::string(columns_.size(), 'r') +
+          "}\n\\hline\n";
+      for (size_t j = 0; j < columns_.size(); ++j)
+        s += (j ? " & " : "") + latex_escape(columns_[j]);
+      s += " \\\\\n\\hline\n";
+      break;
+  }
+  if (!s.empty()) out_(s);
+}
+
+void table_writer::row(const std::vector<cell>& cells) {
+  if (finished_) throw std::logic_error("table_writer: row after finish");
+  if (cells.size() != columns_.size()) {
+    throw std::logic_error("table_writer: a row of " + std::to_string(cells.size()) +
+                           " cells for " + std::to_string(columns_.size()) + " columns");
+  }
+  for (size_t j = 0; j < cells.size(); ++j) {
+    if (cells[j].kind == cell_kind::number && !finite_numeral(cells[j].text)) {
+      throw std::runtime_error("refusing to print " + printable(cells[j].text, 40) +
+                               " as a number (column " + columns_[j] + ", row " +
+                               std::to_string(rows_ + 1) +
+                               "): the computation lost its finite value");
+    }
+  }
+  ++rows_;
+  if (format_ == format::table && !settled_) {
+    held_.push_back(cells);
+    const auto waited = std::chrono::steady_clock::now() - started_;
+    if (held_.size() >= 200 || waited > std::chrono::seconds(1)) settle_widths();
+    return;
+  }
+  write_row(cells);
+}
+
+void table_writer::settle_widths() {
+  settled_ = true;
+  width_.assign(columns_.size(), 0);
+  right_.assign(columns_.size(), true);
+  for (size_t j = 0; j < columns_.size(); ++j) {
+    width_[j] = columns_[j].size();
+    for (const auto& r : held_) {
+      width_[j] = std::max(width_[j], shown(r[j]).size());
+      if (r[j].kind == cell_kind::text) right_[j] = false;
+    }
+  }
+  std::string s;
+  std::vector<cell> header, rule;
+  for (size_t j = 0; j < columns_.size(); ++j) {
+    header.push_back(cell::words(columns_[j]));
+    rule.push_back(cell::words(std::string(width_[j], '-')));
+  }
+  write_row(header);
+  write_row(rule);
+  for (const auto& r : held_) write_row(r);
+  held_.clear();
+}
+
+void table_writer::write_row(const std::vector<cell>& cells) {
+  std::string s;
+  switch (format_) {
+    case format::json:
+      s = rows_ > 1 ? ",\n  {" : "\n  {";
+      for (size_t j = 0; j < cells.size(); ++j) {
+        s += (j ? ", " : "") + dump_json(nlohmann::json(columns_[j])) + ": " + json_value(cells[j]);
+      }
+      s += "}";
+      break;
+    case format::csv:
+      for (size_t j = 0; j < cells.size(); ++j) s += (j ? "," : "") + csv_quote(cells[j].text);
+      s += "\n";
+      break;
+    case format::table:
+      for (size_t j = 0; j < cells.size(); ++j) {
+        const std::string v = shown(cells[j]);
+        const size_t pad = width_[j] > v.size() ? width_[j] - v.size() : 0;
+        if (j) s += "  ";
+        if (right_[j]) {
+          s += std::string(pad, ' ') + v;
+        } else {
+          s += v + (j + 1 < cells.size() ? std::string(pad, ' ') : "");
+        }
+      }
+      s += "\n";
+      break;
+    case format::md:
+      s = "|";
+      for (const auto& c : cells) s += " " + md_escape(shown(c)) + " |";
+      s += "\n";
+      break;
+    case format::latex:
+      for (size_t j = 0; j < cells.size(); ++j) {
+        const std::string v = shown(cells[j]);
+        s += (j ? " & " : "") +
+             (cells[j].kind == cell_kind::number ? "$" + v + "$" : latex_escape(v));
+      }
+      s += " \\\\\n";
+      break;
+  }
+  out_(s);
+}
+
+void table_writer::finish(const nlohmann::json& summary) {
+  if (finished_) return;
+  if (format_ == format::table && !settled_) settle_widths();
+  finished_ = true;
+  std::string s;
+  switch (format_) {
+    case format::json:
+      s = rows_ > 0 ? "\n ]" : "]";
+      if (!summary.empty()) s += ",\n \"summary\": " + dump_json(summary);
+      s += "}\n";
+      break;
+    case format::csv:
+    case format::table:
+    case format::md:
+      s = comments(summary, format_);
+      break;
+    case format::latex:
+      s = "\\hline\n\\end{tabular}\n" + comments(summary, format_);
+      break;
+  }
+  if (!s.empty()) out_(s);
 }
 
 std::string render(const table& t, format f) {
-  switch (f) {
-    case format::table:
-      return render_table(t);
-    case format::csv:
-      return render_csv(t);
-    case format::json:
-      return render_json(t);
-    case format::md:
-      return render_md(t);
-    case format::latex:
-      return render_latex(t);
-  }
-  return {};
+  std::string out;
+  table_writer w(f, t.columns, t.meta, [&](std::string_view s) { out.append(s); });
+  for (const auto& r : t.rows) w.row(r);
+  w.finish(t.summary);
+  return out;
 }
 
 }  // namespace amflow::io

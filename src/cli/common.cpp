@@ -3,34 +3,79 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "amflow/errors.hpp"
 #include "amflow/io/json_read.hpp"
 #include "amflow/io/problem_io.hpp"
+#include "amflow/scalar/dispatch.hpp"
 
 namespace amflow::cli {
 
-void add_common(CLI::App& cmd, common_options& opts) {
+void add_common(CLI::App& cmd, common_options& opts, bool formats) {
   cmd.add_option("--digits", opts.digits,
                  "decimal digits: 15 double, 18 long double, 33 float128, other values in "
                  "[10, 10000] MPFR")
       ->capture_default_str();
   cmd.add_option("--output", opts.output,
-                 "write the result to this file (atomically: nothing is left on failure)");
+                 "write the result to this file (atomically: nothing is left on failure; devices "
+                 "and FIFOs are written straight)");
+  if (formats) {
+    cmd.add_option("--format", opts.format,
+                   "table, csv, json, md or latex (default: table on a terminal, csv otherwise)");
+  }
 }
 
-void add_format(CLI::App& cmd, std::string& format) {
-  cmd.add_option("--format", format,
-                 "table, csv, json, md or latex (default: table on a terminal, csv otherwise)");
+long parse_digits(const std::string& text) {
+  return static_cast<long>(parse_integer(text, "--digits", scalar::min_digits, scalar::max_digits));
 }
 
 io::format resolve_format(const std::string& format, const std::string& output) {
-  if (!format.empty()) return io::parse_format(format);
+  if (!format.empty()) {
+    try {
+      return io::parse_format(format);
+    } catch (const input_error& e) {
+      throw input_error("--format", format, e.reason());
+    }
+  }
   return output.empty() && isatty(fileno(stdout)) ? io::format::table : io::format::csv;
 }
 
+long long parse_integer(const std::string& text, const std::string& flag, long long lo,
+                        long long hi) {
+  const std::string range =
+      "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  rational q;
+  try {
+    q = scalar::parse_exact(text, flag);
+  } catch (const input_error&) {
+    throw input_error(flag, "\"" + text + "\"", range);
+  }
+  if (mp::denominator(q) != 1 || q < lo || q > hi) throw input_error(flag, text, range);
+  return mp::numerator(q).convert_to<long long>();
+}
+
+std::uint64_t parse_seed(const std::string& text, const std::string& flag) {
+  const std::string range = "must be an integer in [0, 18446744073709551615]";
+  rational q;
+  try {
+    q = scalar::parse_exact(text, flag);
+  } catch (const input_error&) {
+    throw input_error(flag, "\"" + text + "\"", range);
+  }
+  const mp::mpz_int top("18446744073709551615");
+  if (mp::denominator(q) != 1 || q < 0 || mp::numerator(q) > top) {
+    throw input_error(flag, text, range);
+  }
+  return mp::numerator(q).convert_to<std::uint64_t>();
+}
+
+int parse_threads(const std::string& text) {
+  return static_cast<int>(parse_integer(text, "--threads", 0, max_threads));
+}
+
 void add_problem_source(CLI::App& cmd, problem_source& src) {
-  cmd.add_option("problem", src.file, "problem JSON file");
+  cmd.add_option("problem", src.file, "problem JSON file (amflow problem show NAME prints one)");
   cmd.add_option("--problem", src.name, "a built-in problem (amflow problem list)");
 }
 
@@ -38,10 +83,130 @@ nlohmann::json load_problem(const problem_source& src) {
   if (!src.file.empty() && !src.name.empty()) {
     throw input_error("--problem", src.name, "give either a problem file or --problem, not both");
   }
-  if (!src.name.empty()) return io::named_problem(src.name);
-  if (src.file.empty())
-    throw input_error("problem", "missing", "give a problem file or --problem NAME");
+  if (!src.name.empty()) {
+    try {
+      return io::named_problem(src.name);
+    } catch (const input_error& e) {
+      throw input_error("--problem", src.name, e.reason());
+    }
+  }
+  if (src.file.empty()) {
+    throw input_error("problem", "missing",
+                      "give a problem file or --problem NAME (amflow problem list)");
+  }
   return io::read_json_file(src.file);
+}
+
+flag_map::flag_map() {
+  add("digits", "--digits");
+  add("format", "--format");
+  add("output", "--output");
+}
+
+flag_map& flag_map::add(const std::string& field, const std::string& flag,
+                        const std::string& typed) {
+  map_[field] = {flag, typed};
+  return *this;
+}
+
+void flag_map::rethrow(const input_error& e) const {
+  auto it = map_.find(e.field());
+  if (it == map_.end()) {
+    // "grid eta": the field "grid" about its axis "eta".
+    const size_t space = e.field().find(' ');
+    if (space == std::string::npos) throw e;
+    it = map_.find(e.field().substr(0, space));
+    if (it == map_.end()) throw e;
+    throw input_error(it->second.flag + e.field().substr(space), e.value(), e.reason());
+  }
+  throw input_error(it->second.flag, it->second.typed.empty() ? e.value() : it->second.typed,
+                    e.reason());
+}
+
+void run_command(const CLI::App& cmd, const flag_map& flags, const std::function<void()>& body) {
+  for (const CLI::Option* opt : cmd.get_options()) {
+    if (opt->count() == 0 || opt->get_items_expected_max() == 0) continue;
+    for (const std::string& v : opt->results()) {
+      if (v.empty()) {
+        throw input_error(opt->get_name(), "\"\"",
+                          "an empty value; give one or leave the option out");
+      }
+    }
+  }
+  try {
+    body();
+  } catch (const input_error& e) {
+    flags.rethrow(e);
+  }
+}
+
+progress_meter::progress_meter(std::string what, std::string unit, long long total)
+    : what_(std::move(what)), unit_(std::move(unit)), total_(total) {
+  const char* env = std::getenv("AMFLOW_PROGRESS");
+  enabled_ = env ? std::string(env) == "1" : isatty(STDERR_FILENO) != 0;
+  start_ = last_ = std::chrono::steady_clock::now();
+}
+
+progress_meter::~progress_meter() { clear(); }
+
+void progress_meter::update(long long done) {
+  if (!enabled_) return;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  done_ = done;
+  draw(done, false);
+}
+
+void progress_meter::add(long long n) {
+  if (!enabled_) return;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  done_ += n;
+  draw(done_, false);
+}
+
+void progress_meter::clear() {
+  if (!enabled_) return;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (shown_) std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
+  shown_ = false;
+}
+
+void progress_meter::draw(long long done, bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  const double since_last = std::chrono::duration<double>(now - last_).count();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  // Quiet for the first half second: short commands print no progress at all.
+  if (!force && (since_last < 0.25 || elapsed < 0.5)) return;
+  last_ = now;
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  char line[256];
+  int n = std::snprintf(line, sizeof line, "\r\033[Kamflow %s: %lld / %lld %s (%.1f%%), %.3g %s/s",
+                        what_.c_str(), done, total_, unit_.c_str(),
+                        total_ > 0 ? 100.0 * static_cast<double>(done) / total_ : 0.0, rate,
+                        unit_.c_str());
+  if (rate > 0 && done < total_ && n > 0 && n < static_cast<int>(sizeof line)) {
+    const double left = static_cast<double>(total_ - done) / rate;
+    std::snprintf(line + n, sizeof line - n, ", about %.0f s left", left);
+  }
+  std::fputs(line, stderr);
+  std::fflush(stderr);
+  shown_ = true;
+}
+
+table_output::table_output(const common_options& common, std::vector<std::string> columns,
+                           nlohmann::json meta, progress_meter* progress)
+    : target_(common.output) {
+  if (progress && progress->enabled() && target_.to_terminal() && isatty(STDERR_FILENO)) {
+    target_.before_write = [progress] { progress->clear(); };
+  }
+  const io::format fmt = resolve_format(common.format, common.output);
+  writer_ = std::make_unique<io::table_writer>(fmt, std::move(columns), std::move(meta),
+                                               [this](std::string_view s) { target_.write(s); });
+}
+
+void table_output::finish(const nlohmann::json& summary) {
+  writer_->finish(summary);
+  target_.commit();
 }
 
 }  // namespace amflow::cli

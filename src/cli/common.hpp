@@ -1,13 +1,23 @@
-// Options shared by every command and the pieces every command uses to describe its run.
+// What every command shares: its options (--digits, --output, --format, the problem source), the
+// strict parsing of numbers given on the command line, the map from the library's option fields to
+// flags, the streamed output, and the progress line.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "amflow/io/output.hpp"
 #include "amflow/io/table.hpp"
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/types.hpp"
@@ -16,25 +26,39 @@ namespace amflow::cli {
 
 inline constexpr const char* version = "0.1.0";
 
+// --digits, --output and --format, kept as the text the user typed (parsed strictly later).
 struct common_options {
-  long digits = 15;    // --digits: 15 double, 18 long double, 33 float128, else MPFR
-  std::string output;  // --output: written atomically; standard output when empty
+  std::string digits = "15";  // 15 double, 18 long double, 33 float128, else MPFR
+  std::string output;         // written atomically; standard output when empty
+  std::string format;         // table on a terminal, csv otherwise
 };
 
-// Adds --digits and --output to a command.
-void add_common(CLI::App& cmd, common_options& opts);
+// Adds --digits and --output to a command; --format too when `formats` is true.
+void add_common(CLI::App& cmd, common_options& opts, bool formats = true);
 
-// Adds --format (table|csv|json|md|latex).
-void add_format(CLI::App& cmd, std::string& format);
+// The digits asked for: an integer in [10, 10000] (input_error naming --digits otherwise).
+long parse_digits(const std::string& text);
 
 // The format to write: the one asked for, else table on a terminal and csv otherwise (a file or a
 // pipe). Throws input_error("--format", ...) for an unknown name.
 io::format resolve_format(const std::string& format, const std::string& output);
 
+// An integer option: any exact numeral whose value is an integer in [lo, hi] ("1000", "1e3",
+// "+12"); anything else, empty text included, is input_error naming the flag and the text.
+long long parse_integer(const std::string& text, const std::string& flag, long long lo,
+                        long long hi);
+// A seed: an integer in [0, 2^64 - 1].
+std::uint64_t parse_seed(const std::string& text, const std::string& flag);
+// --threads: 0 (all cores) to max_threads.
+inline constexpr long long max_threads = 1024;
+int parse_threads(const std::string& text);
+
 // The problem a command runs on: a file path or --problem NAME (exactly one of them).
 struct problem_source {
   std::string file;
   std::string name;
+  // How the meta names it: the built-in name, or the file path.
+  std::string label() const { return name.empty() ? file : name; }
 };
 
 // Adds the problem source: a positional PROBLEM.json or --problem NAME.
@@ -53,6 +77,94 @@ nlohmann::json run_meta(const std::string& command) {
           {"bits", scalar::bits<Real>()}};
 }
 
+// The library names its own option fields in its messages ("eta", "rel_tol", "times"); a command
+// says which flag each one is and what the user typed there, and errors are shown in those terms.
+class flag_map {
+ public:
+  // Knows the fields every command shares: digits, format, output.
+  flag_map();
+  // `typed` is the text the user gave (empty: the default was used; the library's value stays).
+  flag_map& add(const std::string& field, const std::string& flag, const std::string& typed = "");
+  // Rethrows e with the flag in place of a known field, and the typed text in place of the value
+  // when the library echoed a number computed from it.
+  [[noreturn]] void rethrow(const input_error& e) const;
+
+ private:
+  struct entry {
+    std::string flag, typed;
+  };
+  std::map<std::string, entry> map_;
+};
+
+// Runs a command's body: refuses options given an empty value (--t-end ""), maps the library's
+// fields to flags, and exits through the usual error path.
+void run_command(const CLI::App& cmd, const flag_map& flags, const std::function<void()>& body);
+
+// A line on standard error saying how far long work has come (done / total, rate, time left), when
+// standard error is a terminal (or AMFLOW_PROGRESS=1); redrawn at most four times a second and
+// erased at the end. Safe to call from several threads.
+class progress_meter {
+ public:
+  progress_meter(std::string what, std::string unit, long long total);
+  ~progress_meter();
+  void update(long long done);
+  void add(long long n = 1);
+  // Erases the line (before a row goes to the same terminal).
+  void clear();
+  bool enabled() const { return enabled_; }
+
+ private:
+  void draw(long long done, bool force);
+  std::string what_, unit_;
+  long long total_;
+  bool enabled_;
+  std::mutex mutex_;
+  long long done_ = 0;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+// A command's output: the target opened before the work (an unwritable path fails at once), a
+// table written row by row, committed at the end. Rows sent to a terminal clear the progress line
+// first.
+class table_output {
+ public:
+  table_output(const common_options& common, std::vector<std::string> columns, nlohmann::json meta,
+               progress_meter* progress = nullptr);
+  void row(const std::vector<io::cell>& cells) { writer_->row(cells); }
+  // Closes the table with its summary and makes the file final.
+  void finish(const nlohmann::json& summary = nlohmann::json::object());
+
+ private:
+  io::output_target target_;
+  std::unique_ptr<io::table_writer> writer_;
+};
+
+// Quantities that are positive in exact arithmetic (the loss at finite logits) but can fall below
+// the smallest normal number of the working type: then they are 0 or subnormal, wrong in most or
+// all of their digits, and are printed as null instead; the first place is noted.
+class underflow_watch {
+ public:
+  template <class Real>
+  io::cell positive(const Real& x, const std::string& quantity, const std::string& where) {
+    if (scalar::is_normal(x)) return io::cell::number(scalar::to_text<Real>(x));
+    if (first_.empty()) first_ = quantity + " at " + where;
+    return io::cell::null();
+  }
+  // Adds "underflow" to a summary when something underflowed.
+  void note(nlohmann::json& summary, const std::string& type) const {
+    if (first_.empty()) return;
+    summary["underflow"] =
+        "values below the smallest normal number of " + type + " are printed as null, from " +
+        first_ + " on" +
+        (type.rfind("mpfr", 0) == 0 ? " (below MPFR's exponent range, about 1e-323228496)"
+                                    : "; more digits (MPFR) reach about 1e-323228496");
+  }
+
+ private:
+  std::string first_;
+};
+
 // --tol: the text parsed at the working precision, or flow::default_tolerance when empty. Refused
 // (input_error naming --tol) when positive but below flow::smallest_tolerance, which the precision
 // cannot carry; other bad values are left to flow_options::validate.
@@ -62,12 +174,18 @@ Real parse_tolerance(const std::string& text) {
   const Real tol = scalar::parse_real<Real>(text, "--tol");
   const Real smallest = flow::smallest_tolerance<Real>();
   if (tol > 0 && tol < smallest) {
-    throw input_error("--tol", text,
-                      "below what " + std::to_string(scalar::digits<Real>()) +
-                          " digits carry (smallest " + scalar::to_text<Real>(smallest) +
-                          " = 100 eps); raise --digits");
+    throw input_error(
+        "--tol", text,
+        "below what " + std::to_string(scalar::digits<Real>()) + " digits carry (smallest " +
+            scalar::round_text(scalar::to_text<Real>(smallest), 3) + " = 100 eps); raise --digits");
   }
   return tol;
+}
+
+// The default tolerance as text ("1e-13"), for the meta when --tol was not given.
+template <class Real>
+std::string default_tolerance_text() {
+  return "1e-" + std::to_string((85 * scalar::digits<Real>() + 99) / 100);
 }
 
 // --stepper: "auto" is the Taylor series from 19 digits (float128 and MPFR; its order grows with

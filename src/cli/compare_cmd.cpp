@@ -5,7 +5,6 @@
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
-#include "amflow/io/output.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -19,7 +18,6 @@ namespace {
 struct compare_cli_options {
   common_options common;
   problem_source source;
-  std::string format;
   std::string etas = "list:1/2,1/4,1/8,1/16,1/32";
   std::string t_end = "4";
   std::string against = "both";
@@ -27,13 +25,12 @@ struct compare_cli_options {
   std::string tol;
   std::string time = "auto";
   std::string error_estimate = "rerun";
-  int threads = 0;
+  std::string threads = "0";
 };
 
 template <class Real>
-std::string run_compare(const compare_cli_options& o) {
-  const auto str = [](const Real& x) { return scalar::to_text<Real>(x); };
-  const io::format fmt = resolve_format(o.format, o.common.output);
+void run_compare(const compare_cli_options& o) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
   const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
 
   analysis::compare_options<Real> opt;
@@ -43,7 +40,7 @@ std::string run_compare(const compare_cli_options& o) {
     throw input_error("--against", o.against, "expected flow, modified or both");
   }
   opt.modified = o.against != "flow";
-  opt.threads = o.threads;
+  opt.threads = parse_threads(o.threads);
   opt.flow.stepper = parse_stepper_or_auto<Real>(o.stepper);
   if (opt.flow.stepper == flow::stepper_kind::rk4) {
     throw input_error("--stepper", o.stepper, "the reference needs an adaptive stepper");
@@ -60,66 +57,73 @@ std::string run_compare(const compare_cli_options& o) {
   }
   opt.flow.estimate_error = o.error_estimate == "rerun";
   opt.validate();
+  resolve_format(o.common.format, o.common.output);
 
-  const analysis::compare_result<Real> result = analysis::compare(pb, opt);
-  if (!result.ok) throw std::runtime_error("compare did not complete: " + result.message);
-
-  io::table t;
-  t.columns = {"eta",        "steps",          "max_margin_error", "final_margin_error",
-               "loss_error", "observed_order", "min_margin_lead",  "reference_error"};
+  std::vector<std::string> columns = {
+      "eta",        "steps",          "max_margin_error", "final_margin_error",
+      "loss_error", "observed_order", "min_margin_lead",  "reference_error"};
   if (opt.modified) {
     for (const char* c :
          {"modified_max_margin_error", "modified_final_margin_error", "modified_loss_error",
           "modified_observed_order", "modified_reference_error"}) {
-      t.columns.push_back(c);
+      columns.push_back(c);
     }
   }
-  const auto maybe = [&](const std::optional<Real>& x) {
-    return x ? io::cell{str(*x), true} : io::cell{"", false};
+  nlohmann::json meta = run_meta<Real>("compare");
+  meta["problem"] = o.source.label();
+  meta["t_end"] = o.t_end;
+  meta["etas"] = o.etas;
+  meta["errors"] =
+      "max over k = 0..K of max_x |m_x(GD, k) - m_x(reference, tau = eta k)|, K = floor(t_end / "
+      "eta); observed_order = log(e_prev / e) / log(eta_prev / eta), null on the first row";
+  meta["reference"] =
+      "flow: dZ/dtau = -G_E R G_U; modified: dW/dtau = -grad(L + eta/4 "
+      "|grad L|^2), both by " +
+      flow::stepper_name(opt.flow.stepper) + " at tolerance " +
+      (o.tol.empty() ? default_tolerance_text<Real>() : o.tol) + " (" +
+      flow::time_name(opt.flow.time) + " time)";
+  meta["reference_error"] = opt.flow.estimate_error
+                                ? "the reference's own error estimate (rerun at tolerance / 1000)"
+                                : "not estimated (--error-estimate none)";
+  meta["min_margin_lead"] =
+      "min over k >= 1, x of m_x(GD) - m_x(flow): >= 0 when GD is never behind";
+
+  const auto maybe = [&](const std::optional<Real>& x) { return x ? num(*x) : io::cell::null(); };
+  const auto reference_error = [&](const Real& e) {
+    return opt.flow.estimate_error ? num(e) : io::cell::null();
   };
+  progress_meter progress("compare", "step sizes", static_cast<long long>(opt.etas.size()));
+  table_output out(o.common, columns, meta, &progress);
   long evaluations = 0, modified_evaluations = 0;
-  for (const auto& r : result.rows) {
-    std::vector<io::cell> row = {{str(r.eta), true},
-                                 {std::to_string(r.steps), true},
-                                 {str(r.flow.max_margin_error), true},
-                                 {str(r.flow.final_margin_error), true},
-                                 {str(r.flow.loss_error), true},
+  opt.on_row = [&](const analysis::compare_row<Real>& r) {
+    progress.add();
+    std::vector<io::cell> row = {num(r.eta),
+                                 io::cell::integer(r.steps),
+                                 num(r.flow.max_margin_error),
+                                 num(r.flow.final_margin_error),
+                                 num(r.flow.loss_error),
                                  maybe(r.flow.observed_order),
-                                 {str(r.min_margin_lead), true},
-                                 {str(r.flow.reference_error), true}};
+                                 num(r.min_margin_lead),
+                                 reference_error(r.flow.reference_error)};
     if (opt.modified) {
-      row.push_back({str(r.modified->max_margin_error), true});
-      row.push_back({str(r.modified->final_margin_error), true});
-      row.push_back({str(r.modified->loss_error), true});
+      row.push_back(num(r.modified->max_margin_error));
+      row.push_back(num(r.modified->final_margin_error));
+      row.push_back(num(r.modified->loss_error));
       row.push_back(maybe(r.modified->observed_order));
-      row.push_back({str(r.modified->reference_error), true});
+      row.push_back(reference_error(r.modified->reference_error));
     }
     evaluations += r.flow_run.evaluations;
     modified_evaluations += r.modified_run.evaluations;
-    t.rows.push_back(std::move(row));
-  }
-  t.meta = run_meta<Real>("compare");
-  t.meta["problem"] = o.source.name.empty() ? o.source.file : o.source.name;
-  t.meta["t_end"] = str(opt.t_end);
-  t.meta["errors"] =
-      "max over k = 0..K of max_x |m_x(GD, k) - m_x(reference, tau = eta k)|, K = floor(t_end / "
-      "eta); observed_order = log(e_prev / e) / log(eta_prev / eta)";
-  t.meta["reference"] =
-      "flow: dZ/dtau = -G_E R G_U; modified: dW/dtau = -grad(L + eta/4 "
-      "|grad L|^2), both by " +
-      flow::stepper_name(opt.flow.stepper) + " at tolerance " + str(tol) + " (" +
-      flow::time_name(opt.flow.time) + " time)";
-  t.meta["reference_error"] = opt.flow.estimate_error
-                                  ? "the reference's own error estimate (rerun at tolerance / 1000)"
-                                  : "not estimated (--error-estimate none)";
-  t.meta["min_margin_lead"] =
-      "min over k >= 1, x of m_x(GD) - m_x(flow): >= 0 when GD is never behind";
+    out.row(row);
+  };
+  const analysis::compare_result<Real> result = analysis::compare(pb, opt);
+  if (!result.ok) throw std::runtime_error("compare did not complete: " + result.message);
   // The Taylor stepper counts series coefficients (K per step), not right-hand-side evaluations.
   const std::string work =
       opt.flow.stepper == flow::stepper_kind::taylor ? "series_coefficients" : "rhs_evaluations";
-  t.meta[work] = evaluations;
-  if (opt.modified) t.meta["modified_" + work] = modified_evaluations;
-  return io::render(t, fmt);
+  nlohmann::json summary = {{work, evaluations}};
+  if (opt.modified) summary["modified_" + work] = modified_evaluations;
+  out.finish(summary);
 }
 
 }  // namespace
@@ -130,7 +134,6 @@ void register_compare(CLI::App& app) {
       "compare", "GD at several step sizes against the gradient flow and the modified flow");
   add_problem_source(*cmd, o->source);
   add_common(*cmd, o->common);
-  add_format(*cmd, o->format);
   cmd->add_option("--etas", o->etas, "step sizes: a,b,c | linspace:a:b:n | logspace:a:b:n")
       ->capture_default_str();
   cmd->add_option("--t-end", o->t_end, "compare at the matched times eta k <= t-end")
@@ -151,10 +154,17 @@ void register_compare(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "step sizes run in parallel (0: all cores)")
       ->capture_default_str();
-  cmd->callback([o] {
-    const std::string text =
-        scalar::with_scalar(o->common.digits, [&]<class Real>() { return run_compare<Real>(*o); });
-    io::write_output(o->common.output, text);
+  cmd->callback([o, cmd] {
+    flag_map flags;
+    flags.add("etas", "--etas")
+        .add("t_end", "--t-end", o->t_end)
+        .add("tol", "--tol", o->tol)
+        .add("rel_tol", "--tol", o->tol)
+        .add("abs_tol", "--tol", o->tol);
+    run_command(*cmd, flags, [&] {
+      scalar::with_scalar(parse_digits(o->common.digits),
+                          [&]<class Real>() { run_compare<Real>(*o); });
+    });
   });
 }
 

@@ -1,12 +1,11 @@
-// amflow flow: integrate the gradient flow of a problem and print it at the sample times, with each
-// row's error estimate and, in the meta, the steps and right-hand-side evaluations used.
+// amflow flow: integrate the gradient flow of a problem and print it at the sample times (each row
+// as soon as it and its error estimate are known), with the steps and the work in the summary.
 #include <memory>
 #include <stdexcept>
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/instantiate.hpp"
-#include "amflow/io/output.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -19,7 +18,6 @@ namespace {
 struct flow_cli_options {
   common_options common;
   problem_source source;
-  std::string format;
   std::string t_end;
   std::string times;
   std::string stepper = "auto";
@@ -28,7 +26,7 @@ struct flow_cli_options {
   std::string abs_tol;
   std::string time = "auto";
   std::string step = "1/100";
-  long max_steps = 10000000;
+  std::string max_steps = "10000000";
   std::string error_estimate = "rerun";
   std::string modified_eta;
 };
@@ -48,15 +46,15 @@ std::vector<Real> sample_times(const flow_cli_options& o, const Real& t_end, boo
                               std::to_string(i + 1) + " does not)");
       }
     }
-    if (have_t_end && (times.empty() || t_end > times.back())) times.push_back(t_end);
-    if (have_t_end && !times.empty() && times.back() > t_end) {
-      throw input_error("--times", scalar::to_text<Real>(times.back()), "is later than --t-end");
+    if (have_t_end && t_end > times.back()) times.push_back(t_end);
+    if (have_t_end && times.back() > t_end) {
+      throw input_error("--times", o.times, "its last time is later than --t-end " + o.t_end);
     }
     return times;
   }
   times.push_back(Real(0));
   if (log_time) {
-    for (int k = -1; k <= 100000; ++k) {
+    for (int k = -1; k <= static_cast<int>(scalar::max_decimal_exponent); ++k) {
       const Real decade = scalar::parse_real<Real>("1e" + std::to_string(k), "--t-end");
       if (!(decade < t_end)) break;
       times.push_back(decade);
@@ -69,12 +67,9 @@ std::vector<Real> sample_times(const flow_cli_options& o, const Real& t_end, boo
 }
 
 template <class Real>
-std::string run_flow(const flow_cli_options& o) {
-  using text = std::string;
-  const auto str = [](const Real& x) { return scalar::to_text<Real>(x); };
-  const io::format fmt = resolve_format(o.format, o.common.output);
-  const nlohmann::json spec = load_problem(o.source);
-  const model::problem<Real> pb = io::parse_problem<Real>(spec);
+void run_flow(const flow_cli_options& o) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
+  const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
 
   flow::flow_options<Real> opt;
   opt.stepper = parse_stepper_or_auto<Real>(o.stepper);
@@ -93,77 +88,88 @@ std::string run_flow(const flow_cli_options& o) {
   opt.rel_tol = o.rel_tol.empty() ? tol : scalar::parse_real<Real>(o.rel_tol, "--rel-tol");
   opt.abs_tol = o.abs_tol.empty() ? tol : scalar::parse_real<Real>(o.abs_tol, "--abs-tol");
   opt.step = scalar::parse_real<Real>(o.step, "--step");
-  opt.max_steps = o.max_steps;
+  opt.max_steps = parse_integer(o.max_steps, "--max-steps", 1, 1000000000000LL);
   if (o.error_estimate != "rerun" && o.error_estimate != "none") {
     throw input_error("--error-estimate", o.error_estimate, "must be rerun or none");
   }
   opt.estimate_error = o.error_estimate == "rerun";
   if (!o.modified_eta.empty()) {
     opt.modified_eta = scalar::parse_real<Real>(o.modified_eta, "--modified-eta");
-    if (!(opt.modified_eta >= 0) || !(opt.modified_eta - opt.modified_eta == 0)) {
-      throw input_error("--modified-eta", o.modified_eta, "must be finite and >= 0");
-    }
   }
   opt.validate();
+  resolve_format(o.common.format, o.common.output);
 
-  const flow::flow_result<Real> result = flow::integrate(pb, opt);
-  if (!result.ok) throw std::runtime_error("flow did not complete: " + result.message);
-
-  io::table t;
-  t.columns = {"tau", "loss", "zero_one_loss"};
-  for (int x = 0; x < pb.tokens; ++x) t.columns.push_back("m_" + std::to_string(x));
-  if (opt.estimate_error) {
-    t.columns.push_back("margin_error");
-    t.columns.push_back("loss_error");
+  nlohmann::json meta = run_meta<Real>("flow");
+  meta["problem"] = o.source.label();
+  meta["system"] = opt.modified_eta > 0 ? "modified flow of GD at eta = " + o.modified_eta +
+                                              ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
+                                        : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
+  meta["stepper"] = flow::stepper_name(opt.stepper);
+  meta["time"] = flow::time_name(opt.time);
+  const std::string tol_text = o.tol.empty() ? default_tolerance_text<Real>() : o.tol;
+  if (opt.stepper == flow::stepper_kind::rk4) {
+    meta["step"] = o.step;
+  } else {
+    meta["rel_tol"] = o.rel_tol.empty() ? tol_text : o.rel_tol;
+    meta["abs_tol"] = o.abs_tol.empty() ? tol_text : o.abs_tol;
   }
+  const bool taylor = opt.stepper == flow::stepper_kind::taylor;
+  meta["error_estimate"] =
+      opt.estimate_error
+          ? std::string("|this run - a rerun with ") +
+                (opt.stepper == flow::stepper_kind::rk4
+                     ? "a quarter of the step|"
+                     : std::string("the tolerance / 1000") +
+                           (taylor ? "|" : " and steps of at most half a sampling interval|"))
+          : "none (--error-estimate none)";
+
+  std::vector<std::string> columns = {"tau", "loss", "zero_one_loss"};
+  for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
+  if (opt.estimate_error) {
+    columns.push_back("margin_error");
+    columns.push_back("loss_error");
+  }
+  progress_meter progress("flow", "% of the time", 100);
+  table_output out(o.common, columns, meta, &progress);
   Real worst_margin(0), worst_loss(0);
-  for (const auto& s : result.samples) {
-    std::vector<io::cell> row = {
-        {str(s.tau), true}, {str(s.loss), true}, {str(s.zero_one_loss), true}};
-    for (Eigen::Index x = 0; x < s.margins.size(); ++x) row.push_back({str(s.margins(x)), true});
+  underflow_watch underflow;
+  opt.on_sample = [&](size_t, const model::trajectory_sample<Real>& s) {
+    const std::string where = "tau = " + scalar::to_text<Real>(s.tau);
+    std::vector<io::cell> row = {num(s.tau), underflow.positive(s.loss, "the loss", where),
+                                 num(s.zero_one_loss)};
+    for (Eigen::Index x = 0; x < s.margins.size(); ++x) row.push_back(num(s.margins(x)));
     if (opt.estimate_error) {
-      row.push_back({str(*s.margin_error), true});
-      row.push_back({str(*s.loss_error), true});
+      row.push_back(num(*s.margin_error));
+      row.push_back(num(*s.loss_error));
       if (*s.margin_error > worst_margin) worst_margin = *s.margin_error;
       if (*s.loss_error > worst_loss) worst_loss = *s.loss_error;
     }
-    t.rows.push_back(std::move(row));
+    out.row(row);
+  };
+  if (progress.enabled()) {
+    opt.on_progress = [&](double fraction) {
+      progress.update(static_cast<long long>(100 * fraction));
+    };
   }
-  t.meta = run_meta<Real>("flow");
-  t.meta["problem"] = o.source.name.empty() ? o.source.file : o.source.name;
-  t.meta["system"] = opt.modified_eta > 0
-                         ? "modified flow of GD at eta = " + str(opt.modified_eta) +
-                               ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
-                         : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
-  t.meta["stepper"] = flow::stepper_name(opt.stepper);
-  t.meta["time"] = flow::time_name(opt.time);
-  if (opt.stepper == flow::stepper_kind::rk4) {
-    t.meta["step"] = str(opt.step);
-  } else {
-    t.meta["rel_tol"] = str(opt.rel_tol);
-    t.meta["abs_tol"] = str(opt.abs_tol);
-  }
-  t.meta["steps"] = result.run.steps;
-  t.meta["rejected_steps"] = result.run.rejected;
+  const flow::flow_result<Real> result = flow::integrate(pb, opt);
+  if (!result.ok) throw std::runtime_error("flow did not complete: " + result.message);
+
+  nlohmann::json summary = {{"steps", result.run.steps}, {"rejected_steps", result.run.rejected}};
   // The Taylor stepper evaluates no right-hand side: it computes K series coefficients per step
   // (order K), a count not comparable with an odeint stepper's evaluations.
-  const bool taylor = opt.stepper == flow::stepper_kind::taylor;
   const std::string work = taylor ? "series_coefficients" : "rhs_evaluations";
-  if (taylor && result.run.steps > 0)
-    t.meta["taylor_order"] = result.run.evaluations / result.run.steps;
-  t.meta[work] = result.run.evaluations;
-  if (opt.estimate_error) {
-    t.meta["error_estimate"] = text("|this run - a rerun with ") +
-                               (opt.stepper == flow::stepper_kind::rk4 ? "step " : "tolerance ") +
-                               str(result.reference_tol) + "|";
-    t.meta["max_margin_error"] = str(worst_margin);
-    t.meta["max_loss_error"] = str(worst_loss);
-    t.meta["rerun_steps"] = result.reference.steps;
-    t.meta["rerun_" + work] = result.reference.evaluations;
-  } else {
-    t.meta["error_estimate"] = "none (--error-estimate none)";
+  if (taylor && result.run.steps > 0) {
+    summary["taylor_order"] = result.run.evaluations / result.run.steps;
   }
-  return io::render(t, fmt);
+  summary[work] = result.run.evaluations;
+  if (opt.estimate_error) {
+    summary["max_margin_error"] = scalar::to_text<Real>(worst_margin);
+    summary["max_loss_error"] = scalar::to_text<Real>(worst_loss);
+    summary["rerun_steps"] = result.reference.steps;
+    summary["rerun_" + work] = result.reference.evaluations;
+  }
+  underflow.note(summary, scalar::name<Real>());
+  out.finish(summary);
 }
 
 }  // namespace
@@ -174,7 +180,6 @@ void register_flow(CLI::App& app) {
       "flow", "integrate the gradient flow dZ/dtau = -G_E R(Z) G_U and sample it");
   add_problem_source(*cmd, o->source);
   add_common(*cmd, o->common);
-  add_format(*cmd, o->format);
   cmd->add_option("--t-end", o->t_end, "final time tau (default 100, or the last --times)");
   cmd->add_option("--times", o->times,
                   "sample times: a,b,c | linspace:a:b:n | logspace:a:b:n (exponents of 10)");
@@ -201,10 +206,25 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--modified-eta", o->modified_eta,
                   "integrate the modified flow of GD at this step, dW/dtau = -grad(L + eta/4 "
                   "|grad L|^2), instead of the gradient flow");
-  cmd->callback([o] {
-    const std::string text =
-        scalar::with_scalar(o->common.digits, [&]<class Real>() { return run_flow<Real>(*o); });
-    io::write_output(o->common.output, text);
+  cmd->callback([o, cmd] {
+    // A tolerance the user gave through --tol is reported under --tol.
+    const auto tolerance = [&](const std::string& own, const std::string& flag) {
+      return own.empty() && !o->tol.empty() ? std::make_pair(std::string("--tol"), o->tol)
+                                            : std::make_pair(flag, own);
+    };
+    const auto rel = tolerance(o->rel_tol, "--rel-tol"), abs = tolerance(o->abs_tol, "--abs-tol");
+    flag_map flags;
+    flags.add("rel_tol", rel.first, rel.second)
+        .add("abs_tol", abs.first, abs.second)
+        .add("tol", "--tol", o->tol)
+        .add("step", "--step", o->step)
+        .add("times", "--times")
+        .add("modified_eta", "--modified-eta", o->modified_eta)
+        .add("max_steps", "--max-steps", o->max_steps);
+    run_command(*cmd, flags, [&] {
+      scalar::with_scalar(parse_digits(o->common.digits),
+                          [&]<class Real>() { run_flow<Real>(*o); });
+    });
   });
 }
 

@@ -1,12 +1,12 @@
-// amflow gd: gradient descent or SGD at one step size, one row per recorded step, and the run's
-// transients (loss increases and spikes, margin sign changes, first perfect step) in the meta.
+// amflow gd: gradient descent or SGD at one step size, one row per recorded step (streamed as the
+// run goes), and the run's transients (loss increases and spikes, margin sign changes, first
+// perfect step) in the summary.
 #include <memory>
 #include <stdexcept>
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
-#include "amflow/io/output.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/parallel.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -16,18 +16,20 @@
 namespace amflow::cli {
 namespace {
 
+// Steps and every are at most this (10^15 GD steps of the smallest problem take months).
+constexpr long long max_steps = 1000000000000000LL;
+
 struct gd_cli_options {
   common_options common;
   problem_source source;
-  std::string format;
   std::string eta = "1";
-  long steps = 100;
-  long batch = 0;
-  std::uint64_t seed = 0;
-  long seeds = 1;
-  int threads = 0;
+  std::string steps = "100";
+  std::string batch = "0";
+  std::string seed = "0";
+  std::string seeds = "1";
+  std::string threads = "0";
   bool sharpness = false;
-  long every = 1;
+  std::string every = "1";
   std::string space = "particle";
 };
 
@@ -48,85 +50,109 @@ nlohmann::json transients_json(const descent::transients<Real>& t) {
 }
 
 template <class Real>
-std::string run_gd(const gd_cli_options& o) {
-  const auto str = [](const Real& x) { return scalar::to_text<Real>(x); };
-  const io::format fmt = resolve_format(o.format, o.common.output);
+void run_gd(const gd_cli_options& o) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
   const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
-
   descent::descent_options<Real> opt;
   opt.eta = scalar::parse_real<Real>(o.eta, "--eta");
-  opt.steps = o.steps;
-  opt.batch = o.batch;
-  opt.seed = o.seed;
+  opt.steps = parse_integer(o.steps, "--steps", 1, max_steps);
+  opt.batch = parse_integer(o.batch, "--batch", 0, 1000000000);
+  opt.seed = parse_seed(o.seed, "--seed");
   opt.sharpness = o.sharpness;
-  opt.every = o.every;
+  opt.every = parse_integer(o.every, "--every", 1, max_steps);
   opt.space = descent::parse_space(o.space, "--space");
+  const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
+  const int threads = parse_threads(o.threads);
   opt.validate();
-  if (o.seeds < 1) throw input_error("--seeds", std::to_string(o.seeds), "must be at least 1");
-  if (o.seeds > 1 && o.batch == 0) {
-    throw input_error("--seeds", std::to_string(o.seeds),
-                      "averaging over seeds needs SGD (--batch B)");
+  if (seeds > 1 && opt.batch == 0) {
+    throw input_error("--seeds", o.seeds, "averaging over seeds needs SGD (--batch B)");
   }
-  if (o.seeds > 1 && o.sharpness) {
+  if (seeds > 1 && opt.sharpness) {
     throw input_error("--sharpness", "true", "not available for the mean over --seeds");
   }
+  resolve_format(o.common.format, o.common.output);
 
-  io::table t;
-  t.meta = run_meta<Real>("gd");
-  t.meta["problem"] = o.source.name.empty() ? o.source.file : o.source.name;
-  t.meta["eta"] = str(opt.eta);
-  t.meta["steps"] = opt.steps;
-  t.meta["update"] = opt.batch == 0 ? "full-batch GD"
-                                    : "SGD, batch " + std::to_string(opt.batch) + ", seed " +
-                                          std::to_string(opt.seed);
-  t.meta["space"] = descent::space_name(opt.space);
-  t.meta["error_estimate"] =
+  nlohmann::json meta = run_meta<Real>("gd");
+  meta["problem"] = o.source.label();
+  meta["eta"] = o.eta;
+  meta["steps"] = opt.steps;
+  meta["update"] = opt.batch == 0 ? "full-batch GD"
+                                  : "SGD, batch " + std::to_string(opt.batch) + ", seed " +
+                                        std::to_string(opt.seed);
+  meta["space"] = descent::space_name(opt.space);
+  meta["error_estimate"] =
       "none needed: each step is computed directly at the working precision (rounding only)";
 
-  if (o.seeds > 1) {
-    const descent::sgd_mean_result<Real> mean = descent::sgd_mean(pb, opt, o.seeds, o.threads);
+  if (seeds > 1) {
+    progress_meter progress("gd", "runs", seeds);
+    std::vector<std::string> columns = {"step",    "tau",           "loss",
+                                        "loss_sd", "zero_one_loss", "zero_one_loss_sd"};
+    for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
+    for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x) + "_sd");
+    meta["seeds"] = std::to_string(opt.seed) + " .. " + std::to_string(opt.seed + (seeds - 1));
+    meta["rows"] = "mean and standard deviation over " + std::to_string(seeds) +
+                   " runs (the standard error of a mean is sd / sqrt(runs))";
+    table_output out(o.common, columns, meta, &progress);
+    underflow_watch underflow;
+    const descent::sgd_mean_result<Real> mean =
+        descent::sgd_mean(pb, opt, seeds, threads, [&](long done) { progress.update(done); });
     if (!mean.ok) throw std::runtime_error("SGD did not complete: " + mean.message);
-    t.meta["seeds"] = std::to_string(opt.seed) + " .. " + std::to_string(opt.seed + o.seeds - 1);
-    t.meta["rows"] = "mean and standard deviation over " + std::to_string(o.seeds) + " runs";
-    t.columns = {"step", "tau", "loss", "loss_sd"};
-    for (int x = 0; x < pb.tokens; ++x) t.columns.push_back("m_" + std::to_string(x));
-    for (int x = 0; x < pb.tokens; ++x) t.columns.push_back("m_" + std::to_string(x) + "_sd");
     for (size_t j = 0; j < mean.steps.size(); ++j) {
-      std::vector<io::cell> row = {{std::to_string(mean.steps[j]), true},
-                                   {str(Real(opt.eta * mean.steps[j])), true},
-                                   {str(mean.loss[j]), true},
-                                   {str(mean.loss_sd[j]), true}};
-      for (int x = 0; x < pb.tokens; ++x) row.push_back({str(mean.margins[j](x)), true});
-      for (int x = 0; x < pb.tokens; ++x) row.push_back({str(mean.margins_sd[j](x)), true});
-      t.rows.push_back(std::move(row));
+      std::vector<io::cell> row = {io::cell::integer(mean.steps[j]),
+                                   num(Real(opt.eta * mean.steps[j])),
+                                   underflow.positive(mean.loss[j], "the mean loss",
+                                                      "step " + std::to_string(mean.steps[j])),
+                                   num(mean.loss_sd[j]),
+                                   num(mean.zero_one_loss[j]),
+                                   num(mean.zero_one_loss_sd[j])};
+      for (int x = 0; x < pb.tokens; ++x) row.push_back(num(mean.margins[j](x)));
+      for (int x = 0; x < pb.tokens; ++x) row.push_back(num(mean.margins_sd[j](x)));
+      out.row(row);
     }
-    return io::render(t, fmt);
+    nlohmann::json summary = nlohmann::json::object();
+    underflow.note(summary, scalar::name<Real>());
+    out.finish(summary);
+    return;
   }
 
+  progress_meter progress("gd", "steps", opt.steps);
+  std::vector<std::string> columns = {"step", "tau", "loss", "zero_one_loss"};
+  for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
+  if (opt.sharpness) {
+    // eta lambda_max / 2: > 1 beyond the edge of stability
+    for (const char* c : {"sharpness", "sharpness_error", "eta_sharpness_half"}) {
+      columns.push_back(c);
+    }
+    meta["sharpness_error"] =
+        "a bound on the distance from the sharpness to an eigenvalue of the Hessian (the residual "
+        "of its eigenvector); N M <= 64 by a dense eigensolver, larger by Lanczos";
+  }
+  table_output out(o.common, columns, meta, &progress);
+  underflow_watch underflow;
+  opt.on_record = [&](long k, const model::trajectory_sample<Real>& s) {
+    const std::string where = "step " + std::to_string(k);
+    std::vector<io::cell> row = {io::cell::integer(k), num(s.tau),
+                                 underflow.positive(s.loss, "the loss", where),
+                                 num(s.zero_one_loss)};
+    for (Eigen::Index x = 0; x < s.margins.size(); ++x) row.push_back(num(s.margins(x)));
+    if (opt.sharpness) {
+      // With its absolute error bound beside it, a sharpness that underflowed to 0 is honest.
+      row.push_back(num(*s.sharpness));
+      row.push_back(num(*s.sharpness_error));
+      row.push_back(num(Real(opt.eta * *s.sharpness / 2)));
+    }
+    out.row(row);
+  };
+  if (progress.enabled()) {
+    opt.on_step = [&](long k) {
+      if ((k & 1023) == 0 || k == opt.steps) progress.update(k);
+    };
+  }
   const descent::descent_result<Real> r = descent::run(pb, opt);
   if (!r.ok) throw std::runtime_error("gd did not complete: " + r.message);
-  t.columns = {"step", "tau", "loss", "zero_one_loss"};
-  for (int x = 0; x < pb.tokens; ++x) t.columns.push_back("m_" + std::to_string(x));
-  if (opt.sharpness) {
-    t.columns.push_back("sharpness");
-    t.columns.push_back(
-        "eta_sharpness_half");  // eta lambda_max / 2: > 1 beyond the edge of stability
-  }
-  for (size_t j = 0; j < r.samples.size(); ++j) {
-    const auto& s = r.samples[j];
-    std::vector<io::cell> row = {{std::to_string(r.steps[j]), true},
-                                 {str(s.tau), true},
-                                 {str(s.loss), true},
-                                 {str(s.zero_one_loss), true}};
-    for (Eigen::Index x = 0; x < s.margins.size(); ++x) row.push_back({str(s.margins(x)), true});
-    if (opt.sharpness) {
-      row.push_back({str(*s.sharpness), true});
-      row.push_back({str(Real(opt.eta * *s.sharpness / 2)), true});
-    }
-    t.rows.push_back(std::move(row));
-  }
-  t.meta["transients"] = transients_json(r.summary);
-  return io::render(t, fmt);
+  nlohmann::json summary = {{"transients", transients_json(r.summary)}};
+  underflow.note(summary, scalar::name<Real>());
+  out.finish(summary);
 }
 
 }  // namespace
@@ -137,32 +163,40 @@ void register_gd(CLI::App& app) {
       "gd", "gradient descent (or SGD with --batch) at step --eta, one row per recorded step");
   add_problem_source(*cmd, o->source);
   add_common(*cmd, o->common);
-  add_format(*cmd, o->format);
   cmd->add_option("--eta", o->eta, "step size (decimal or rational string, exact)")
       ->capture_default_str();
-  cmd->add_option("--steps", o->steps, "number of updates K (rows k = 0 .. K)")
+  cmd->add_option("--steps", o->steps, "number of updates K (rows k = 0 .. K; 1 to 10^15)")
       ->capture_default_str();
   cmd->add_option("--batch", o->batch,
                   "SGD: B tokens drawn independently from p per step (0: full-batch GD)")
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "SGD seed (the same batches at every precision)")
+  cmd->add_option("--seed", o->seed,
+                  "SGD seed, 0 to 2^64 - 1 (the same batches at every precision)")
       ->capture_default_str();
   cmd->add_option("--seeds", o->seeds,
-                  "SGD: report the mean and standard deviation over seeds seed .. seed+n-1")
+                  "SGD: report the mean and standard deviation over seeds seed .. seed+n-1 "
+                  "(n up to 10^9)")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads for --seeds (0: all cores)")
       ->capture_default_str();
   cmd->add_flag("--sharpness", o->sharpness,
-                "add the Hessian's largest eigenvalue and eta * sharpness / 2 to each row");
+                "add the Hessian's largest eigenvalue, its error bound and eta * sharpness / 2 to "
+                "each row");
   cmd->add_option("--every", o->every, "print every n-th step (and the last)")
       ->capture_default_str();
   cmd->add_option("--space", o->space,
                   "particle (N x M logits; default) or weights (W itself, d x d: a cross-check)")
       ->capture_default_str();
-  cmd->callback([o] {
-    const std::string text =
-        scalar::with_scalar(o->common.digits, [&]<class Real>() { return run_gd<Real>(*o); });
-    io::write_output(o->common.output, text);
+  cmd->callback([o, cmd] {
+    flag_map flags;
+    flags.add("eta", "--eta", o->eta)
+        .add("steps", "--steps", o->steps)
+        .add("batch", "--batch", o->batch)
+        .add("every", "--every", o->every)
+        .add("seeds", "--seeds", o->seeds);
+    run_command(*cmd, flags, [&] {
+      scalar::with_scalar(parse_digits(o->common.digits), [&]<class Real>() { run_gd<Real>(*o); });
+    });
   });
 }
 

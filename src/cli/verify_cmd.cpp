@@ -1,10 +1,9 @@
 // amflow verify: runs the claim registry (analysis/verify.hpp) and prints one row per check with
-// PASS or FAIL; exit code 3 when any check fails (the table is written first).
-#include <cstdlib>
+// PASS or FAIL, streamed in registry order; exit code 3 when any check fails (the table is written
+// first).
 #include <memory>
 
 #include "amflow/errors.hpp"
-#include "amflow/io/output.hpp"
 #include "amflow/scalar/dispatch.hpp"
 #include "analysis/verify.hpp"
 #include "cli/common.hpp"
@@ -13,74 +12,82 @@ namespace amflow::cli {
 namespace {
 
 struct verify_cli_options {
-  long digits = 50;
-  std::string output;
-  std::string format;
+  common_options common;
   std::vector<std::string> names;
   bool list = false;
-  int threads = 0;
+  std::string threads = "0";
 };
 
-// A cell is numeric (rounded for reading in table/md/latex) when its whole text is a number.
-io::cell cell_of(const std::string& text) {
-  if (text.empty()) return {text, false};
-  char* end = nullptr;
-  std::strtod(text.c_str(), &end);
-  return {text, end == text.c_str() + text.size()};
+// A number cell, or null for an empty text.
+io::cell number_or_null(const std::string& text) {
+  return text.empty() ? io::cell::null() : io::cell::number(text);
 }
 
-std::string run_verify(const verify_cli_options& o) {
-  const io::format fmt = resolve_format(o.format, o.output);
-  io::table t;
-  if (o.list) {
-    t.columns = {"claim", "prediction", "statement"};
-    for (const auto& c : analysis::claims()) {
-      t.rows.push_back({{c.name, false}, {c.prediction, false}, {c.statement, false}});
-    }
-    t.meta = {{"amflow", version}, {"command", "verify --list"}};
-    return io::render(t, fmt);
+io::cell words_or_null(const std::string& text) {
+  return text.empty() ? io::cell::null() : io::cell::words(text);
+}
+
+void run_list(const verify_cli_options& o) {
+  const std::vector<const analysis::claim*> chosen = analysis::select_claims(o.names);
+  table_output out(o.common, {"claim", "prediction", "statement"},
+                   {{"amflow", version}, {"command", "verify --list"}});
+  for (const analysis::claim* c : chosen) {
+    out.row(
+        {io::cell::words(c->name), io::cell::words(c->prediction), io::cell::words(c->statement)});
   }
-  scalar::check_digits(o.digits);
-  if (o.digits < 50) {
-    throw input_error("--digits", std::to_string(o.digits),
+  out.finish({{"claims", chosen.size()}});
+}
+
+void run_verify(const verify_cli_options& o) {
+  if (o.list) return run_list(o);
+  const long digits = parse_digits(o.common.digits);
+  if (digits < 50) {
+    throw input_error("--digits", o.common.digits,
                       "the claims' tolerances (down to 1e-40) need at least 50 digits");
   }
-  scalar::set_mpfr_digits(static_cast<int>(o.digits));
   analysis::verify_options opt;
-  opt.digits = static_cast<int>(o.digits);
-  opt.threads = o.threads;
-  const auto outcomes = analysis::run_claims(o.names, opt);
+  opt.digits = static_cast<int>(digits);
+  opt.threads = parse_threads(o.threads);
+  const std::vector<const analysis::claim*> chosen = analysis::select_claims(o.names);
+  scalar::set_mpfr_digits(static_cast<int>(digits));
 
-  t.columns = {"claim", "setting",   "predicted", "measured",
-               "error", "tolerance", "status",    "prediction"};
+  progress_meter progress("verify", "claims", static_cast<long long>(chosen.size()));
+  const nlohmann::json meta = {
+      {"amflow", version},
+      {"command", "verify"},
+      {"digits", digits},
+      {"scalar", "mpfr (high-precision claims); double where a claim says so"},
+      {"columns",
+       "error is compared with tolerance as the comparison says: absolute |measured - predicted|, "
+       "relative |measured/predicted - 1|, exact (rationals), at least (measured >= predicted - "
+       "tolerance), greater/less (0 when the order holds), count (events)"}};
+  table_output out(o.common,
+                   {"claim", "setting", "comparison", "predicted", "measured", "error", "tolerance",
+                    "predicted_exact", "measured_exact", "note", "status", "prediction"},
+                   meta, &progress);
   long passed = 0, failed = 0;
   std::vector<std::string> failing;
-  for (const auto& out : outcomes) {
-    const auto& c = *out.source;
-    if (!out.failure.empty()) {
+  analysis::run_claim_list(chosen, opt, [&](const analysis::claim_outcome& outcome) {
+    progress.add();
+    const analysis::claim& c = *outcome.source;
+    if (!outcome.failure.empty()) {
       ++failed;
       failing.push_back(c.name);
-      t.rows.push_back({{c.name, false},
-                        {"did not run: " + out.failure, false},
-                        {"", false},
-                        {"", false},
-                        {"", false},
-                        {"", false},
-                        {"FAIL", false},
-                        {c.prediction, false}});
-      continue;
+      out.row({io::cell::words(c.name), io::cell::words("did not run: " + outcome.failure),
+               io::cell::null(), io::cell::null(), io::cell::null(), io::cell::null(),
+               io::cell::null(), io::cell::null(), io::cell::null(), io::cell::null(),
+               io::cell::words("FAIL"), io::cell::words(c.prediction)});
+      return;
     }
     bool all = true;
-    for (const auto& k : out.checks) {
+    for (const analysis::check& k : outcome.checks) {
       all = all && k.pass;
-      t.rows.push_back({{c.name, false},
-                        {k.setting, false},
-                        cell_of(k.predicted),
-                        cell_of(k.measured),
-                        cell_of(k.error),
-                        cell_of(k.tolerance),
-                        {k.pass ? "PASS" : "FAIL", false},
-                        {c.prediction, false}});
+      out.row({io::cell::words(c.name), io::cell::words(k.setting),
+               io::cell::words(analysis::comparison_name(k.how)), number_or_null(k.predicted),
+               number_or_null(k.measured), number_or_null(k.error), number_or_null(k.tolerance),
+               words_or_null(k.predicted_exact), words_or_null(k.measured_exact),
+               words_or_null(k.note), io::cell::words(k.pass ? "PASS" : "FAIL"),
+               io::cell::words(c.prediction)});
     }
     if (all) {
       ++passed;
@@ -88,42 +95,41 @@ std::string run_verify(const verify_cli_options& o) {
       ++failed;
       failing.push_back(c.name);
     }
-  }
-  t.meta = {{"amflow", version},
-            {"command", "verify"},
-            {"digits", o.digits},
-            {"scalar", "mpfr (high-precision claims); double where a claim says so"},
-            {"claims", outcomes.size()},
-            {"passed", passed},
-            {"failed", failed}};
-  if (!failing.empty()) t.meta["failing"] = failing;
-  std::string text = io::render(t, fmt);
+  });
+  nlohmann::json summary = {{"claims", chosen.size()}, {"passed", passed}, {"failed", failed}};
+  if (!failing.empty()) summary["failing"] = failing;
+  out.finish(summary);
   if (!failing.empty()) {
     std::string names;
     for (const auto& n : failing) names += (names.empty() ? "" : ", ") + n;
-    io::write_output(o.output, text);
-    throw claims_failed(std::to_string(failed) + " of " + std::to_string(outcomes.size()) +
+    throw claims_failed(std::to_string(failed) + " of " + std::to_string(chosen.size()) +
                         " claims failed: " + names);
   }
-  return text;
 }
 
 }  // namespace
 
 void register_verify(CLI::App& app) {
   auto o = std::make_shared<verify_cli_options>();
+  o->common.digits = "50";
   CLI::App* cmd = app.add_subcommand(
       "verify", "check the paper's predictions (P1..P10): predicted vs measured, PASS or FAIL");
-  cmd->add_option("--digits", o->digits, "precision of the high-precision claims (>= 50)")
+  cmd->add_option("--digits", o->common.digits, "precision of the high-precision claims (>= 50)")
       ->capture_default_str();
-  cmd->add_option("--output", o->output, "write here (atomically) instead of standard output");
-  add_format(*cmd, o->format);
+  cmd->add_option("--output", o->common.output,
+                  "write here (atomically) instead of standard output");
+  cmd->add_option("--format", o->common.format,
+                  "table, csv, json, md or latex (default: table on a terminal, csv otherwise)");
   cmd->add_option("--claim", o->names, "run only this claim (repeatable; see --list)")
       ->allow_extra_args(false);
-  cmd->add_flag("--list", o->list, "list the claims and exit");
+  cmd->add_flag("--list", o->list, "list the claims (only those named by --claim, if given)");
   cmd->add_option("--threads", o->threads, "claims run in parallel (0: all cores)")
       ->capture_default_str();
-  cmd->callback([o] { io::write_output(o->output, run_verify(*o)); });
+  cmd->callback([o, cmd] {
+    flag_map flags;
+    flags.add("claim", "--claim");
+    run_command(*cmd, flags, [&] { run_verify(*o); });
+  });
 }
 
 }  // namespace amflow::cli

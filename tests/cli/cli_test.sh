@@ -162,7 +162,7 @@ assert len(rows) == 35, len(rows)
 one = rows[1]
 assert abs(one["m_0"] - Decimal("10") * (Decimal("0.75") - Decimal("0.95") * Decimal("0.25"))) < Decimal("1e-14"), one
 assert abs(one["m_1"] - Decimal("10") * (Decimal("0.25") - Decimal("0.95") * Decimal("0.75"))) < Decimal("1e-14"), one
-t = d["meta"]["transients"]
+t = d["summary"]["transients"]
 assert Decimal(t["max_loss"]) > Decimal("0.6932") and t["loss_increases"] > 0 and len(t["spikes"]) > 3, t
 assert rows[-1]["zero_one_loss"] == 0, rows[-1]
 PY
@@ -175,10 +175,11 @@ from decimal import Decimal, getcontext
 getcontext().prec = 40
 rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
 head, first = rows[0], rows[1]
-assert head[-2:] == ["sharpness", "eta_sharpness_half"], head
+assert head[-3:] == ["sharpness", "sharpness_error", "eta_sharpness_half"], head
 p0, p1, a = Decimal("0.75"), Decimal("0.25"), Decimal("0.95")
 exact = (1 + (1 - 4 * p0 * p1 * (1 - a * a)).sqrt()) / 4
 assert abs(Decimal(first[head.index("sharpness")]) - exact) < Decimal("1e-27"), (first, exact)
+assert Decimal(first[head.index("sharpness_error")]) < Decimal("1e-27"), first
 PY
 
 # ... compare: first order against the flow, second against the modified flow ...
@@ -210,9 +211,11 @@ if "$amflow" verify --claim one-step-exact --claim pair-one-step --format csv --
   /usr/bin/env python3 - "$work/v.csv" <<'PY'; then ok; else fail "verify exact claims"; fi
 import csv, sys
 rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
-assert rows[0][:7] == ["claim", "setting", "predicted", "measured", "error", "tolerance", "status"], rows[0]
+head = rows[0]
+assert head[:7] == ["claim", "setting", "comparison", "predicted", "measured", "error", "tolerance"], head
 assert len(rows) == 1 + 6 + 3, len(rows)
-assert all(r[6] == "PASS" and r[4] == "0" for r in rows[1:]), rows
+status, error, how = head.index("status"), head.index("error"), head.index("comparison")
+assert all(r[status] == "PASS" and float(r[error]) == 0 and r[how] == "exact" for r in rows[1:]), rows
 PY
 
 for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \

@@ -77,7 +77,7 @@ TEST(dispatch, digits_select_the_documented_types) {
       scalar::with_scalar(bad, []<class R>() { return 0; });
       ADD_FAILURE() << bad << " accepted";
     } catch (const input_error& e) {
-      EXPECT_EQ(e.field(), "--digits");
+      EXPECT_EQ(e.field(), "digits");  // the CLI shows it as --digits
       EXPECT_EQ(e.value(), std::to_string(bad));
     }
   }

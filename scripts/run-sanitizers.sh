@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer:
+# installs what is missing, builds into build-sanitize/ (-O1 -g, -DAMFLOW_SANITIZE=ON) and runs
+# every test there. Any memory error, leak or undefined behaviour fails the run. CI runs it after
+# the test command (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-deps.sh
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+  -DAMFLOW_SANITIZE=ON -DAMFLOW_BUILD_TESTS=ON >/dev/null
+cmake --build build-sanitize -j"$(nproc)"
+cd build-sanitize
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export LSAN_OPTIONS="exitcode=23"
+ctest -j"$(nproc)" --output-on-failure --timeout 1500

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <mpfr.h>
 
+#include <source_location>
 #include <string>
 
 #include "amflow/errors.hpp"
@@ -50,6 +52,63 @@ double diff(const Real& a, const Real& b) {
 template <class Real>
 double eps() {
   return static_cast<double>(scalar::epsilon<Real>());
+}
+
+// The bits a value really carries (an MPFR value its own precision, whatever the default is now).
+template <class Real>
+long value_bits(const Real& x) {
+  if constexpr (is_mpfr_v<Real>) {
+    return static_cast<long>(mpfr_get_prec(x.backend().data()));
+  } else {
+    return scalar::bits<Real>();
+  }
+}
+
+// |computed - reference| <= n_eps eps(Real) |reference| (absolute when the reference is 0), with
+// the difference formed exactly in MPFR. A reference carrying fewer bits than the value checked is
+// refused: it could not tell a right answer from a wrong one.
+// An MPFR copy of x, exactly (an MPFR value keeps its own precision; others go through their text,
+// which reads back to the same value).
+template <class Real>
+void exact_copy(mpfr_t out, const Real& x) {
+  if constexpr (is_mpfr_v<Real>) {
+    mpfr_set(out, x.backend().data(), MPFR_RNDN);
+  } else {
+    mpfr_set_str(out, scalar::to_text<Real>(x).c_str(), 10, MPFR_RNDN);
+  }
+}
+
+template <class Reference, class Real>
+::testing::AssertionResult close(const Reference& reference, const Real& computed, double n_eps) {
+  const long ref_bits = value_bits(reference), bits = value_bits(computed);
+  if (ref_bits < bits) {
+    return ::testing::AssertionFailure()
+           << "the reference carries " << ref_bits << " bits, fewer than the " << bits
+           << " of the value checked";
+  }
+  mpfr_t r, c;
+  mpfr_inits2(ref_bits + bits + 64, r, c, static_cast<mpfr_ptr>(nullptr));
+  exact_copy(r, reference);
+  exact_copy(c, computed);
+  mpfr_sub(c, c, r, MPFR_RNDN);
+  mpfr_abs(c, c, MPFR_RNDN);
+  if (!mpfr_zero_p(r)) mpfr_div(c, c, r, MPFR_RNDN);
+  mpfr_abs(c, c, MPFR_RNDN);
+  const double error = mpfr_get_d(c, MPFR_RNDU);
+  mpfr_clears(r, c, static_cast<mpfr_ptr>(nullptr));
+  const double bound = n_eps * std::ldexp(1.0, static_cast<int>(1 - bits));
+  if (error <= bound) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "relative error " << error << " > " << n_eps << " eps = " << bound << " (reference "
+         << scalar::round_text(scalar::to_text<Reference>(reference), 20) << ", computed "
+         << scalar::round_text(scalar::to_text<Real>(computed), 20) << ")";
+}
+
+template <class Reference, class Real>
+void expect_close(const Reference& reference, const Real& computed, double n_eps,
+                  const std::source_location where = std::source_location::current()) {
+  const ::testing::AssertionResult r = close(reference, computed, n_eps);
+  if (!r) ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line())) << r.message();
 }
 
 // A random correlated problem: unit Gaussian input and output embeddings (sphere), Zipf(1)

@@ -94,6 +94,23 @@ TYPED_TEST(gradient_test, sharpness_from_logits_equals_largest_hessian_eigenvalu
   }
 }
 
+// N M = 81 > dense_sharpness_limit: Lanczos on the logit form against the dense eigensolver on
+// the d^2 x d^2 Hessian (d = 6), and the stated error bound against the difference.
+TYPED_TEST(gradient_test, lanczos_sharpness_equals_largest_hessian_eigenvalue) {
+  using Real = TypeParam;
+  using std::abs;
+  for (int seed : {4, 5}) {
+    const auto pb = io::parse_problem<Real>(testing::correlated_spec(9, 9, 6, seed, "2"));
+    ASSERT_GT(pb.tokens * pb.classes, model::dense_sharpness_limit);
+    const Real full = model::largest_eigenvalue(model::hessian(pb, pb.W0));
+    const model::sharpness_result<Real> h = model::sharpness_with_error(pb, pb.Z0);
+    EXPECT_GT(h.lanczos_iterations, 0);
+    EXPECT_LT(abs(full - h.value) / full, 1e4 * scalar::epsilon<Real>()) << "seed " << seed;
+    EXPECT_LE(abs(full - h.value), h.error + 100 * scalar::epsilon<Real>() * full)
+        << "seed " << seed;
+  }
+}
+
 // paper-notes section 2 and P7: for the pair problem with U = I_2 at W = 0 the sharpness is
 // lambda_max(p0 e0 e0^T + p1 e1 e1^T) / 2 = (1 + sqrt(1 - 4 p0 p1 (1 - alpha^2))) / 4.
 TYPED_TEST(gradient_test, sharpness_at_zero_pair_closed_form) {

@@ -75,6 +75,91 @@ TYPED_TEST(quantities_test, residual_keeps_relative_precision_at_large_margins) 
   }
 }
 
+// The loss of a learned token is log(1 + s) with s = sum of the other weights below eps: it must
+// be log1p(s), full relative precision, not log(1 + s) = 0. Reference: the same formula at 1000
+// digits, where 1 + s is exact enough.
+TYPED_TEST(quantities_test, loss_keeps_relative_precision_as_it_goes_to_zero) {
+  using Real = TypeParam;
+  const auto pb = two_by_three<Real>();
+  for (int margin : {1, 40, 200, 2000}) {
+    if (std::is_same_v<Real, double> && margin > 700) continue;  // e^-margin underflows a double
+    matrix<Real> Z(2, 3);
+    Z << Real(0), Real(-1), Real(margin), Real(2 * margin + 3), Real(margin + 3), Real(margin);
+    const Real L = model::loss(pb, Z);
+    matrix<Real> R;
+    const Real fused = model::residual_and_loss(pb, Z, pb.p, R);
+    scalar::set_mpfr_digits(1000);
+    const auto row = [](const char* p, int a, int b) {
+      return mpfr_real(testing::num<mpfr_real>(p) *
+                       log(1 + exp(mpfr_real(-a)) + exp(mpfr_real(-b))));
+    };
+    const mpfr_real reference = row("1/4", margin, margin + 1) + row("3/4", margin + 3, margin);
+    testing::expect_close(reference, L, 16);
+    testing::expect_close(reference, fused, 16);
+    scalar::set_mpfr_digits(50);
+  }
+}
+
+// Two classes, orthonormal embeddings: the Hessian's blocks are p_x [[ab, -ab], [-ab, ab]] with
+// a = pi_t, b = 1 - a = e^-m / (1 + e^-m), so the sharpness is max_x 2 p_x a b. At margins where
+// b < eps, a - a^2 would be 0: the sharpness must keep its relative precision.
+TYPED_TEST(quantities_test, sharpness_keeps_relative_precision_at_large_margins) {
+  using Real = TypeParam;
+  const auto pb =
+      io::parse_problem<Real>({{"tokens", 2},
+                               {"classes", 2},
+                               {"dim", 2},
+                               {"inputs", {{"kind", "orthonormal"}}},
+                               {"outputs", {{"kind", "orthonormal"}}},
+                               {"frequencies", {{"kind", "explicit"}, {"p", {"1/4", "3/4"}}}},
+                               {"target", {{"kind", "identity"}}},
+                               {"init", {{"kind", "zero"}}}});
+  for (int margin : {1, 40, 200}) {
+    matrix<Real> Z(2, 2);
+    Z << Real(margin), Real(0), Real(0), Real(margin + 2);
+    const model::sharpness_result<Real> h = model::sharpness_with_error(pb, Z);
+    scalar::set_mpfr_digits(500);
+    const auto block = [](const char* p, int m) {
+      const mpfr_real e = exp(mpfr_real(-m));
+      return mpfr_real(2 * testing::num<mpfr_real>(p) * e / ((1 + e) * (1 + e)));
+    };
+    const mpfr_real reference = std::max(block("1/4", margin), block("3/4", margin + 2));
+    testing::expect_close(reference, h.value, 64);
+    EXPECT_LT(static_cast<double>(h.error), 1e-3 * static_cast<double>(reference));
+    scalar::set_mpfr_digits(50);
+  }
+}
+
+// N = M = 10 (N M = 100: Lanczos), orthonormal: block x is p_x times the softmax covariance of
+// pi = (1 - 9 delta, delta, ..., delta), whose largest eigenvalue is M delta (1 - (M-1) delta),
+// delta = e^-m / (1 + (M-1) e^-m). The value against that closed form, and its stated error bound
+// against the true error.
+TYPED_TEST(quantities_test, lanczos_sharpness_meets_the_closed_form_and_its_bound) {
+  using Real = TypeParam;
+  const auto pb = io::parse_problem<Real>(io::named_problem("zipf-orthogonal"));
+  const int M = pb.classes;
+  for (int scale : {0, 3, 30}) {
+    matrix<Real> Z = matrix<Real>::Zero(pb.tokens, M);
+    for (int x = 0; x < pb.tokens; ++x) Z(x, x) = Real(scale * (x + 1)) / 4;
+    const model::sharpness_result<Real> h = model::sharpness_with_error(pb, Z);
+    EXPECT_GT(h.lanczos_iterations, 0);
+    scalar::set_mpfr_digits(300);
+    mpfr_real reference(0);
+    for (int x = 0; x < pb.tokens; ++x) {
+      const mpfr_real e = exp(mpfr_real(-mpfr_real(scale * (x + 1)) / 4));
+      const mpfr_real delta = e / (1 + (M - 1) * e);
+      const mpfr_real p = mpfr_real(1) / (x + 1) /
+                          testing::num<mpfr_real>("7381/2520");  // Zipf(1): H_10 = 7381/2520
+      reference = std::max(reference, mpfr_real(p * M * delta * (1 - (M - 1) * delta)));
+    }
+    testing::expect_close(reference, h.value, 1e4);
+    const mpfr_real actual = abs(mpfr_real(scalar::to_text<Real>(h.value)) - reference);
+    EXPECT_LE(static_cast<double>(actual), static_cast<double>(h.error) * 1.0000001)
+        << "the stated error bound must hold (scale " << scale << ")";
+    scalar::set_mpfr_digits(50);
+  }
+}
+
 TYPED_TEST(quantities_test, zero_one_loss_breaks_ties_to_the_lowest_index) {
   using Real = TypeParam;
   const auto pb = two_by_three<Real>();

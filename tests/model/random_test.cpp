@@ -23,7 +23,9 @@ TEST(random, the_fast_path_is_the_correctly_rounded_value) {
   for (std::uint64_t a : {0ULL, 1ULL, (1ULL << 52), (1ULL << 53) - 1}) {
     for (std::uint64_t b : {0ULL, 1ULL, 1ULL << 51, 1ULL << 52, 3ULL << 51, (1ULL << 53) - 1}) {
       const std::optional<double> fast = model::detail::normal_by_long_double(a, b);
-      if (fast) EXPECT_EQ(*fast, model::detail::normal_by_mpfr(a, b)) << a << " " << b;
+      if (fast) {
+        EXPECT_EQ(*fast, model::detail::normal_by_mpfr(a, b)) << a << " " << b;
+      }
     }
   }
 }

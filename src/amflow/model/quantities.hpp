@@ -62,7 +62,8 @@ template <class Real>
 struct sharpness_result {
   Real value = Real(0);
   // A bound on the distance from `value` to an eigenvalue of H: the residual |A v - value v| of
-  // the unit vector v it came from (A symmetric, so some eigenvalue lies within it), plus rounding.
+  // the unit vector v it came from (A symmetric, so some eigenvalue lies within it), plus a bound
+  // on the rounding errors of computing that residual.
   Real error = Real(0);
   int lanczos_iterations = 0;  // 0: the dense eigensolver was used
 };

@@ -224,6 +224,22 @@ class hessian_operator {
     return apply_b(interact(pb_, apply_bt(V)));
   }
 
+  // A bound on || |B| |K| |B^T| ||_2, the scale of the rounding errors in applying A: each block
+  // has || |B_x| ||^2 <= 4 (sqrt(M) + 1) p(x) rest_x (rest_x = 1 - pi_c, its entries being
+  // sqrt(p pi_y) (delta - pi)), and || |K| || <= || |G_E| ||_inf || |G_U| ||_inf.
+  Real rounding_scale() const {
+    using std::sqrt;
+    Real b(0);
+    for (Eigen::Index x = 0; x < parts_.pi.rows(); ++x) {
+      const Real bx = pb_.p(x) * parts_.rest(x);
+      if (bx > b) b = bx;
+    }
+    const auto inf_norm = [](const matrix<Real>& G) {
+      return Real(G.cwiseAbs().rowwise().sum().maxCoeff());
+    };
+    return 4 * (sqrt(Real(pb_.classes)) + 1) * b * inf_norm(pb_.G_E) * inf_norm(pb_.G_U);
+  }
+
  private:
   const problem<Real>& pb_;
   softmax_parts<Real> parts_;
@@ -272,12 +288,14 @@ sharpness_result<Real> sharpness_with_error(const problem<Real>& pb, const matri
   const auto as_vector = [&](const matrix<Real>& V) {
     return vector<Real>(Eigen::Map<const vector<Real>>(V.data(), n));
   };
-  // The result for a unit vector v with Rayleigh quotient theta: the residual |A v - theta v|.
+  // The result for a unit vector v with Rayleigh quotient theta: the residual |A v - theta v|, plus
+  // the rounding errors of computing it.
+  const Real rounding = (N + M + 16) * eps * A.rounding_scale();
   const auto result = [&](const Real& theta, const vector<Real>& v, int iterations) {
     sharpness_result<Real> r;
     r.value = theta;
     const vector<Real> residual = as_vector(A(as_matrix(v))) - theta * v;
-    r.error = Real(residual.norm() + 4 * eps * abs(theta));
+    r.error = Real(residual.norm() + rounding + 4 * eps * abs(theta));
     r.lanczos_iterations = iterations;
     return r;
   };

@@ -181,7 +181,8 @@ void register_gd(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--sharpness", o->sharpness,
                 "add the Hessian's largest eigenvalue, its error bound and eta * sharpness / 2 to "
-                "each row");
+                "each row")
+      ->disable_flag_override();
   cmd->add_option("--every", o->every, "print every n-th step (and the last)")
       ->capture_default_str();
   cmd->add_option("--space", o->space,

@@ -2,6 +2,7 @@
 // (0 success, 1 runtime failure, 2 invalid input, 3 a verified claim failed). Every message is one
 // bounded, printable line on standard error.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <new>
 
@@ -40,7 +41,11 @@ void check_command_names(const CLI::App& root, int argc, char** argv) {
                                 "give one of " + command_list(*app) + " (see --help)");
     }
     const std::string word = argv[i];
-    if (!word.empty() && word[0] == '-') return;  // --help, --version: CLI11's
+    if (word == "--help" || word == "-h" || word == "--help-all" || word == "--version") return;
+    if (!word.empty() && word[0] == '-') {
+      throw amflow::input_error(path, word,
+                                "give one of " + command_list(*app) + " before any option");
+    }
     const CLI::App* next = nullptr;
     for (const CLI::App* sub : app->get_subcommands({})) {
       if (sub->get_name() == word) next = sub;
@@ -53,6 +58,45 @@ void check_command_names(const CLI::App& root, int argc, char** argv) {
     app = next;
     ++i;
   }
+}
+
+// CLI11's parse errors in the contract's form, FIELD = VALUE: REASON.
+std::string contract_message(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  const auto starts = [&](const char* prefix) { return what.rfind(prefix, 0) == 0; };
+  if (starts("The following argument")) {
+    const size_t colon = what.find(": ");
+    const std::string rest = colon == std::string::npos ? what : what.substr(colon + 2);
+    // CLI11 lists them last first; name an option if there is one (--digits in "9 --digits").
+    std::string first = rest.substr(0, rest.find(' '));
+    for (size_t at = 0; at < rest.size();) {
+      const size_t end = std::min(rest.find(' ', at), rest.size());
+      if (rest[at] == '-') {
+        first = rest.substr(at, end - at);
+        break;
+      }
+      at = end + 1;
+    }
+    return "argument = " + first + ": not expected by this command (see its --help)";
+  }
+  const size_t override_at = what.find(" was given a disallowed flag override");
+  if (override_at != std::string::npos) {
+    return "--" + what.substr(0, override_at) + " = (a value): a flag takes no value";
+  }
+  const size_t required = what.find(" is required");
+  if (required != std::string::npos && what.find(':') == std::string::npos) {
+    return what.substr(0, required) + " = (missing): required";
+  }
+  const size_t colon = what.find(": ");
+  if (colon != std::string::npos && starts("-")) {
+    const std::string flag = what.substr(0, colon), rest = what.substr(colon + 2);
+    if (rest.find("required") != std::string::npos && rest.find("missing") != std::string::npos) {
+      return flag + " = (none): needs a value";
+    }
+    if (rest.rfind("At Most", 0) == 0) return flag + " = (given more than once): give it once";
+    return flag + " = (see --help): " + rest;
+  }
+  return "command line = (see --help): " + what;
 }
 
 }  // namespace
@@ -80,7 +124,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report("invalid input", e.what(), 2);
+    return report("invalid input", contract_message(e), 2);
   } catch (const amflow::input_error& e) {
     return report("invalid input", e.what(), 2);
   } catch (const amflow::cli::claims_failed& e) {

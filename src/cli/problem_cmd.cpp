@@ -165,8 +165,10 @@ void register_problem(CLI::App& app) {
   show_cmd->add_option("name", shown->source.name, "built-in problem name (amflow problem list)")
       ->required();
   add_common(*show_cmd, shown->common);
-  show_cmd->add_flag("--resolved", shown->resolved,
-                     "print it resolved: explicit matrices at --digits, every digit");
+  show_cmd
+      ->add_flag("--resolved", shown->resolved,
+                 "print it resolved: explicit matrices at --digits, every digit")
+      ->disable_flag_override();
   show_cmd->callback([shown, show_cmd] {
     flag_map flags;
     run_command(*show_cmd, flags, [&] {

@@ -122,7 +122,8 @@ void register_verify(CLI::App& app) {
                   "table, csv, json, md or latex (default: table on a terminal, csv otherwise)");
   cmd->add_option("--claim", o->names, "run only this claim (repeatable; see --list)")
       ->allow_extra_args(false);
-  cmd->add_flag("--list", o->list, "list the claims (only those named by --claim, if given)");
+  cmd->add_flag("--list", o->list, "list the claims (only those named by --claim, if given)")
+      ->disable_flag_override();
   cmd->add_option("--threads", o->threads, "claims run in parallel (0: all cores)")
       ->capture_default_str();
   cmd->callback([o, cmd] {

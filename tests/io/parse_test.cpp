@@ -1,5 +1,7 @@
 // Problem parsing: every kind, exact decimal parsing, seeded embeddings, and every refusal.
 #include <cmath>
+#include <iterator>
+#include <random>
 
 #include "amflow/io/json_read.hpp"
 #include "amflow/model/random.hpp"
@@ -310,6 +312,179 @@ TEST(named, every_built_in_problem_parses_at_every_precision) {
     EXPECT_FALSE(description.empty());
   }
   EXPECT_THROW(io::named_problem("nope"), input_error);
+}
+
+}  // namespace
+}  // namespace amflow
+
+namespace amflow {
+namespace {
+
+// Fuzzing the input path (JSON reader and problem parser) from the contract: every input, however
+// malformed, is accepted (and then reads back from its resolved form) or refused with an
+// input_error whose message is one printable line of bounded length; nothing else escapes.
+// Deterministic: a fixed seed, the same 50000 inputs on every run.
+class problem_fuzzer {
+ public:
+  explicit problem_fuzzer(std::uint64_t seed) : gen_(seed) {
+    for (const auto& [name, description] : io::named_problems()) {
+      seeds_.push_back(io::named_problem(name).dump());
+    }
+    seeds_.push_back(testing::correlated_spec(3, 2, 4, 7, "0.5").dump(1));
+    seeds_.push_back(
+        R"({"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "explicit", "rows": [[1, 0], ["1/3", 0.5]]},
+            "outputs": {"kind": "angles", "degrees": [0, 90]}, "frequencies": {"kind": "explicit",
+            "p": [0.25, 0.75], "normalize": false}, "target": {"kind": "explicit", "map": [1, 0]},
+            "init": {"kind": "explicit", "W": [[0, 1], [1e-3, "2/7"]]}})");
+  }
+
+  std::string next() {
+    std::string s = seeds_[pick(seeds_.size())];
+    const int edits = 1 + static_cast<int>(pick(3));
+    for (int e = 0; e < edits; ++e) mutate(s);
+    return s;
+  }
+
+ private:
+  size_t pick(size_t n) { return static_cast<size_t>(gen_() % n); }
+
+  void mutate(std::string& s) {
+    static const char* const numbers[] = {"1e999",
+                                          "-1e999",
+                                          "1e-999",
+                                          "0",
+                                          "-0",
+                                          "\"1/0\"",
+                                          "\"NaN\"",
+                                          "\"inf\"",
+                                          "-1",
+                                          "18446744073709551616",
+                                          "-9223372036854775809",
+                                          "1e100000",
+                                          "\"1e-400\"",
+                                          "0.5",
+                                          "2",
+                                          "100001",
+                                          "\"\"",
+                                          "null",
+                                          "true",
+                                          "[]",
+                                          "{}",
+                                          "\"1/3\"",
+                                          "3.000",
+                                          "1E2",
+                                          "-0.0e-0",
+                                          "123456789012345678901234567890",
+                                          "\"0x10\"",
+                                          "\" 1 \"",
+                                          "\"1e99999999999\""};
+    static const char* const words[] = {
+        "\"pair\"",        "\"sphere\"",   "\"zipf\"",      "\"mod\"",     "\"explicit\"",
+        "\"orthonormal\"", "\"gaussian\"", "\"angles\"",    "\"zero\"",    "\"uniform\"",
+        "\"identity\"",    "\"tokens\"",   "\"a\\u0000b\"", "\"\\ud800\"", "\"\xff\""};
+    static const char bytes[] = {'{',    '}',    '[',    ']',    ',', ':', '"',  '\\',
+                                 '0',    '9',    '-',    'e',    '.', ' ', '\n', '\0',
+                                 '\x01', '\x7f', '\xc3', '\xff', 'n', 't'};
+    if (s.empty()) s = "{}";
+    const size_t at = pick(s.size());
+    switch (pick(9)) {
+      case 0:  // delete a range
+        s.erase(at, 1 + pick(8));
+        break;
+      case 1:  // insert bytes
+        for (size_t k = 1 + pick(4); k > 0; --k)
+          s.insert(s.begin() + at, bytes[pick(sizeof bytes)]);
+        break;
+      case 2: {  // replace a number by an edge value
+        const size_t d = s.find_first_of("0123456789", at);
+        if (d == std::string::npos) break;
+        const size_t end = s.find_first_not_of("0123456789.eE+-", d);
+        s.replace(d, (end == std::string::npos ? s.size() : end) - d,
+                  numbers[pick(std::size(numbers))]);
+        break;
+      }
+      case 3: {  // replace a string by a known word
+        const size_t q = s.find('"', at);
+        const size_t r = q == std::string::npos ? q : s.find('"', q + 1);
+        if (r == std::string::npos) break;
+        s.replace(q, r - q + 1, words[pick(std::size(words))]);
+        break;
+      }
+      case 4:  // duplicate a piece (duplicate keys, repeated entries)
+        s.insert(at, s.substr(pick(s.size()), 1 + pick(30)));
+        break;
+      case 5:  // truncate
+        s.resize(at);
+        break;
+      case 6:  // deep nesting around a value
+        s.insert(at, std::string(1 + pick(100), '['));
+        break;
+      case 7:  // a huge numeral or string
+        s.insert(at, pick(2) ? std::string(2000 + pick(4000), '7')
+                             : "\"" + std::string(5000, 'x') + "\"");
+        break;
+      default:  // trailing garbage
+        s += pick(2) ? std::string(1, '\0') : " {}";
+        break;
+    }
+  }
+
+  std::mt19937_64 gen_;
+  std::vector<std::string> seeds_;
+};
+
+// Sizes that pass validation but would take long to build (10^9 numbers) are left to the CLI's
+// memory check; the fuzzer builds problems of modest size only.
+bool modest(const json& spec) {
+  long long product = 1;
+  for (const char* key : {"tokens", "classes", "dim"}) {
+    if (!spec.is_object() || !spec.contains(key) || !spec.at(key).is_number_integer()) return true;
+    const long long v = spec.at(key).get<long long>();
+    if (v > 3000) return false;
+    product *= std::max(1LL, v);
+  }
+  return product <= 2000000;
+}
+
+TEST(fuzz, malformed_problems_are_refused_by_one_bounded_line) {
+  problem_fuzzer fuzz(20261129);
+  long accepted = 0, refused = 0;
+  for (int i = 0; i < 50000; ++i) {
+    const std::string doc = fuzz.next();
+    const auto check_message = [&](const input_error& e) {
+      const std::string what = e.what();
+      EXPECT_LE(what.size(), 700u) << printable(doc, 200);
+      EXPECT_EQ(printable(what, 10000), what) << "not printable: " << printable(what, 300);
+      EXPECT_FALSE(e.field().empty()) << what;
+      ++refused;
+    };
+    try {
+      const json spec = io::parse_json_exact(doc, "fuzz.json");
+      if (!modest(spec)) continue;
+      const auto pb = io::parse_problem<double>(spec);
+      // Accepted: the resolved problem reads back to the same problem.
+      const auto again = io::parse_problem<double>(io::resolved_json(pb));
+      ASSERT_EQ(again.E, pb.E) << printable(doc, 300);
+      ASSERT_EQ(again.p, pb.p) << printable(doc, 300);
+      for (int x = 0; x < pb.tokens; ++x) ASSERT_GT(pb.p(x), 0) << printable(doc, 300);
+      ++accepted;
+      if (i % 10 == 0) {
+        scalar::set_mpfr_digits(30);
+        const auto hp = io::parse_problem<mpfr_real>(spec);
+        EXPECT_EQ(hp.tokens, pb.tokens);
+        scalar::set_mpfr_digits(50);
+      }
+    } catch (const input_error& e) {
+      check_message(e);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "not an input_error: " << e.what() << " for " << printable(doc, 300);
+    }
+    if (HasFailure()) break;
+  }
+  scalar::set_mpfr_digits(50);
+  // The generator must reach both sides of the contract.
+  EXPECT_GT(accepted, 1000);
+  EXPECT_GT(refused, 25000);
 }
 
 }  // namespace

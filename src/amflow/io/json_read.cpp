@@ -69,8 +69,10 @@ class reader {
     ++i_;
   }
 
+  // The path of a member; an empty key shows as "" so that the path is never empty.
   static std::string member(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
+    const std::string name = key.empty() ? "\"\"" : key;
+    return path.empty() ? name : path + "." + name;
   }
 
   json value(int depth, const std::string& path) {

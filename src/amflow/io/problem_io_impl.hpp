@@ -20,8 +20,10 @@ using json = nlohmann::json;
 
 inline std::string show(const json& v) { return brief_json(v, 80); }
 
+// The path of a member; an empty key shows as "" (a field is never named by nothing).
 inline std::string join(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
+  const std::string name = key.empty() ? "\"\"" : key;
+  return path.empty() ? name : path + "." + name;
 }
 
 inline std::string index(const std::string& path, size_t i) {

@@ -95,10 +95,9 @@ bool is_finite(const Real& x) {
     return mpfr_number_p(x.backend().data()) != 0;
   } else if constexpr (is_exact_v<Real>) {
     return true;
-  } else if constexpr (std::is_same_v<Real, float128>) {
-    return static_cast<bool>(boost::multiprecision::isfinite(x));
   } else {
-    return std::isfinite(x);
+    using std::isfinite;  // and boost::multiprecision's, by argument-dependent lookup
+    return static_cast<bool>(isfinite(x));
   }
 }
 
@@ -110,10 +109,9 @@ bool is_normal(const Real& x) {
     return mpfr_regular_p(x.backend().data()) != 0;
   } else if constexpr (is_exact_v<Real>) {
     return x != 0;
-  } else if constexpr (std::is_same_v<Real, float128>) {
-    return static_cast<bool>(boost::multiprecision::isnormal(x));
   } else {
-    return std::isnormal(x);
+    using std::isnormal;  // and boost::multiprecision's, by argument-dependent lookup
+    return static_cast<bool>(isnormal(x));
   }
 }
 

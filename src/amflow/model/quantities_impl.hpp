@@ -39,17 +39,16 @@ namespace detail {
 // Row x of the residual with weight w: R(x, .) = w (pi_x - y_x), the target entry pi_t - 1 written
 // as -(sum of the other classes' weights) / sum: once x is learned pi_t is 1 - O(e^-m), and
 // subtracting 1 would lose m / log(10) digits (all of them in double by tau = 1e16); this form
-// keeps full relative precision at any margin. Returns the row's loss,
-// logsumexp(z) - z_t = (top - z_t) + log(sum), as log1p(others) when the target leads (top = z_t,
-// sum = 1 + others), which keeps full relative precision as the loss goes to 0.
+// keeps full relative precision at any margin. Returns the row's sum of exp(z - top), and sets top
+// and others (the same sum without the target's term), from which row_loss forms the loss.
 template <class Real>
 Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x, const Real& w,
-                  matrix<Real>& R) {
+                  matrix<Real>& R, Real& top, Real& others) {
   using std::exp;
-  using std::log;
   const Eigen::Index t = pb.target[x];
-  const Real top = Z.row(x).maxCoeff();
-  Real others(0), sum(0);
+  top = Z.row(x).maxCoeff();
+  others = 0;
+  Real sum(0);
   for (Eigen::Index y = 0; y < Z.cols(); ++y) {
     R(x, y) = exp(Z(x, y) - top);
     sum += R(x, y);
@@ -58,8 +57,21 @@ Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x
   const Real scale = w / sum;
   R.row(x) *= scale;
   R(x, t) = -others * scale;
-  if (Z(x, t) == top) return Real(boost::math::log1p(others));
-  return (top - Z(x, t)) + log(sum);  // the target trails: the loss is at least log 2
+  return sum;
+}
+
+// The loss of a row, logsumexp(z) - z_t = (top - z_t) + log(sum): when the target leads (top = z_t,
+// sum = 1 + others) it is log1p(others), which keeps full relative precision as the loss goes to
+// 0; when it trails, the loss is at least log 2 and the plain form is exact enough.
+template <class Real>
+Real row_loss(const Real& top, const Real& z_target, const Real& others, const Real& sum) {
+  using std::log;
+  if (z_target != top) return (top - z_target) + log(sum);
+  if constexpr (std::is_same_v<Real, float128>) {
+    return log1pq(others.backend().value());  // quadmath's own (Boost's generic one is slower)
+  } else {
+    return Real(boost::math::log1p(others));
+  }
 }
 
 }  // namespace detail
@@ -67,7 +79,10 @@ Real residual_row(const problem<Real>& pb, const matrix<Real>& Z, Eigen::Index x
 template <class Real>
 matrix<Real> residual(const problem<Real>& pb, const matrix<Real>& Z) {
   matrix<Real> R(Z.rows(), Z.cols());
-  for (Eigen::Index x = 0; x < Z.rows(); ++x) detail::residual_row(pb, Z, x, pb.p(x), R);
+  Real top, others;
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
+    detail::residual_row(pb, Z, x, pb.p(x), R, top, others);
+  }
   return R;
 }
 
@@ -75,9 +90,10 @@ template <class Real>
 Real residual_and_loss(const problem<Real>& pb, const matrix<Real>& Z, const vector<Real>& w,
                        matrix<Real>& R) {
   R.resize(Z.rows(), Z.cols());
-  Real total(0);
+  Real total(0), top, others;
   for (Eigen::Index x = 0; x < Z.rows(); ++x) {
-    total += pb.p(x) * detail::residual_row(pb, Z, x, w(x), R);
+    const Real sum = detail::residual_row(pb, Z, x, w(x), R, top, others);
+    total += pb.p(x) * detail::row_loss(top, Z(x, pb.target[x]), others, sum);
   }
   return total;
 }

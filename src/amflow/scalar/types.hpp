@@ -115,7 +115,8 @@ bool is_normal(const Real& x) {
   }
 }
 
-// A short name: double, long_double, float128, mpfr50 (digits), rational.
+// A short name: double, long_double, float128, mpfr50 (digits), rational; another type (a
+// benchmark's fixed-precision MPFR) by its significand, "binary166".
 template <class Real>
 std::string name() {
   if constexpr (std::is_same_v<Real, double>) {
@@ -126,9 +127,10 @@ std::string name() {
     return "float128";
   } else if constexpr (is_mpfr_v<Real>) {
     return "mpfr" + std::to_string(mpfr_digits());
-  } else {
-    static_assert(is_exact_v<Real>);
+  } else if constexpr (is_exact_v<Real>) {
     return "rational";
+  } else {
+    return "binary" + std::to_string(std::numeric_limits<Real>::digits);
   }
 }
 

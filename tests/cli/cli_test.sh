@@ -3,35 +3,8 @@
 # output file left behind on failure, and a resolved problem that reads back. Usage: cli_test.sh AMFLOW
 set -u
 amflow="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-# expect_bad NAME NEEDLE... -- ARGS: exit 2, exactly one stderr line containing every NEEDLE, and no
-# file at $work/out.json.
-expect_bad() {
-  local name="$1"; shift
-  local needles=()
-  while [ "$1" != "--" ]; do needles+=("$1"); shift; done
-  shift
-  rm -f "$work/out.json"
-  "$amflow" "$@" --output "$work/out.json" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$work/stderr")
-  if [ "$rc" -ne 2 ]; then fail "$name: exit code $rc, expected 2"; return; fi
-  if [ "$lines" -ne 1 ]; then fail "$name: $lines lines on stderr, expected 1: $(cat "$work/stderr")"; return; fi
-  for n in "${needles[@]}"; do
-    if ! grep -qF -- "$n" "$work/stderr"; then fail "$name: stderr lacks '$n': $(cat "$work/stderr")"; return; fi
-  done
-  if [ -e "$work/out.json" ]; then fail "$name: left an output file behind"; return; fi
-  if ls -a "$work" | grep -q '\.tmp\.'; then fail "$name: left a temporary file behind"; return; fi
-  ok
-}
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 
 problem() {  # problem FILE JSON
   printf '%s\n' "$2" >"$work/$1"

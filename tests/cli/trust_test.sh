@@ -4,34 +4,8 @@
 # (numbered as there). Usage: trust_test.sh AMFLOW
 set -u
 amflow="$1"
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-# bad NAME NEEDLE... -- ARGS: exit 2, one stderr line (at most 1100 bytes) with every NEEDLE, no
-# output file and no temporary left in $work.
-bad() {
-  local name="$1"; shift
-  local needles=()
-  while [ "$1" != "--" ]; do needles+=("$1"); shift; done
-  shift
-  rm -f "$work/out"
-  "$amflow" "$@" --output "$work/out" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  if [ "$rc" -ne 2 ]; then fail "$name: exit $rc, expected 2: $(head -c 300 "$work/stderr")"; return; fi
-  if [ "$(wc -l <"$work/stderr")" -ne 1 ]; then fail "$name: not one line: $(head -c 300 "$work/stderr")"; return; fi
-  if [ "$(wc -c <"$work/stderr")" -gt 1100 ]; then fail "$name: $(wc -c <"$work/stderr") bytes on stderr"; return; fi
-  for n in "${needles[@]}"; do
-    if ! grep -qF -- "$n" "$work/stderr"; then fail "$name: stderr lacks '$n': $(head -c 300 "$work/stderr")"; return; fi
-  done
-  if [ -e "$work/out" ] || ls -a "$work" | grep -q '\.tmp\.'; then fail "$name: left a file behind"; return; fi
-  ok
-}
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 
 # 1. The loss keeps its relative precision as it goes to 0: at tau = 1e17 (true loss 2e-17) and
 # at 50 digits at tau = 1e48; GD far out prints null with a note when the loss underflows.
@@ -117,14 +91,14 @@ if timeout 120 "$amflow" problem check "$work/big.json" --output "$work/big_chec
 
 # 5. Deeply nested JSON: exit 2, no crash.
 "$py" -c "print('[' * 100000 + ']' * 100000)" >"$work/nested.json"
-bad "5: nested JSON" "nested deeper than 64" -- problem check "$work/nested.json"
-bad "5: nested JSON (gd)" "nested deeper than 64" -- gd "$work/nested.json"
+expect_bad "5: nested JSON" "nested deeper than 64" -- problem check "$work/nested.json"
+expect_bad "5: nested JSON (gd)" "nested deeper than 64" -- gd "$work/nested.json"
 printf '{"tokens": 2, "name": [[[[1]]]], "classes": 2}' >"$work/name.json"
-bad "5: name must be a string" "name" "must be a string" -- gd "$work/name.json"
+expect_bad "5: name must be a string" "name" "must be a string" -- gd "$work/name.json"
 
 # 6. --threads: bad values refused; a thread limit the system imposes is survived.
-bad "6: negative threads" "--threads" "-1" -- sweep --problem pair --grid eta=list:1 --threads=-1
-bad "6: too many threads" "--threads" "5000" -- sweep --problem pair --grid eta=list:1 --threads 5000
+expect_bad "6: negative threads" "--threads" "-1" -- sweep --problem pair --grid eta=list:1 --threads=-1
+expect_bad "6: too many threads" "--threads" "5000" -- sweep --problem pair --grid eta=list:1 --threads 5000
 # A process limit (RLIMIT_NPROC: enforced for users other than root, so root runs it as nobody)
 # lets almost no thread start: the same bytes as one thread, and one warning line.
 sweep_args=(sweep --problem pair --grid eta=logspace:-1:1:40 --steps 50 --format csv)
@@ -156,7 +130,7 @@ if grep -q "amflow gd: .* steps" "$work/progress"; then ok; else fail "7: progre
 
 # 8. Duplicate keys are refused by their path.
 printf '{"tokens": 2, "frequencies": {"kind": "uniform", "kind": "zipf"}}' >"$work/dup.json"
-bad "8: duplicate key" "frequencies.kind" "duplicate key" -- problem check "$work/dup.json"
+expect_bad "8: duplicate key" "frequencies.kind" "duplicate key" -- problem check "$work/dup.json"
 
 # 9. sweep: integer fields, aliases on the same field, an index beyond range.
 if "$amflow" sweep --problem large-memory --grid inputs.seed=list:1,2,3 --steps 20 --format csv \
@@ -166,20 +140,20 @@ rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith('#')
 assert [r['inputs.seed'] for r in rows] == ['1', '2', '3'], rows
 assert len({r['final_loss'] for r in rows}) == 3, rows  # three different problems
 " "$work/seeds.csv"; then ok; else fail "9: integer axis"; fi
-bad "9: integer axis takes integers" "--grid inputs.seed" "integers" -- sweep --problem large-memory --grid inputs.seed=list:1.5
-bad "9: alias and path" "--grid" "inputs.alpha" "same field" -- sweep --problem pair --grid alpha=list:0.5 --grid inputs.alpha=list:0.9
-bad "9: index beyond range" "--grid" "frequencies.p[99999999999999999999]" -- sweep --problem pair --grid 'frequencies.p[99999999999999999999]=list:1'
+expect_bad "9: integer axis takes integers" "--grid inputs.seed" "integers" -- sweep --problem large-memory --grid inputs.seed=list:1.5
+expect_bad "9: alias and path" "--grid" "inputs.alpha" "same field" -- sweep --problem pair --grid alpha=list:0.5 --grid inputs.alpha=list:0.9
+expect_bad "9: index beyond range" "--grid" "frequencies.p[99999999999999999999]" -- sweep --problem pair --grid 'frequencies.p[99999999999999999999]=list:1'
 
 # 10. No exit 0 with NaN or infinity.
 printf '{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "explicit", "rows": [["1e200", 0], [0, "1e200"]]}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}' >"$work/huge.json"
-bad "10: overflowing embeddings" "inputs" "overflows" -- problem check "$work/huge.json"
-bad "10: eta * steps overflows" "--eta" "1e308" -- gd --problem pair --eta 1e308
+expect_bad "10: overflowing embeddings" "inputs" "overflows" -- problem check "$work/huge.json"
+expect_bad "10: eta * steps overflows" "--eta" "1e308" -- gd --problem pair --eta 1e308
 
 # 11. resolved reads back; a frequency that rounds to 0 is refused.
 printf '{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "orthonormal"}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "zipf", "exponent": %s}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}' 1e6 >"$work/zipf6.json"
 printf '{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "orthonormal"}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "zipf", "exponent": %s}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}' 1e5 >"$work/zipf5.json"
-bad "11: frequency underflows in double" "frequencies.exponent" "underflows" -- problem check "$work/zipf6.json"
-bad "11: frequency below what reads back" "frequencies.exponent" "below the smallest" -- problem check "$work/zipf6.json" --digits 50
+expect_bad "11: frequency underflows in double" "frequencies.exponent" "underflows" -- problem check "$work/zipf6.json"
+expect_bad "11: frequency below what reads back" "frequencies.exponent" "below the smallest" -- problem check "$work/zipf6.json" --digits 50
 if "$amflow" problem check "$work/zipf5.json" --digits 50 --output "$work/z5.json" && "$py" -c "
 import json, sys
 json.dump(json.load(open(sys.argv[1]))['resolved'], open(sys.argv[2], 'w'))" "$work/z5.json" "$work/z5r.json" &&
@@ -212,15 +186,15 @@ if "$amflow" verify --claim underparameterized --format md | grep -qF 'by Newton
 
 # 13. Echoes are bounded and keep NUL visible.
 long=$("$py" -c "print('9' * 100000)")
-bad "13: a 100 KB value" "--eta" "bytes" -- gd --problem pair --eta "$long"
+expect_bad "13: a 100 KB value" "--eta" "bytes" -- gd --problem pair --eta "$long"
 printf '{"tok\\u0000ens": 2}' >"$work/nul.json"
-bad "13: a NUL in a key" 'tok\x00ens' "unknown field" -- gd "$work/nul.json"
+expect_bad "13: a NUL in a key" 'tok\x00ens' "unknown field" -- gd "$work/nul.json"
 
 # 14. Integers out of range and empty values.
-bad "14: negative seed" "--seed" "-1" -- gd --problem pair --seed=-1
-bad "14: seed beyond 2^64" "--seed" "18446744073709551616" -- gd --problem pair --seed 18446744073709551616
-bad "14: steps beyond range" "--steps" "18446744073709551616" -- gd --problem pair --steps 18446744073709551616
-for opt in --t-end --format --tol; do bad "14: empty $opt" "$opt" "empty" -- flow --problem pair "$opt" ""; done
+expect_bad "14: negative seed" "--seed" "-1" -- gd --problem pair --seed=-1
+expect_bad "14: seed beyond 2^64" "--seed" "18446744073709551616" -- gd --problem pair --seed 18446744073709551616
+expect_bad "14: steps beyond range" "--steps" "18446744073709551616" -- gd --problem pair --steps 18446744073709551616
+for opt in --t-end --format --tol; do expect_bad "14: empty $opt" "$opt" "empty" -- flow --problem pair "$opt" ""; done
 
 # 15. JSON numbers beyond double's range keep their text: normalised exactly (p = 1/4, 3/4) in
 # every type; refused by name where a value itself is out of range.
@@ -235,10 +209,10 @@ assert rows[1]['m_0'] == Decimal('0.25'), rows  # one step from 0: m = eta p exa
 " "$work/huge_p.out"; then ok; else fail "15: 1e999 at $digits digits"; fi
 done
 printf '{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "orthonormal"}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"}, "init": {"kind": "explicit", "W": [[1e999, 0], [0, 1]]}}' >"$work/huge_w.json"
-bad "15: 1e999 in double" "init.W[0][0]" "out of range for double" -- gd "$work/huge_w.json"
+expect_bad "15: 1e999 in double" "init.W[0][0]" "out of range for double" -- gd "$work/huge_w.json"
 
 # 16. Unknown commands are named.
-bad "16: frobnicate" "frobnicate" "problem, flow, gd" -- frobnicate
+expect_bad "16: frobnicate" "frobnicate" "problem, flow, gd" -- frobnicate
 "$amflow" >/dev/null 2>"$work/bare"
 if [ $? -eq 2 ] && grep -q "command = (none)" "$work/bare"; then ok; else fail "16: bare amflow"; fi
 
@@ -249,9 +223,9 @@ if "$amflow" gd "$work/p$(printf '\xff').json" --steps 2 --format json --output 
   "$amflow" problem check "$work/p$(printf '\xff').json" --output "$work/nonutf_check.json"; then ok; else fail "17: a file name that is not UTF-8"; fi
 
 # 18. Sizes that cannot fit, and seeds beyond range: exit 2 naming the field.
-bad "18: seeds" "--seeds" "9223372036854775807" -- gd --problem pair --batch 1 --seeds 9223372036854775807
+expect_bad "18: seeds" "--seeds" "9223372036854775807" -- gd --problem pair --batch 1 --seeds 9223372036854775807
 printf '{"tokens": 2, "classes": 2, "dim": 100000, "inputs": {"kind": "orthonormal"}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}' >"$work/dim.json"
-bad "18: dim 100000" "dim = 100000" "GB of memory" -- gd "$work/dim.json"
+expect_bad "18: dim 100000" "dim = 100000" "GB of memory" -- gd "$work/dim.json"
 
 # 19. Leaving a zero margin is not an oscillation.
 "$amflow" gd --problem orthogonal --steps 10 --format json --output "$work/sign.json"
@@ -261,9 +235,9 @@ assert json.load(open(sys.argv[1]))['summary']['transients']['margin_sign_change
 " "$work/sign.json"; then ok; else fail "19: margin sign changes from 0"; fi
 
 # 20. Messages that say what happened.
-bad "20: a directory" "is a directory" -- gd "$work"
-bad "20: eta underflows" "--eta" "1e-400" "underflows" -- gd --problem pair --eta 1e-400
-bad "20: verify --list --claim" "--claim" "nope" -- verify --list --claim nope
+expect_bad "20: a directory" "is a directory" -- gd "$work"
+expect_bad "20: eta underflows" "--eta" "1e-400" "underflows" -- gd --problem pair --eta 1e-400
+expect_bad "20: verify --list --claim" "--claim" "nope" -- verify --list --claim nope
 
 # 21. Seeded embeddings: tests/model/random_test.cpp (the fast path gives the definition's doubles)
 # and bench/scalar_bench (normals_*: time per sample).
@@ -282,7 +256,7 @@ assert all(float(r['margin_error']) > 0 for r in rows[1:]), [r['margin_error'] f
 # 24. Nothing may follow the JSON value.
 "$amflow" problem show pair >"$work/trail.json"
 printf '\0' >>"$work/trail.json"
-bad "24: a NUL after the value" "after the JSON value" -- gd "$work/trail.json"
+expect_bad "24: a NUL after the value" "after the JSON value" -- gd "$work/trail.json"
 
 # 25. Consistency: problem list takes --format, --steps 1e3, --help names amflow, tolerances as
 # typed.

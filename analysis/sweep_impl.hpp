@@ -1,6 +1,7 @@
 // Definitions for sweep.hpp; included only by the per-scalar analysis instantiation units.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -173,7 +174,15 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     check.eta = eta_of(index);
     check.steps = opt.steps;
     check.batch = opt.batch;
-    check.validate();
+    try {
+      check.validate();
+    } catch (const input_error& e) {
+      // A step size from the grid is the axis's fault, not the option's.
+      const bool eta_axis = std::any_of(opt.axes.begin(), opt.axes.end(),
+                                        [](const sweep_axis& a) { return a.name == "eta"; });
+      if (e.field() != "eta" || !eta_axis) throw;
+      throw input_error("grid eta", scalar::to_text<Real>(check.eta), e.reason());
+    }
   }
 
   if (opt.on_ready) opt.on_ready(cells, problems.front().tokens);

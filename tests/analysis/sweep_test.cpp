@@ -163,6 +163,8 @@ TEST(sweep, any_existing_problem_field_can_be_an_axis_and_others_are_refused) {
   EXPECT_EQ(field_of({{"frequencies.p[99999999999999999999]", "list:1"}}, "pair"),
             "grid = frequencies.p[99999999999999999999]");
   EXPECT_EQ(field_of({{"tokens", "list:3"}}, "zipf-orthogonal"), "grid = tokens");
+  // A bad step size on the eta axis is the axis's (not the --eta option's, whose value is fine).
+  EXPECT_EQ(field_of({{"eta", "list:1,0"}}, "pair"), "grid eta = 0.0000000000000000e+00");
   // Integer fields take integers only.
   EXPECT_EQ(field_of({{"inputs.seed", "list:1.5"}}, "large-memory").substr(0, 16),
             "grid inputs.seed");

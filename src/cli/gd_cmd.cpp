@@ -125,7 +125,8 @@ void run_gd(const gd_cli_options& o) {
     }
     meta["sharpness_error"] =
         "a bound on the distance from the sharpness to an eigenvalue of the Hessian (the residual "
-        "of its eigenvector); N M <= 64 by a dense eigensolver, larger by Lanczos";
+        "of its eigenvector plus the rounding of computing it); N M <= 64 by a dense eigensolver, "
+        "larger by Lanczos";
   }
   table_output out(o.common, columns, meta, &progress);
   underflow_watch underflow;

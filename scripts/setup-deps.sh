@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential g++ cmake python3
-  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev
+  libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libflint-arb-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev
   "$@"
 )

@@ -1,0 +1,165 @@
+#include "amflow/certify/descent.hpp"
+
+#include <algorithm>
+
+namespace amflow::certify {
+namespace {
+
+// Three-valued and.
+decision both(decision a, decision b) {
+  if (a == decision::no || b == decision::no) return decision::no;
+  if (a == decision::undecided || b == decision::undecided) return decision::undecided;
+  return decision::yes;
+}
+
+// Whether the target's logit beats another's: strictly when the other has the lower index (argmax
+// keeps the first of equal values), or at least equal when it has the higher.
+decision beats(const ball& target, const ball& other, bool other_first) {
+  const ball d = target - other;
+  const sign_of s = sign(d);
+  if (s == sign_of::positive) return decision::yes;
+  if (s == sign_of::negative) return decision::no;
+  if (s == sign_of::zero) return other_first ? decision::no : decision::yes;
+  return decision::undecided;
+}
+
+// The row's largest midpoint: a shift for exp that keeps every exponent <= about 0 (any shift is
+// exact mathematics; this one only keeps the balls small).
+ball shift_of(const std::vector<ball>& Z, int row, int M) {
+  int best = 0;
+  for (int y = 1; y < M; ++y) {
+    if (arf_cmp(arb_midref(Z[row * M + y].raw()), arb_midref(Z[row * M + best].raw())) > 0) {
+      best = y;
+    }
+  }
+  ball s;
+  arb_set_arf(s.raw(), arb_midref(Z[row * M + best].raw()));
+  return s;
+}
+
+bool finite(const std::vector<ball>& v) {
+  return std::all_of(v.begin(), v.end(), [](const ball& b) { return b.is_finite(); });
+}
+
+}  // namespace
+
+std::string decision_name(decision d) {
+  switch (d) {
+    case decision::no:
+      return "no";
+    case decision::yes:
+      return "yes";
+    case decision::undecided:
+      return "undecided";
+  }
+  return "?";
+}
+
+ball_problem pair_problem(const ball& alpha, const ball& p0) {
+  ball_problem pb;
+  pb.tokens = pb.classes = 2;
+  pb.G_E = {ball(1), alpha, alpha, ball(1)};
+  pb.G_U = {ball(1), ball(0), ball(0), ball(1)};
+  pb.p = {p0, ball(1) - p0};
+  pb.target = {0, 1};
+  pb.Z0.assign(4, ball(0));
+  return pb;
+}
+
+certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
+                           bool stop_at_perfect) {
+  const int N = pb.tokens, M = pb.classes;
+  certified_run run;
+  std::vector<ball> Z = pb.Z0, R(static_cast<size_t>(N) * M), T(static_cast<size_t>(N) * M);
+  ball previous_loss;
+  bool undecided_before = false;
+  run.first_perfect_step = steps - 1;
+  for (long k = 0; k <= steps; ++k) {
+    if (!finite(Z)) {
+      run.ok = false;
+      run.message = "a logit's ball is no longer finite at step " + std::to_string(k);
+      return run;
+    }
+    certified_state state;
+    state.step = k;
+    state.perfect = decision::yes;
+    for (int x = 0; x < N; ++x) {
+      const int t = pb.target[x];
+      const ball& zt = Z[x * M + t];
+      // Residual row (target entry as minus the others) and the loss log1p(sum_{y != t} e^(z_y -
+      // z_t)).
+      const ball shift = shift_of(Z, x, M);
+      ball sum(0), others(0), rest(0);
+      std::vector<ball> a(M);
+      for (int y = 0; y < M; ++y) {
+        a[y] = exp(Z[x * M + y] - shift);
+        sum += a[y];
+        if (y != t) rest += exp(Z[x * M + y] - zt);
+      }
+      for (int y = 0; y < M; ++y) {
+        if (y == t) continue;
+        R[x * M + y] = pb.p[x] * (a[y] / sum);
+        others += R[x * M + y];
+      }
+      R[x * M + t] = -others;
+      state.loss += pb.p[x] * log1p(rest);
+      // Margin and correctness.
+      ball best;
+      bool first = true;
+      decision right = decision::yes;
+      for (int y = 0; y < M; ++y) {
+        if (y == t) continue;
+        if (first) {
+          best = Z[x * M + y];
+          first = false;
+        } else {
+          arb_max(best.raw(), best.raw(), Z[x * M + y].raw(), precision_scope::bits());
+        }
+        right = both(right, beats(zt, Z[x * M + y], y < t));
+      }
+      state.margins.push_back(zt - best);
+      state.perfect = both(state.perfect, right);
+    }
+    run.widest = std::max(run.widest, state.loss.radius());
+    for (const ball& m : state.margins) run.widest = std::max(run.widest, m.radius());
+    if (k > 0) {
+      const sign_of s = sign(state.loss - previous_loss);
+      if (s == sign_of::positive) run.loss_increases.push_back(k);
+      if (s == sign_of::undecided) run.undecided_increases.push_back(k);
+    }
+    previous_loss = state.loss;
+    // The first perfect step, k in [0, K - 1].
+    if (k < steps && !run.ever_perfect && !undecided_before) {
+      if (state.perfect == decision::yes) {
+        run.ever_perfect = true;
+        run.first_perfect_step = k;
+        run.first_perfect_decided = decision::yes;
+      } else if (state.perfect == decision::undecided) {
+        undecided_before = true;
+        run.first_perfect_decided = decision::undecided;
+      }
+    }
+    run.states.push_back(std::move(state));
+    if (stop_at_perfect && (run.ever_perfect || undecided_before)) return run;
+    if (k == steps) break;
+    // Z -= eta G_E R G_U.
+    for (int x = 0; x < N; ++x) {
+      for (int y = 0; y < M; ++y) {
+        ball s(0);
+        for (int x2 = 0; x2 < N; ++x2) s += pb.G_E[x * N + x2] * R[x2 * M + y];
+        T[x * M + y] = s;
+      }
+    }
+    for (int x = 0; x < N; ++x) {
+      for (int y = 0; y < M; ++y) {
+        ball s(0);
+        for (int y2 = 0; y2 < M; ++y2) s += T[x * M + y2] * pb.G_U[y2 * M + y];
+        Z[x * M + y] -= eta * s;
+      }
+    }
+  }
+  if (!run.ever_perfect && !undecided_before) run.first_perfect_decided = decision::yes;
+  return run;
+}
+
+}  // namespace amflow::certify

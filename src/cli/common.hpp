@@ -213,6 +213,8 @@ void register_gd(CLI::App& app);
 void register_compare(CLI::App& app);
 // Registers "amflow sweep".
 void register_sweep(CLI::App& app);
+// Registers "amflow enclose".
+void register_enclose(CLI::App& app);
 // Registers "amflow verify".
 void register_verify(CLI::App& app);
 

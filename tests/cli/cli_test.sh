@@ -191,8 +191,47 @@ status, error, how = head.index("status"), head.index("error"), head.index("comp
 assert all(r[status] == "PASS" and float(r[error]) == 0 and r[how] == "exact" for r in rows[1:]), rows
 PY
 
+# enclose: bounds that bracket the flow's values, the crossing in the meta, refusals, and no
+# output (exit 1) when the problem cannot be certified.
+expect_bad "enclose irrational time" "--times" "irrational" -- enclose --problem pair --times logspace:0:1:3
+expect_bad "enclose times order" "--times" "increase" -- enclose --problem pair --times 2,1
+expect_bad "enclose t-end" "--t-end" "positive" -- enclose --problem pair --t-end 0
+problem big.json '{"tokens": 21, "classes": 21, "dim": 21, "inputs": {"kind": "orthonormal"},
+ "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}'
+expect_bad "enclose too large" "tokens" "21 x 21" -- enclose "$work/big.json" --digits 20
+rm -f "$work/enc.json"
+if "$amflow" enclose --problem underparameterized --digits 20 --output "$work/enc.json" 2>"$work/stderr"; then
+  fail "enclose underparameterized: exit 0"
+else
+  rc=$?
+  if [ "$rc" -eq 1 ] && grep -q "cannot certify" "$work/stderr" && [ ! -e "$work/enc.json" ]; then ok; else
+    fail "enclose underparameterized: rc $rc, $(head -c 300 "$work/stderr")"; fi
+fi
+if "$amflow" enclose --problem pair --digits 30 --times 0,1/3,10,1e15 --crossings --format json --output "$work/enc.json" &&
+  "$amflow" flow --problem pair --digits 40 --times 0,1/3,10,1e15 --format json --output "$work/flow.json" &&
+  "$py" - "$work/enc.json" "$work/flow.json" <<'PY'; then ok; else fail "enclose pair"; fi
+import json, sys
+from decimal import Decimal, getcontext
+getcontext().prec = 60
+enc, flow = (json.load(open(f), parse_float=Decimal) for f in sys.argv[1:])
+assert enc["meta"]["certified"] is True
+assert len(enc["rows"]) == 4
+for e, f in zip(enc["rows"], flow["rows"]):
+    for name in ["loss", "m_0", "m_1"]:
+        lo, hi, v = Decimal(e[name + "_lo"]), Decimal(e[name + "_hi"]), Decimal(f[name])
+        err = Decimal(f["margin_error" if name != "loss" else "loss_error"]) + Decimal("1e-39")
+        assert lo <= hi and hi - lo < Decimal("1e-25"), (name, lo, hi)
+        assert lo - err <= v <= hi + err, (name, lo, v, hi)
+(c,) = enc["meta"]["crossings"]
+assert c["token"] == 1 and c["direction"] == "up" and c["unique"], c
+assert Decimal("52.1166") < Decimal(c["lo"]) <= Decimal(c["hi"]) < Decimal("52.1167"), c
+(t,) = enc["meta"]["turns"]
+assert t["kind"] == "minimum" and Decimal("6.98") < Decimal(t["lo"]) < Decimal("7"), t
+assert enc["meta"]["events_complete"] is True
+PY
+
 for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \
-  "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list"; do
+  "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list" "enclose --help"; do
   # shellcheck disable=SC2086
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done

@@ -122,7 +122,7 @@ class Generator:
         common = [("--digits", lambda: pick(rng, ["15", "18", "33", "30", "50", "9", "10001",
                                                    "abc", "", "1e2", "16"])),
                   ("--format", lambda: pick(rng, FORMATS))]
-        kind = rng.randrange(9)
+        kind = rng.randrange(10)
         if kind == 0:
             sub = pick(rng, ["show", "check", "list", "shw", ""])
             args = ["problem", sub] if sub else ["problem"]
@@ -185,6 +185,21 @@ class Generator:
             return args + self.options([("--digits", lambda: pick(rng, ["50", "60", "30", "x"])),
                                         ("--format", lambda: pick(rng, FORMATS)),
                                         ("--threads", lambda: pick(rng, ["0", "1", "-1"]))])
+        if kind == 8:
+            # enclose: quick problems only (its cost grows like (N M)^2 per step).
+            source = (["--problem", pick(rng, ["pair", "orthogonal", "underparameterized", "nope"])]
+                      if rng.random() < 0.9 else self.source())
+            args = ["enclose"] + source + self.options([
+                ("--digits", lambda: pick(rng, ["10", "15", "30", "9", "abc", "", "10001"])),
+                ("--format", lambda: pick(rng, FORMATS)),
+                ("--t-end", lambda: pick(rng, ["1", "1e15", "0", "-1", "1e300", "1e301", "1/3"])),
+                ("--times", lambda: pick(rng, LISTS)),
+                ("--max-steps", lambda: pick(rng, ["5", "1000", "0", "-1"]))])
+            if "--digits" not in args:
+                args += ["--digits", "12"]
+            if rng.random() < 0.3:
+                args.append("--crossings")
+            return args
         if kind == 6:
             return [pick(rng, ["frobnicate", "", "-x", "--help", "--version", "gd2", "FLOW"])]
         if kind == 7:

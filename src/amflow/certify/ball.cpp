@@ -73,6 +73,34 @@ ball ball::of(const rational& q) {
   return b;
 }
 
+ball ball::of(const mpfr_real& x) {
+  ball b;
+  arf_set_mpfr(arb_midref(b.v_), x.backend().data());
+  return b;
+}
+
+ball ball::between(const ball& lo, const ball& hi) {
+  ball b;
+  arb_union(b.v_, lo.v_, hi.v_, precision_scope::bits());
+  return b;
+}
+
+ball ball::abs_upper(const ball& x) {
+  ball b;
+  arb_get_abs_ubound_arf(arb_midref(b.v_), x.v_, precision_scope::bits());
+  return b;
+}
+
+ball ball::hull(const ball& a, const ball& b) { return between(a, b); }
+
+void ball::add_error(const ball& e) { arb_add_error(v_, e.v_); }
+
+ball ball::midpoint() const {
+  ball b;
+  arb_get_mid_arb(b.v_, v_);
+  return b;
+}
+
 ball& ball::operator+=(const ball& b) {
   arb_add(v_, v_, b.v_, precision_scope::bits());
   return *this;
@@ -170,6 +198,32 @@ ball sqrt(const ball& x) {
 ball lambertw(const ball& x) {
   ball r;
   arb_lambertw(r.raw(), x.raw(), 0, precision_scope::bits());
+  return r;
+}
+
+ball cos(const ball& x) {
+  ball r;
+  arb_cos(r.raw(), x.raw(), precision_scope::bits());
+  return r;
+}
+ball sin(const ball& x) {
+  ball r;
+  arb_sin(r.raw(), x.raw(), precision_scope::bits());
+  return r;
+}
+ball pow(const ball& x, const ball& y) {
+  ball r;
+  arb_pow(r.raw(), x.raw(), y.raw(), precision_scope::bits());
+  return r;
+}
+ball pi() {
+  ball r;
+  arb_const_pi(r.raw(), precision_scope::bits());
+  return r;
+}
+ball min(const ball& a, const ball& b) {
+  ball r;
+  arb_min(r.raw(), a.raw(), b.raw(), precision_scope::bits());
   return r;
 }
 

@@ -41,6 +41,14 @@ class ball {
 
   // A ball containing q (exact when q is a dyadic number the precision holds).
   static ball of(const rational& q);
+  // Exactly x (a binary number: the ball has x's bits, whatever the precision in force).
+  static ball of(const mpfr_real& x);
+  // The ball [lo, hi] (lo <= hi, both exact), rounded outward.
+  static ball between(const ball& lo, const ball& hi);
+  // An exact ball (radius 0) at an upper bound of |x|; +inf when x is not finite.
+  static ball abs_upper(const ball& x);
+  // The union hull of two balls.
+  static ball hull(const ball& a, const ball& b);
 
   arb_ptr raw() { return v_; }
   arb_srcptr raw() const { return v_; }
@@ -55,6 +63,11 @@ class ball {
   bool below(const rational& q) const;
   // Whether every value of `inner` is in this ball.
   bool contains(const ball& inner) const;
+  // Widens the ball by e (>= 0, its upper bound taken): every value within e of one of the ball's
+  // values is in the result.
+  void add_error(const ball& e);
+  // The midpoint as an exact ball, and the same ball with radius 0 (a point: an approximation).
+  ball midpoint() const;
   bool is_finite() const { return arb_is_finite(v_) != 0; }
   bool is_exact() const { return arb_is_exact(v_) != 0; }
   // An upper bound on the radius, as a double (rounded up; 0 below double's range).
@@ -84,6 +97,11 @@ ball log1p(const ball& x);
 ball sqrt(const ball& x);
 // The principal branch W0 of Lambert's W (w e^w = x, x >= -1/e).
 ball lambertw(const ball& x);
+ball cos(const ball& x);
+ball sin(const ball& x);
+ball pow(const ball& x, const ball& y);  // x^y, x > 0
+ball pi();
+ball min(const ball& a, const ball& b);
 
 // The sign of a ball: negative or positive when the ball excludes 0, zero when it is exactly 0,
 // undecided when it contains 0 and other values. A certificate must never read undecided as a sign.

@@ -3,6 +3,8 @@
 // loss increase at any step size, and the descent lemma with correlated embeddings.
 #include <algorithm>
 
+#include "amflow/certify/closed_form.hpp"
+#include "amflow/certify/problem.hpp"
 #include "amflow/descent/descent.hpp"
 #include "amflow/flow/closed_form.hpp"
 #include "analysis/claims_support.hpp"
@@ -21,24 +23,36 @@ std::vector<check> closed_form(const verify_options& o) {
   const hp tol = num<hp>("1e-42");
   const std::vector<hp> times = {hp(0), hp(1), num<hp>("1e3"), num<hp>("1e6"), num<hp>("1e12")};
   const auto r = flow_at(pb, times, tol);
+  const rational p[3] = {rational(1, 2), rational(3, 10), rational(1, 5)};
+  const certify::precision_scope bits(certify::bits_for_digits(o.digits + 20));
   std::vector<check> out;
   for (size_t i = 1; i < r.samples.size(); ++i) {
     const auto& s = r.samples[i];
     hp worst(0), predicted(0), measured(0);
+    const hp bound = 100 * tol;
+    // Certified: every token's flow value and Newton root within the bound of the exact margin,
+    // enclosed through Lambert W (the sample times are integers, exact at this precision).
+    bool proven = true;
     for (int x = 0; x < pb.tokens; ++x) {
       const hp exact = flow::orthogonal_margin(pb.p(x), pb.classes, s.tau);
       worst = std::max(worst, hp(abs(s.margins(x) - exact)));
+      const certify::ball ball =
+          certify::orthogonal_margin(p[x], pb.classes, scalar::parse_exact(txt(s.tau), "tau"));
+      proven = proven && certainly_within(ball, txt(exact), txt(bound)) &&
+               certainly_within(ball, txt(s.margins(x)), txt(bound));
       if (x == pb.tokens - 1) {
         predicted = exact;
         measured = s.margins(x);
       }
     }
-    const hp bound = 100 * tol;
     check c = near(std::string(orthogonal_setting) + "; flow (taylor, tol 1e-42, " +
                        digits_text(o) + ") at tau = " + scalar::round_text(txt(s.tau), 3),
                    predicted, measured, bound, "m_2 shown; the error is the largest over tokens");
     c.error = txt(worst);
     c.pass = worst <= bound;
+    certify_if(c, proven,
+               "every token's flow value and root within the tolerance of P1's closed form (an "
+               "exact solution of the flow) enclosed by Lambert W");
     out.push_back(c);
   }
   return out;
@@ -107,10 +121,22 @@ std::vector<check> time_to_margin(const verify_options& o) {
     const hp predicted = flow::orthogonal_time_to_margin(pb.p(x), pb.classes, level);
     const hp measured =
         flow_time_to_margin(pb, x, level, hp(2 * predicted), num<hp>("1e-30"), num<hp>("1e-28"));
-    out.push_back(near_relative(std::string(orthogonal_setting) + "; token " + std::to_string(x) +
-                                    " reaches m = 15 (Newton on flow runs, " + "tol 1e-30, " +
-                                    digits_text(o) + ")",
-                                predicted, measured, num<hp>("1e-25")));
+    check c = near_relative(std::string(orthogonal_setting) + "; token " + std::to_string(x) +
+                                " reaches m = 15 (Newton on flow runs, " + "tol 1e-30, " +
+                                digits_text(o) + ")",
+                            predicted, measured, num<hp>("1e-25"));
+    // The exact time (e^15 + (M-1) 15 - 1) / (p M), in balls.
+    const certify::precision_scope bits(certify::bits_for_digits(o.digits + 20));
+    const rational px[3] = {rational(1, 2), rational(3, 10), rational(1, 5)};
+    const certify::ball m(15), M(pb.classes);
+    const certify::ball exact = (certify::exp(m) + (M - certify::ball(1)) * m - certify::ball(1)) /
+                                (certify::ball::of(px[x]) * M);
+    certify_if(c,
+               certainly_within_relative(exact, c.measured, c.tolerance) &&
+                   certainly_within_relative(exact, c.predicted, c.tolerance),
+               "both within the tolerance of the exact time (e^m + (M-1) m - 1)/(p M) in balls "
+               "(P1's closed form solves the flow exactly)");
+    out.push_back(c);
   }
   return out;
 }
@@ -165,9 +191,17 @@ std::vector<check> one_step_loss(const verify_options& o) {
     predicted += pb.p(x) * log(1 + (pb.classes - 1) * exp(hp(-eta * pb.p(x))));
   }
   const hp measured = model::loss(pb, model::one_step_from_zero(pb, eta));
-  return {near(std::string(orthogonal_setting) + "; L(W_1) = sum p log(1 + (M-1) e^(-eta p)), " +
-                   "eta = 7/3, " + digits_text(o),
-               predicted, measured, hp(1000 * scalar::epsilon<hp>()))};
+  check c = near(std::string(orthogonal_setting) + "; L(W_1) = sum p log(1 + (M-1) e^(-eta p)), " +
+                     "eta = 7/3, " + digits_text(o),
+                 predicted, measured, hp(1000 * scalar::epsilon<hp>()));
+  // The exact loss after one exact GD step, in balls (certified GD on the problem's exact data,
+  // independent of the formula).
+  const certify::precision_scope bits(certify::bits_for_digits(o.digits + 20));
+  const auto run = certify::certified_gd(certify::ball_problem_of(io::named_problem("orthogonal")),
+                                         certify::ball::of(rational(7, 3)), 1);
+  certify_if(c, run.ok && both_within(c, run.states.at(1).loss),
+             "both within the tolerance of the loss after one GD step in ball arithmetic");
+  return {c};
 }
 
 // P5: GD is never behind the flow at matched time (compare, double, against the flow's own

@@ -1,5 +1,8 @@
 // Claims on two tokens with opposite labels and correlated embeddings (P7, P8) and on the order of
 // GD against the flow and the modified flow (P10).
+#include "amflow/certify/descent.hpp"
+#include "amflow/certify/enclose.hpp"
+#include "amflow/certify/problem.hpp"
 #include "amflow/descent/descent.hpp"
 #include "analysis/claims_support.hpp"
 
@@ -15,12 +18,29 @@ std::vector<check> initial_velocity(const verify_options& o) {
   const auto pb = named<hp>("pair");
   const hp alpha = num<hp>("0.95"), p0 = num<hp>("0.75"), p1 = num<hp>("0.25");
   const hp predicted[2] = {hp(p0 - alpha * p1), hp(p1 - alpha * p0)};
+  // The exact velocity -G_E R(0) G_U in balls: at W0 = 0, pi = (1/2, 1/2) and R = p (pi - Y).
+  const certify::precision_scope bits(certify::bits_for_digits(o.digits + 20));
+  const certify::ball_problem bp = certify::ball_problem_of(io::named_problem("pair"));
+  std::vector<certify::ball> R(4);
+  for (int x = 0; x < 2; ++x) {
+    for (int y = 0; y < 2; ++y) {
+      R[x * 2 + y] =
+          bp.p[x] * (certify::ball::of(rational(1, 2)) - certify::ball(bp.target[x] == y ? 1 : 0));
+    }
+  }
   std::vector<check> out;
   for (int x = 0; x < 2; ++x) {
-    out.push_back(near(std::string(pair_setting) + "; dm_" + std::to_string(x) +
-                           "/dtau at tau = 0 from the flow's right-hand side, " + digits_text(o),
-                       predicted[x], margin_velocity(pb, pb.Z0, x),
-                       hp(100 * scalar::epsilon<hp>())));
+    check c = near(std::string(pair_setting) + "; dm_" + std::to_string(x) +
+                       "/dtau at tau = 0 from the flow's right-hand side, " + digits_text(o),
+                   predicted[x], margin_velocity(pb, pb.Z0, x), hp(100 * scalar::epsilon<hp>()));
+    // dm_x/dtau = V(x, x) - V(x, other), V = -G_E R G_U (U = I here: G_U = I exactly).
+    certify::ball v;
+    for (int k = 0; k < 2; ++k) {
+      v -= bp.G_E[x * 2 + k] * (R[k * 2 + x] - R[k * 2 + (1 - x)]);
+    }
+    certify_if(c, certify::is_identity(bp.G_U, 2) && both_within(c, v),
+               "both within the tolerance of -G_E R(0) G_U in balls");
+    out.push_back(c);
   }
   return out;
 }
@@ -34,10 +54,21 @@ std::vector<check> rare_token_criterion(const verify_options& o) {
     const bool wrong_predicted = num<hp>(alpha) > hp(1) / 3;
     const auto r = flow_at(pb, {hp(0), num<hp>("0.01")}, num<hp>("1e-30"));
     const hp m1 = r.samples.back().margins(1);
-    out.push_back(order_check("pair (alpha " + std::string(alpha) + ", p0 3/4); flow (" +
-                                  digits_text(o) + ") at tau = 0.01: m_1",
-                              wrong_predicted ? comparison::less : comparison::greater, hp(0), m1,
-                              wrong_predicted ? "alpha > p1/p0 = 1/3" : "alpha < p1/p0 = 1/3"));
+    check c = order_check("pair (alpha " + std::string(alpha) + ", p0 3/4); flow (" +
+                              digits_text(o) + ") at tau = 0.01: m_1",
+                          wrong_predicted ? comparison::less : comparison::greater, hp(0), m1,
+                          wrong_predicted ? "alpha > p1/p0 = 1/3" : "alpha < p1/p0 = 1/3");
+    // The sign of the exact flow's m_1 at tau = 1/100, from the validated enclosure.
+    certify::enclose_options e;
+    e.keep_precision = true;
+    e.times = {rational(1, 100)};
+    const auto enc = certify::enclose(pair_spec(alpha, "3/4"), e);
+    const certify::sign_of sign =
+        enc.ok ? certify::sign(enc.rows.at(0).margins[1]) : certify::sign_of::undecided;
+    certify_if(c,
+               sign == (wrong_predicted ? certify::sign_of::negative : certify::sign_of::positive),
+               "the sign of m_1(1/100) decided by the validated flow enclosure");
+    out.push_back(c);
   }
   return out;
 }
@@ -108,6 +139,23 @@ std::vector<check> crossing_time(const verify_options& o) {
                  "the prediction is a finite tau* > 0; predicted shows the same root found at "
                  "tol 1e-33");
   c.pass = c.pass && dipped && coarse > 0;
+  // The validated enclosure's events on (0, 100]: exactly one zero of m_1, upward, in a bracket
+  // that both roots are within the tolerance of (m_1 < 0 before it: it has no other zero there and
+  // its one turn is a minimum).
+  certify::enclose_options e;
+  e.keep_precision = true;
+  e.times = {rational(100)};
+  e.events = true;
+  const auto enc = certify::enclose(io::named_problem("pair"), e);
+  bool proven = enc.ok && enc.events_complete && enc.crossings.size() == 1;
+  if (proven) {
+    const certify::event& x = enc.crossings[0];
+    proven = x.token == 1 && x.direction == 1 && x.unique && both_within(c, x.tau);
+    c.note += "; certified bracket [" + x.tau.lower(40) + ", " + x.tau.upper(40) + "]";
+  }
+  certify_if(c, proven,
+             "the only zero of m_1 on (0, 100] is upward and in a bracket both roots are within "
+             "the tolerance of");
   return {c};
 }
 
@@ -140,7 +188,7 @@ std::vector<check> benign_spikes(const verify_options& o) {
   const hp log2 = log(hp(2));
   const auto& f = fast.samples.back();
   const auto& s = slow.samples.back();
-  return {
+  std::vector<check> out = {
       order_check(where + "eta = 10, states 0..34: max loss", comparison::greater, log2,
                   fast.summary.max_loss, "predicted: log 2, the loss at W0"),
       near(where + "eta = 10: 0-1 loss at state 34", hp(0), f.zero_one_loss, hp(0)),
@@ -149,6 +197,30 @@ std::vector<check> benign_spikes(const verify_options& o) {
       near(where + "eta = 1: 0-1 loss at state 34 (the rare token)", pb.p(1), s.zero_one_loss,
            hp(0), "p1: the rare token is still wrong"),
   };
+  // The same runs in ball arithmetic from the exact data: each verdict decided there.
+  using certify::sign_of;
+  const certify::precision_scope bits(certify::bits_for_digits(o.digits));
+  const certify::ball_problem bp = certify::ball_problem_of(io::named_problem("pair"));
+  const auto cf = certify::certified_gd(bp, certify::ball(10), 34);
+  const auto cs = certify::certified_gd(bp, certify::ball(1), 34);
+  if (cf.ok && cs.ok && cf.states.size() == 35 && cs.states.size() == 35) {
+    bool above = false;
+    for (const auto& st : cf.states) {
+      above = above || certify::sign(st.loss - certify::log(certify::ball(2))) == sign_of::positive;
+    }
+    const auto& F = cf.states.back();
+    const auto& S = cs.states.back();
+    certify_if(out[0], above, "some state's loss is above log 2 in ball arithmetic");
+    certify_if(out[1], F.perfect == certify::decision::yes,
+               "every token right at state 34, decided in ball arithmetic");
+    certify_if(out[2], certify::sign(F.loss - S.loss) == sign_of::negative,
+               "the difference of the losses is negative in ball arithmetic");
+    certify_if(out[3],
+               certify::sign(S.margins[0]) == sign_of::positive &&
+                   certify::sign(S.margins[1]) == sign_of::negative,
+               "token 0 right and token 1 wrong at state 34, decided in ball arithmetic");
+  }
+  return out;
 }
 
 // P10: GD is first order against the flow and second order against the modified flow.

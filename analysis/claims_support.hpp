@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "amflow/certify/ball.hpp"
 #include "amflow/descent/descent.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/problem_io.hpp"
@@ -108,7 +109,41 @@ inline check exact_check(const std::string& setting, const rational& predicted,
           .predicted_exact = predicted.str(),
           .measured_exact = measured.str(),
           .note = note,
-          .pass = error == 0 && holds};
+          .pass = error == 0 && holds,
+          .certified = certainty::exact};
+}
+
+// Whether the printed value `measured` is within `tolerance` of every value of the ball `exact`
+// (which encloses the exact quantity): the row's PASS then holds for the exact mathematics.
+inline bool certainly_within(const certify::ball& exact, const std::string& measured,
+                             const std::string& tolerance) {
+  const certify::ball gap = certify::ball::of(scalar::parse_exact(measured, "measured")) - exact;
+  const rational tol = scalar::parse_exact(tolerance, "tolerance");
+  return gap.below(tol) && (-gap).below(tol);
+}
+
+// |measured / exact - 1| <= tolerance for every value of the ball `exact` (nonzero).
+inline bool certainly_within_relative(const certify::ball& exact, const std::string& measured,
+                                      const std::string& tolerance) {
+  const certify::ball gap =
+      certify::ball::of(scalar::parse_exact(measured, "measured")) / exact - certify::ball(1);
+  const rational tol = scalar::parse_exact(tolerance, "tolerance");
+  return gap.below(tol) && (-gap).below(tol);
+}
+
+// An absolute check is proven when both its predicted and its measured value are certainly within
+// its tolerance of the exact value (a ball enclosing it).
+inline bool both_within(const check& c, const certify::ball& exact) {
+  return certainly_within(exact, c.predicted, c.tolerance) &&
+         certainly_within(exact, c.measured, c.tolerance);
+}
+
+// Marks c certified (ball) when its PASS is proven; says so in its note.
+inline void certify_if(check& c, bool proven, const std::string& how) {
+  if (proven && c.pass) {
+    c.certified = certainty::ball;
+    c.note += std::string(c.note.empty() ? "" : "; ") + "certified: " + how;
+  }
 }
 
 // measured > predicted (greater) or measured < predicted (less); the error is how far the order

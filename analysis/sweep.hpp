@@ -41,6 +41,12 @@ struct sweep_options {
   long batch = 0;  // SGD batch (0: full batch) and its seed
   std::uint64_t seed = 0;
   int threads = 0;  // 0: all hardware threads
+  // Certify each cell's first perfect step (full-batch GD only): the cell's problem and step size
+  // exactly as printed (their texts, as exact rationals) in ball arithmetic from 192 bits, four
+  // times more while undecided, up to 16384 (certify::first_perfect_widening). eta_text: the exact
+  // text of `eta` when it is not an axis.
+  bool certify = false;
+  std::string eta_text = "1";
   // Called once every cell's problem is built and valid, before any cell runs, with the number of
   // cells and of tokens (the same in every cell).
   std::function<void(size_t cells, int tokens)> on_ready;
@@ -62,6 +68,12 @@ struct sweep_cell {
   Real final_loss = Real(0);
   Real final_zero_one_loss = Real(0);
   model::vector<Real> final_margins;
+  // With certify: "yes" (decided, and the same first perfect step and ever_perfect as this run),
+  // "differs" (decided, and this run's answer is wrong), "undecided" (the balls could not tell, up
+  // to 16384 bits), with the bits of the last certified run.
+  std::string certified;
+  long certified_bits = 0;
+  long certified_first_perfect_step = -1;
 };
 
 template <class Real>

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 
+#include "amflow/certify/descent.hpp"
+#include "amflow/certify/problem.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/io/problem_io.hpp"
@@ -66,6 +68,9 @@ void sweep_options<Real>::validate() const {
     }
   }
   if (steps < 1) throw input_error("steps", std::to_string(steps), "must be at least 1");
+  if (certify && batch != 0) {
+    throw input_error("certify", "true", "certified sweeps are full-batch GD (batch 0)");
+  }
 }
 
 template <class Real>
@@ -131,6 +136,7 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
 
   // Build every cell's problem and step size first: input errors surface here, in grid order.
   std::vector<model::problem<Real>> problems;
+  std::vector<nlohmann::json> specs;  // each problem's JSON (for certify)
   std::vector<size_t> problem_of(cells);
   std::map<std::string, size_t> problem_index;  // non-eta axis indices -> problems
   for (size_t c = 0; c < cells; ++c) {
@@ -167,6 +173,7 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
       problem_of[c] = problems.size();
       problem_index.emplace(key, problems.size());
       problems.push_back(io::parse_problem<Real>(spec));
+      if (opt.certify) specs.push_back(spec);
     } else {
       problem_of[c] = found->second;
     }
@@ -211,6 +218,27 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
       cell->final_loss = r.last.loss;
       cell->final_zero_one_loss = r.last.zero_one_loss;
       cell->final_margins = r.last.margins;
+    }
+    if (opt.certify && r.ok) {
+      std::string eta_text = opt.eta_text;
+      for (size_t a = 0; a < opt.axes.size(); ++a) {
+        if (opt.axes[a].name == "eta") eta_text = texts[a][index[a]];
+      }
+      const rational eta = scalar::parse_exact(eta_text, "eta");
+      const nlohmann::json& spec = specs[problem_of[c]];
+      const certify::widening_result w = certify::first_perfect_widening(
+          [&] { return std::make_pair(certify::ball_problem_of(spec), certify::ball::of(eta)); },
+          opt.steps);
+      cell->certified_bits = w.bits;
+      if (!w.decided()) {
+        cell->certified = "undecided";
+      } else {
+        cell->certified_first_perfect_step = w.run.first_perfect_step;
+        cell->certified = w.run.first_perfect_step == r.summary.first_perfect_step &&
+                                  w.run.ever_perfect == r.summary.ever_perfect
+                              ? "yes"
+                              : "differs";
+      }
     }
     slots[c] = std::move(cell);
   };

@@ -29,6 +29,18 @@ std::string comparison_name(comparison c) {
   return "?";
 }
 
+std::string certainty_name(certainty c) {
+  switch (c) {
+    case certainty::no:
+      return "no";
+    case certainty::ball:
+      return "ball";
+    case certainty::exact:
+      return "exact";
+  }
+  return "?";
+}
+
 const std::vector<claim>& claims() {
   static const std::vector<claim> all = [] {
     std::vector<claim> v;

@@ -31,6 +31,14 @@ enum class comparison {
 // "absolute", "relative", "exact", "at least", "greater", "less", "count".
 std::string comparison_name(comparison c);
 
+// How far a row's verdict is proven: exact (computed in exact rationals), ball (the exact values
+// enclosed in ball arithmetic and every comparison behind PASS decided there: the verdict holds for
+// the exact mathematics, not only for the floating-point run shown), no (floating point: the error
+// column is an estimate).
+enum class certainty { no, ball, exact };
+// "no", "ball", "exact".
+std::string certainty_name(certainty c);
+
 // One row of the verification table. Numbers are decimal numerals with every digit of their
 // precision, or empty when there is none (printed as null); exact rationals ("p/q") have their own
 // fields; words go to the note.
@@ -45,6 +53,7 @@ struct check {
   std::string measured_exact;
   std::string note;  // the condition behind the prediction, what the tolerance is, ...
   bool pass = false;
+  certainty certified = certainty::no;
 };
 
 struct claim {

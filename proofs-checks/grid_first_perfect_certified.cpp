@@ -44,36 +44,24 @@ int main() {
     o.steps = 1000;
     const auto sweep = analysis::sweep(o);
 
-    const certify::precision_scope bits(192);
-    const certify::ball ten_log = certify::log(certify::ball(10));
     long cell = 0, undecided = 0, differ_torch = 0, differ_double = 0, never = 0, widest_bits = 0;
     for (int i = 0; i < 10; ++i) {
-      const certify::ball v =
-          certify::exp(ten_log * certify::ball::of(rational(-1, 2) + rational(i, 9)));
-      const certify::ball p0 = certify::ball(1) / (certify::ball(1) + certify::exp(-v));
       for (int j = 0; j < 10; ++j) {
-        const auto pb =
-            certify::pair_problem(certify::ball::of(rational(1, 2) + rational(j, 18)), p0);
         for (int l = 0; l < 10; ++l, ++cell) {
-          const certify::ball eta =
-              certify::exp(ten_log * certify::ball::of(rational(-1) + rational(2 * l, 9)));
-          // A cell the balls cannot decide at 192 bits (chaotic runs widen them) is retried at
-          // four times the bits, up to 16384: the data's balls are recomputed at each precision.
-          certify::certified_run run = certify::certified_gd(pb, eta, 1000, true);
-          long used = 192;
-          while (!(run.ok && run.first_perfect_decided == certify::decision::yes) && used < 16384) {
-            used *= 4;
-            const certify::precision_scope wider(used);
-            const certify::ball lg = certify::log(certify::ball(10));
-            const certify::ball vw =
-                certify::exp(lg * certify::ball::of(rational(-1, 2) + rational(i, 9)));
-            const certify::ball p0w = certify::ball(1) / (certify::ball(1) + certify::exp(-vw));
-            const auto pbw =
-                certify::pair_problem(certify::ball::of(rational(1, 2) + rational(j, 18)), p0w);
-            const certify::ball etaw =
-                certify::exp(lg * certify::ball::of(rational(-1) + rational(2 * l, 9)));
-            run = certify::certified_gd(pbw, etaw, 1000, true);
-          }
+          // p0 = sigmoid(10^(-1/2 + i/9)), alpha = 1/2 + j/18, eta = 10^(-1 + 2l/9), enclosed at
+          // each precision the widening asks for (192 bits, then 4x up to 16384).
+          const auto data = [&] {
+            const certify::ball ten_log = certify::log(certify::ball(10));
+            const certify::ball v =
+                certify::exp(ten_log * certify::ball::of(rational(-1, 2) + rational(i, 9)));
+            const certify::ball p0 = certify::ball(1) / (certify::ball(1) + certify::exp(-v));
+            return std::make_pair(
+                certify::pair_problem(certify::ball::of(rational(1, 2) + rational(j, 18)), p0),
+                certify::exp(ten_log * certify::ball::of(rational(-1) + rational(2 * l, 9))));
+          };
+          const certify::widening_result w = certify::first_perfect_widening(data, 1000);
+          const certify::certified_run& run = w.run;
+          const long used = w.bits;
           widest_bits = std::max(widest_bits, used);
           const bool decided = run.ok && run.first_perfect_decided == certify::decision::yes;
           if (!decided) {

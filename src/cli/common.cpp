@@ -1,10 +1,13 @@
 #include "cli/common.hpp"
 
+#include <arb.h>
+#include <mpfr.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "amflow/certify/ball.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/io/json_read.hpp"
 #include "amflow/io/problem_io.hpp"
@@ -207,6 +210,43 @@ table_output::table_output(const common_options& common, std::vector<std::string
 void table_output::finish(const nlohmann::json& summary) {
   writer_->finish(summary);
   target_.commit();
+}
+
+}  // namespace amflow::cli
+
+namespace amflow::cli {
+
+std::string exact_text(const rational& q, int digits) {
+  mp::mpz_int den = mp::denominator(q);
+  int twos = 0, fives = 0;
+  while (mp::integer_modulus(den, 2) == 0) den /= 2, ++twos;
+  while (mp::integer_modulus(den, 5) == 0) den /= 5, ++fives;
+  if (den == 1) {
+    const int places = std::max(twos, fives);
+    const mp::mpz_int scaled =
+        mp::numerator(q) * mp::pow(mp::mpz_int(10), places) / mp::denominator(q);
+    std::string text = mp::mpz_int(mp::abs(scaled)).str();
+    if (places > 0) {
+      if (static_cast<int>(text.size()) <= places) text.insert(0, places + 1 - text.size(), '0');
+      text.insert(text.size() - places, ".");
+    }
+    return (q < 0 ? "-" : "") + text;
+  }
+  const certify::ball b = certify::ball::of(q);
+  char* text = arb_get_str(b.raw(), digits, ARB_STR_NO_RADIUS);
+  std::string out(text);
+  flint_free(text);
+  return out;
+}
+
+std::string upper_text(double x) {
+  mpfr_t v;
+  mpfr_init2(v, 64);
+  mpfr_set_d(v, x, MPFR_RNDU);
+  char buf[64];
+  mpfr_snprintf(buf, sizeof buf, "%.2RUe", v);
+  mpfr_clear(v);
+  return buf;
 }
 
 }  // namespace amflow::cli

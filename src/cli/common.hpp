@@ -67,6 +67,14 @@ void add_problem_source(CLI::App& cmd, problem_source& src);
 // Reads the problem JSON from the source (throws input_error for a missing file or unknown name).
 nlohmann::json load_problem(const problem_source& src);
 
+// An exact number as a numeral: its exact decimal when it has one (a denominator 2^a 5^b), else its
+// value to `digits` significant digits (say so where it is printed).
+std::string exact_text(const rational& q, int digits);
+
+// Bounds of a ball as decimal numerals with `digits` significant digits, rounded outward, and an
+// upper bound (of a radius) as a three-digit numeral rounded up.
+std::string upper_text(double x);
+
 // meta: {"amflow": version, "command", "digits", "scalar", "bits"} for scalar type Real.
 template <class Real>
 nlohmann::json run_meta(const std::string& command) {

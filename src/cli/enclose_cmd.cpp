@@ -2,7 +2,6 @@
 // time, a lower and an upper bound of the loss and of every margin that the exact flow of the
 // problem provably lies between; with --crossings, certified brackets of the margins' zero
 // crossings and turns. Nothing is printed unless everything is certified.
-#include <arb.h>
 #include <mpfr.h>
 
 #include <algorithm>
@@ -113,42 +112,6 @@ void run_enclose(const enclose_cli_options& o) {
   if (!r.ok) throw std::runtime_error("enclose: cannot certify: " + r.message);
 
   const int shown = static_cast<int>(digits);
-  // Upper bounds as three-digit numerals rounded up (they are bounds too).
-  const auto bound_text = [](double x) {
-    mpfr_t v;
-    mpfr_init2(v, 64);
-    mpfr_set_d(v, x, MPFR_RNDU);
-    char buf[64];
-    mpfr_snprintf(buf, sizeof buf, "%.2RUe", v);
-    mpfr_clear(v);
-    return std::string(buf);
-  };
-  // A sample time: its exact decimal numeral when it has one, else its value to the digits shown
-  // (the rows' bounds are for the exact time asked).
-  const auto tau_text = [&](const rational& q) {
-    mp::mpz_int den = mp::denominator(q);
-    int twos = 0, fives = 0;
-    while (mp::integer_modulus(den, 2) == 0) den /= 2, ++twos;
-    while (mp::integer_modulus(den, 5) == 0) den /= 5, ++fives;
-    if (den == 1) {
-      const int places = std::max(twos, fives);
-      const mp::mpz_int scaled =
-          mp::numerator(q) * mp::pow(mp::mpz_int(10), places) / mp::denominator(q);
-      std::string digits_text = mp::mpz_int(mp::abs(scaled)).str();
-      if (places > 0) {
-        if (static_cast<int>(digits_text.size()) <= places) {
-          digits_text.insert(0, places + 1 - digits_text.size(), '0');
-        }
-        digits_text.insert(digits_text.size() - places, ".");
-      }
-      return (q < 0 ? "-" : "") + digits_text;
-    }
-    const certify::ball b = certify::ball::of(q);
-    char* text = arb_get_str(b.raw(), shown, ARB_STR_NO_RADIUS);
-    std::string out(text);
-    flint_free(text);
-    return out;
-  };
   nlohmann::json meta = {{"amflow", version},
                          {"command", "enclose"},
                          {"digits", digits},
@@ -166,9 +129,9 @@ void run_enclose(const enclose_cli_options& o) {
       "is shown to the digits printed; its bounds are for the exact time)";
   meta["working_digits"] = r.working_digits;
   meta["taylor_order"] = r.order;
-  meta["radius"] = bound_text(r.largest_radius);
-  meta["error_bound"] = bound_text(r.error_bound);
-  meta["gram_lower_bound"] = bound_text(r.gram_bound);
+  meta["radius"] = upper_text(r.largest_radius);
+  meta["error_bound"] = upper_text(r.error_bound);
+  meta["gram_lower_bound"] = upper_text(r.gram_bound);
   if (o.crossings) {
     const auto events = [&](const std::vector<certify::event>& list, bool turns) {
       nlohmann::json out = nlohmann::json::array();
@@ -203,7 +166,7 @@ void run_enclose(const enclose_cli_options& o) {
   }
   table_output out(o.common, columns, meta);
   for (const certify::enclosure_row& row : r.rows) {
-    std::vector<io::cell> cells = {io::cell::number(tau_text(row.tau)),
+    std::vector<io::cell> cells = {io::cell::number(exact_text(row.tau, shown)),
                                    io::cell::number(row.loss.lower(shown)),
                                    io::cell::number(row.loss.upper(shown))};
     for (const certify::ball& m : row.margins) {

@@ -4,6 +4,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "amflow/certify/descent.hpp"
+#include "amflow/certify/problem.hpp"
 #include "amflow/descent/descent.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
@@ -31,7 +33,110 @@ struct gd_cli_options {
   bool sharpness = false;
   std::string every = "1";
   std::string space = "particle";
+  bool certify = false;
 };
+
+// gd --certify: full-batch GD in ball arithmetic from the problem's exact data (certify::
+// certified_gd): bounds of the loss and the margins per step, and every decision (a token right,
+// a loss increase, the first perfect step) made only when certain.
+void run_gd_certified(const gd_cli_options& o) {
+  const long digits = parse_digits(o.common.digits);
+  const nlohmann::json spec = load_problem(o.source);
+  const rational eta = scalar::parse_exact(o.eta, "--eta");
+  if (!(eta > 0)) throw input_error("--eta", o.eta, "must be positive");
+  const long steps = parse_integer(o.steps, "--steps", 1, 1000000000);
+  const long every = parse_integer(o.every, "--every", 1, max_steps);
+  if (parse_integer(o.batch, "--batch", 0, 1000000000) != 0) {
+    throw input_error("--batch", o.batch, "--certify runs full-batch GD only");
+  }
+  if (parse_integer(o.seeds, "--seeds", 1, 1000000000) != 1) {
+    throw input_error("--seeds", o.seeds, "--certify runs one full-batch GD run");
+  }
+  if (o.sharpness) throw input_error("--sharpness", "true", "not certified: drop it or --certify");
+  if (descent::parse_space(o.space, "--space") != descent::space_kind::particle) {
+    throw input_error("--space", o.space, "--certify runs in particle coordinates");
+  }
+  int tokens = 0;
+  {
+    // Validation of the problem (every field named) at the asked precision.
+    const int saved = scalar::mpfr_digits();
+    scalar::set_mpfr_digits(static_cast<int>(digits));
+    try {
+      tokens = io::parse_problem<mpfr_real>(spec).tokens;
+    } catch (...) {
+      scalar::set_mpfr_digits(saved);
+      throw;
+    }
+    scalar::set_mpfr_digits(saved);
+  }
+  resolve_format(o.common.format, o.common.output);
+  const certify::precision_scope bits(certify::bits_for_digits(static_cast<int>(digits)));
+  const certify::ball_problem bp = certify::ball_problem_of(spec);
+  const int shown = static_cast<int>(digits);
+
+  nlohmann::json meta = {{"amflow", version},           {"command", "gd"},     {"digits", digits},
+                         {"problem", o.source.label()}, {"eta", o.eta},        {"steps", steps},
+                         {"update", "full-batch GD"},   {"space", "particle"}, {"certified", true}};
+  meta["method"] =
+      "ball arithmetic (Arb, " + std::to_string(certify::bits_for_digits(shown)) +
+      " bits) from the problem's exact data: every *_lo / *_hi pair brackets the exact GD value, "
+      "rounded outward to " +
+      std::to_string(shown) + " significant digits";
+  meta["decisions"] =
+      "right/perfect: yes or no only when every comparison is certain (ties go to the lowest "
+      "class, as argmax does), else undecided; zero_one_loss is null where a token is undecided";
+  std::vector<std::string> columns = {
+      "step", "tau", "loss_lo", "loss_hi", "zero_one_loss_lo", "zero_one_loss_hi"};
+  for (int x = 0; x < tokens; ++x) {
+    columns.push_back("m_" + std::to_string(x) + "_lo");
+    columns.push_back("m_" + std::to_string(x) + "_hi");
+  }
+  columns.push_back("perfect");
+  progress_meter progress("gd", "steps", steps);
+  table_output out(o.common, columns, meta, &progress);
+  const auto bounds = [&](std::vector<io::cell>& row, const certify::ball& b) {
+    row.push_back(io::cell::number(b.lower(shown)));
+    row.push_back(io::cell::number(b.upper(shown)));
+  };
+  const auto on_state = [&](const certify::certified_state& st) {
+    if ((st.step & 1023) == 0) progress.update(st.step);
+    if (st.step % every != 0 && st.step != steps) return;
+    std::vector<io::cell> row = {io::cell::integer(st.step),
+                                 io::cell::number(exact_text(eta * st.step, shown))};
+    bounds(row, st.loss);
+    bool decided = true;
+    certify::ball wrong;
+    for (int x = 0; x < tokens; ++x) {
+      if (st.right[x] == certify::decision::undecided) decided = false;
+      if (st.right[x] == certify::decision::no) wrong += bp.p[x];
+    }
+    if (decided) {
+      bounds(row, wrong);
+    } else {
+      row.push_back(io::cell::null());
+      row.push_back(io::cell::null());
+    }
+    for (const certify::ball& m : st.margins) bounds(row, m);
+    row.push_back(io::cell::words(certify::decision_name(st.perfect)));
+    out.row(row);
+  };
+  const certify::certified_run r =
+      certify::certified_gd(bp, certify::ball::of(eta), steps, false, on_state);
+  progress.clear();
+  if (!r.ok) throw std::runtime_error("gd --certify: cannot certify: " + r.message);
+  nlohmann::json transients = {
+      {"loss_increases", r.loss_increases},
+      {"undecided_increases", r.undecided_increases},
+      {"ever_perfect", r.ever_perfect},
+      {"first_perfect_step", r.first_perfect_step},
+      {"first_perfect_decided", certify::decision_name(r.first_perfect_decided)}};
+  out.finish({{"transients", transients},
+              {"radius", upper_text(r.widest)},
+              {"transients_note",
+               "loss_increases: steps k with L_k > L_(k-1) certainly; undecided_increases: steps "
+               "where the balls cannot tell; first_perfect_step as gd's (the first k < K with "
+               "every token right, K - 1 if none), decided when first_perfect_decided is yes"}});
+}
 
 template <class Real>
 nlohmann::json transients_json(const descent::transients<Real>& t) {
@@ -51,6 +156,7 @@ nlohmann::json transients_json(const descent::transients<Real>& t) {
 
 template <class Real>
 void run_gd(const gd_cli_options& o) {
+  if (o.certify) return run_gd_certified(o);
   const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
   const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
   descent::descent_options<Real> opt;
@@ -186,6 +292,10 @@ void register_gd(CLI::App& app) {
       ->disable_flag_override();
   cmd->add_option("--every", o->every, "print every n-th step (and the last)")
       ->capture_default_str();
+  cmd->add_flag("--certify", o->certify,
+                "ball arithmetic from the exact data: _lo/_hi bounds per quantity, every decision "
+                "certain or undecided (full-batch GD)")
+      ->disable_flag_override();
   cmd->add_option("--space", o->space,
                   "particle (N x M logits; default) or weights (W itself, d x d: a cross-check)")
       ->capture_default_str();

@@ -60,12 +60,15 @@ void run_verify(const verify_cli_options& o) {
       {"columns",
        "error is compared with tolerance as the comparison says: absolute |measured - predicted|, "
        "relative |measured/predicted - 1|, exact (rationals), at least (measured >= predicted - "
-       "tolerance), greater/less (0 when the order holds), count (events)"}};
-  table_output out(o.common,
-                   {"claim", "setting", "comparison", "predicted", "measured", "error", "tolerance",
-                    "predicted_exact", "measured_exact", "note", "status", "prediction"},
-                   meta, &progress);
-  long passed = 0, failed = 0;
+       "tolerance), greater/less (0 when the order holds), count (events); certified: exact (exact "
+       "rationals), ball (the exact values enclosed in ball arithmetic and the verdict decided "
+       "there), no (floating point: the error is an estimate)"}};
+  table_output out(
+      o.common,
+      {"claim", "setting", "comparison", "predicted", "measured", "error", "tolerance",
+       "predicted_exact", "measured_exact", "note", "status", "certified", "prediction"},
+      meta, &progress);
+  long passed = 0, failed = 0, certified = 0;
   std::vector<std::string> failing;
   analysis::run_claim_list(chosen, opt, [&](const analysis::claim_outcome& outcome) {
     progress.add();
@@ -76,7 +79,7 @@ void run_verify(const verify_cli_options& o) {
       out.row({io::cell::words(c.name), io::cell::words("did not run: " + outcome.failure),
                io::cell::null(), io::cell::null(), io::cell::null(), io::cell::null(),
                io::cell::null(), io::cell::null(), io::cell::null(), io::cell::null(),
-               io::cell::words("FAIL"), io::cell::words(c.prediction)});
+               io::cell::words("FAIL"), io::cell::words("no"), io::cell::words(c.prediction)});
       return;
     }
     bool all = true;
@@ -87,7 +90,9 @@ void run_verify(const verify_cli_options& o) {
                number_or_null(k.measured), number_or_null(k.error), number_or_null(k.tolerance),
                words_or_null(k.predicted_exact), words_or_null(k.measured_exact),
                words_or_null(k.note), io::cell::words(k.pass ? "PASS" : "FAIL"),
+               io::cell::words(analysis::certainty_name(k.certified)),
                io::cell::words(c.prediction)});
+      if (k.certified != analysis::certainty::no) ++certified;
     }
     if (all) {
       ++passed;
@@ -96,7 +101,10 @@ void run_verify(const verify_cli_options& o) {
       failing.push_back(c.name);
     }
   });
-  nlohmann::json summary = {{"claims", chosen.size()}, {"passed", passed}, {"failed", failed}};
+  nlohmann::json summary = {{"claims", chosen.size()},
+                            {"passed", passed},
+                            {"failed", failed},
+                            {"certified_rows", certified}};
   if (!failing.empty()) summary["failing"] = failing;
   out.finish(summary);
   if (!failing.empty()) {

@@ -230,6 +230,44 @@ assert t["kind"] == "minimum" and Decimal("6.98") < Decimal(t["lo"]) < Decimal("
 assert enc["meta"]["events_complete"] is True
 PY
 
+# gd --certify: bounds around the 50-digit run, the same transients, refusals of what it does not do.
+expect_bad "certify batch" "--batch" "full-batch" -- gd --problem pair --certify --batch 4
+expect_bad "certify sharpness" "--sharpness" "not certified" -- gd --problem pair --certify --sharpness
+expect_bad "certify space" "--space" "particle" -- gd --problem pair --certify --space weights
+expect_bad "certify eta" "--eta" "positive" -- gd --problem pair --certify --eta 0
+if "$amflow" gd --problem large-memory --eta 3 --steps 40 --certify --digits 40 --format json --output "$work/cg.json" &&
+  "$amflow" gd --problem large-memory --eta 3 --steps 40 --digits 60 --format json --output "$work/g.json" &&
+  "$py" - "$work/cg.json" "$work/g.json" <<'PY'; then ok; else fail "gd --certify"; fi
+import json, sys
+from decimal import Decimal
+cert, plain = (json.load(open(f), parse_float=Decimal) for f in sys.argv[1:])
+assert cert["meta"]["certified"] is True and len(cert["rows"]) == 41
+for c, p in zip(cert["rows"], plain["rows"]):
+    assert c["step"] == p["step"] and Decimal(c["tau"]) == Decimal(p["tau"])
+    for name in ["loss"] + ["m_%d" % x for x in range(5)]:
+        assert Decimal(c[name + "_lo"]) <= Decimal(p[name]) <= Decimal(c[name + "_hi"]), (c["step"], name)
+    if c["zero_one_loss_lo"] is not None:
+        assert Decimal(c["zero_one_loss_lo"]) <= Decimal(p["zero_one_loss"]) <= Decimal(c["zero_one_loss_hi"])
+    assert c["perfect"] in ("yes", "no", "undecided")
+t, u = cert["summary"]["transients"], plain["summary"]["transients"]
+assert len(t["loss_increases"]) + len(t["undecided_increases"]) >= u["loss_increases"] >= len(t["loss_increases"])
+if t["first_perfect_decided"] == "yes":
+    assert t["first_perfect_step"] == u["first_perfect_step"]
+PY
+
+# sweep --certify: a certified column on every cell (the authors' grid corner: all decided, equal).
+expect_bad "certify sgd sweep" "--certify" "full-batch" -- sweep --problem pair --grid eta=list:1 --batch 4 --certify
+if "$amflow" sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:3 --grid alpha=linspace:0.5:1:3 \
+  --grid eta=logspace:-1:1:3 --steps 1000 --certify --format csv --output "$work/cs.csv" &&
+  "$py" - "$work/cs.csv" <<'PY'; then ok; else fail "sweep --certify"; fi
+import csv, sys
+rows = list(csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+head = rows[0]
+c, b = head.index("certified"), head.index("certified_bits")
+assert len(rows) == 28 and all(r[c] == "yes" and int(r[b]) >= 192 for r in rows[1:]), rows
+assert "# certified_yes: 27" in open(sys.argv[1]).read()
+PY
+
 for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \
   "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list" "enclose --help"; do
   # shellcheck disable=SC2086

@@ -67,7 +67,8 @@ ball_problem pair_problem(const ball& alpha, const ball& p0) {
 }
 
 certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
-                           bool stop_at_perfect) {
+                           bool stop_at_perfect,
+                           const std::function<void(const certified_state&)>& on_state) {
   const int N = pb.tokens, M = pb.classes;
   certified_run run;
   std::vector<ball> Z = pb.Z0, R(static_cast<size_t>(N) * M), T(static_cast<size_t>(N) * M);
@@ -118,6 +119,7 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
         right = both(right, beats(zt, Z[x * M + y], y < t));
       }
       state.margins.push_back(zt - best);
+      state.right.push_back(right);
       state.perfect = both(state.perfect, right);
     }
     run.widest = std::max(run.widest, state.loss.radius());
@@ -139,7 +141,11 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
         run.first_perfect_decided = decision::undecided;
       }
     }
-    run.states.push_back(std::move(state));
+    if (on_state) {
+      on_state(state);
+    } else {
+      run.states.push_back(std::move(state));
+    }
     if (stop_at_perfect && (run.ever_perfect || undecided_before)) return run;
     if (k == steps) break;
     // Z -= eta G_E R G_U.
@@ -160,6 +166,17 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
   }
   if (!run.ever_perfect && !undecided_before) run.first_perfect_decided = decision::yes;
   return run;
+}
+
+widening_result first_perfect_widening(const std::function<std::pair<ball_problem, ball>()>& data,
+                                       long steps, long bits, long max_bits) {
+  widening_result out;
+  for (out.bits = bits;; out.bits *= 4) {
+    const precision_scope scope(out.bits);
+    const auto [pb, eta] = data();
+    out.run = certified_gd(pb, eta, steps, true);
+    if (out.decided() || out.bits * 4 > max_bits) return out;
+  }
 }
 
 }  // namespace amflow::certify

@@ -9,6 +9,7 @@
 //   - a loss increase L_{k+1} > L_k is decided when the difference's ball excludes 0 (or is 0).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,8 @@ ball_problem pair_problem(const ball& alpha, const ball& p0);
 struct certified_state {
   long step = 0;
   ball loss;
-  std::vector<ball> margins;  // N
+  std::vector<ball> margins;    // N
+  std::vector<decision> right;  // N: whether each token's target wins the argmax
   decision perfect = decision::undecided;
 };
 
@@ -58,7 +60,21 @@ struct certified_run {
 
 // K GD steps of size eta from Z0. With stop_at_perfect, the run ends at the first state decided
 // perfect (or undecided: nothing after it can be decided about the first perfect step).
+// With on_state, each state goes there as it is computed instead of into the result's states.
 certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
-                           bool stop_at_perfect = false);
+                           bool stop_at_perfect = false,
+                           const std::function<void(const certified_state&)>& on_state = {});
+
+// The first perfect step of K GD steps, decided if the balls allow: certified_gd with
+// stop_at_perfect at `bits`, again at four times the bits while undecided (a chaotic run widens its
+// balls), up to max_bits; `data` builds the problem and the step size at the precision in force
+// (irrational data such as sigmoid(10^x) is enclosed anew at each precision).
+struct widening_result {
+  certified_run run;
+  long bits = 0;  // the precision of the last run
+  bool decided() const { return run.ok && run.first_perfect_decided == decision::yes; }
+};
+widening_result first_perfect_widening(const std::function<std::pair<ball_problem, ball>()>& data,
+                                       long steps, long bits = 192, long max_bits = 16384);
 
 }  // namespace amflow::certify

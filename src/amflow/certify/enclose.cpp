@@ -481,7 +481,10 @@ class event_search {
 
 struct restore_digits {
   int digits;
-  ~restore_digits() { scalar::set_mpfr_digits(digits); }
+  bool active;
+  ~restore_digits() {
+    if (active) scalar::set_mpfr_digits(digits);
+  }
 };
 
 }  // namespace
@@ -493,10 +496,11 @@ enclosure_result enclose(const nlohmann::json& spec, const enclose_options& opt)
     res.message = why;
     return res;
   };
-  const int work = opt.digits + 12;
+  const int work = opt.keep_precision ? scalar::mpfr_digits() : opt.digits + 12;
+  const int digits = work - 12;  // what the tolerances below are set for
   res.working_digits = work;
-  restore_digits restore{scalar::mpfr_digits()};
-  scalar::set_mpfr_digits(work);
+  const restore_digits restore{scalar::mpfr_digits(), !opt.keep_precision};
+  if (!opt.keep_precision) scalar::set_mpfr_digits(work);
   precision_scope scope(bits_for_digits(work));
 
   const model::problem<mpfr_real> approx = io::parse_problem<mpfr_real>(spec);
@@ -517,14 +521,14 @@ enclosure_result enclose(const nlohmann::json& spec, const enclose_options& opt)
   const ball gram = lambda_E * lambda_U;
   res.gram_bound = arf_get_d(arb_midref(gram.raw()), ARF_RND_DOWN);
   // Halving a step's remainder stops once it is below 10^-(digits + 6) per unit of s.
-  const engine eng(pb, gram, ball::of(rational(1, mp::pow(mp::mpz_int(10), opt.digits + 6))),
+  const engine eng(pb, gram, ball::of(rational(1, mp::pow(mp::mpz_int(10), digits + 6))),
                    opt.max_halvings);
 
   std::vector<ball> targets;
   for (const rational& tau : opt.times) targets.push_back(log1p(ball::of(tau)));
 
   using std::pow;
-  const mpfr_real tol = pow(mpfr_real(10), -(opt.digits + 2));
+  const mpfr_real tol = pow(mpfr_real(10), -(digits + 2));
   flow::detail::taylor_series<mpfr_real> ser(approx, flow::detail::taylor_order(tol));
   const int K = ser.order();
   res.order = K;

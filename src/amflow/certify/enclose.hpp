@@ -51,7 +51,10 @@ struct event {
 };
 
 struct enclose_options {
-  int digits = 50;              // decimal digits of the certificate's working precision
+  int digits = 50;  // decimal digits of the certificate's working precision
+  // Run at the current MPFR precision (scalar::mpfr_digits(), as working digits) instead of
+  // setting digits + 12 process-wide: for callers on several threads (amflow verify).
+  bool keep_precision = false;
   std::vector<rational> times;  // sample times tau: >= 0, strictly increasing, not empty
   bool events = false;          // search for margin zero crossings and turns over [0, last time]
   long max_steps = 1000000;

@@ -78,6 +78,12 @@ ball_problem ball_problem_of(const json& spec) {
   const matrix U = embeddings(spec.at("outputs"), M, d);
   pb.G_E = gram(E, N, d);
   pb.G_U = gram(U, M, d);
+  if (spec.at("inputs").at("kind") == "pair") {
+    // |e_0| = |e_1| = 1 and <e_0, e_1> = alpha exactly (the balls of sqrt(1 - alpha^2) would
+    // leave |e_1|^2 = 1 only enclosed, and exact ties undecidable).
+    const ball alpha = exact(spec.at("inputs").at("alpha"));
+    pb.G_E = {ball(1), alpha, alpha, ball(1)};
+  }
 
   const json& freq = spec.at("frequencies");
   const std::string fkind = freq.at("kind").get<std::string>();

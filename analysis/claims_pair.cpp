@@ -3,6 +3,7 @@
 #include "amflow/certify/descent.hpp"
 #include "amflow/certify/enclose.hpp"
 #include "amflow/certify/problem.hpp"
+#include "amflow/certify/spectrum.hpp"
 #include "amflow/descent/descent.hpp"
 #include "analysis/claims_support.hpp"
 
@@ -106,9 +107,16 @@ std::vector<check> sharpness_at_zero(const verify_options& o) {
   const auto pb = named<hp>("pair");
   const hp alpha = num<hp>("0.95"), p0 = num<hp>("0.75"), p1 = num<hp>("0.25");
   const hp predicted = (1 + sqrt(hp(1 - 4 * p0 * p1 * (1 - alpha * alpha)))) / 4;
-  return {near(
+  check c = near(
       std::string(pair_setting) + "; largest Hessian eigenvalue at W0 (" + digits_text(o) + ")",
-      predicted, model::sharpness(pb, pb.Z0), hp(1e6 * scalar::epsilon<hp>()))};
+      predicted, model::sharpness(pb, pb.Z0), hp(1e6 * scalar::epsilon<hp>()));
+  // The exact Hessian's largest eigenvalue at W0, bracketed in balls (certify::sharpness).
+  const certify::precision_scope bits(certify::bits_for_digits(o.digits + 10));
+  const certify::ball_problem bp = certify::ball_problem_of(io::named_problem("pair"));
+  certify_if(c, both_within(c, certify::sharpness(bp, bp.Z0)),
+             "both within the tolerance of lambda_max enclosed by a Rayleigh quotient and a "
+             "Cholesky factorisation in balls");
+  return {c};
 }
 
 // P7: the rare token's margin goes negative, then recovers at a finite crossing time tau* > 0 of

@@ -8,6 +8,7 @@
 #include <Eigen/LU>
 #include <algorithm>
 
+#include "amflow/certify/logistic.hpp"
 #include "analysis/claims_support.hpp"
 
 namespace amflow::analysis {
@@ -104,12 +105,71 @@ std::vector<check> underparameterized(const verify_options& o) {
   };
 }
 
+// Beyond the paper (Meng, Orvieto, Cao, De Sa 2024): GD converges to the minimiser for
+// eta < eta_c = 2 / lambda_max(H(W*)) and not above it. eta_c is certified (the minimiser proven
+// unique in a box by the Krawczyk operator, the eigenvalue bracketed by a Rayleigh quotient and a
+// Cholesky factorisation); GD runs in double at 0.999 and 1.001 eta_c.
+std::vector<check> threshold(const verify_options& o) {
+  const nlohmann::json spec = io::named_problem("underparameterized");
+  const certify::precision_scope bits(certify::bits_for_digits(o.digits));
+  const certify::two_class_threshold t = certify::certify_two_class_threshold(spec);
+  if (!t.ok) throw std::runtime_error("eta_c was not certified: " + t.message);
+  const auto mid = [](const certify::ball& b) {
+    hp v;
+    arf_get_mpfr(v.backend().data(), arb_midref(b.raw()), MPFR_RNDN);
+    return v;
+  };
+  // amflow's own sharpness (model::sharpness, floating point) at the logits of W* = u w*^T / |u|^2:
+  // z_x,0 = w*.e_x / 2 = -z_x,1 (U = I).
+  const auto pb = named<hp>("underparameterized");
+  const hp w0 = mid(t.w[0]), w1 = mid(t.w[1]);
+  model::matrix<hp> Z(pb.tokens, 2);
+  for (int x = 0; x < pb.tokens; ++x) {
+    const hp m = pb.E(x, 0) * w0 + pb.E(x, 1) * w1;
+    Z(x, 0) = m / 2;
+    Z(x, 1) = -m / 2;
+  }
+  const hp measured = 2 / model::sharpness(pb, Z);
+  const std::string where = "underparameterized; ";
+  check c = near_relative(where + "eta_c = 2 / lambda_max(H(W*)): certified (" + digits_text(o) +
+                              ") vs model::sharpness at the minimiser",
+                          mid(t.eta_c), measured, num<hp>("1e-30"));
+  c.note =
+      "predicted: the certified eta_c, in [" + t.eta_c.lower(40) + ", " + t.eta_c.upper(40) + "]";
+  certify_if(c,
+             certainly_within_relative(t.eta_c, c.measured, c.tolerance) &&
+                 certainly_within_relative(t.eta_c, c.predicted, c.tolerance),
+             "eta_c enclosed (Krawczyk, Rayleigh and Cholesky in balls)");
+
+  // GD from W0 = 0, 20000 steps, at 0.999 and 1.001 eta_c: |L_K - L*|. (At the working precision:
+  // in double, particle coordinates of a problem with a singular G_E drift off the logits any W
+  // reaches by rounding, and the loss settles 3e-13 from L*.)
+  const hp eta_c = mid(t.eta_c), best = mid(t.loss);
+  const long steps = 20000;
+  const auto below = gd_run(pb, hp(eta_c * num<hp>("0.999")), steps);
+  const auto above = gd_run(pb, hp(eta_c * num<hp>("1.001")), steps);
+  const hp gap_below = abs(below.samples.back().loss - best);
+  const hp gap_above = abs(above.samples.back().loss - best);
+  const std::string run = "GD (" + digits_text(o) + ") at ";
+  return {
+      c,
+      near<hp>(where + run + "0.999 eta_c, 20000 steps: |L_K - L*|", hp(0), gap_below,
+               num<hp>("1e-30"), "converges: L* = the certified least loss"),
+      order_check<hp>(where + run + "1.001 eta_c, 20000 steps: |L_K - L*|", comparison::greater,
+                      num<hp>("1e-5"), gap_above,
+                      "does not converge (a period-2 cycle around the minimiser)"),
+  };
+}
+
 }  // namespace
 
 std::vector<claim> underparameterized_claims() {
   return {{"underparameterized", "P9",
            "d < N: the cross-entropy minimiser classifies worse than the best linear classifier",
-           underparameterized}};
+           underparameterized},
+          {"step-size-threshold", "P9",
+           "GD converges below eta_c = 2 / lambda_max(H(W*)) and not above (eta_c certified)",
+           threshold}};
 }
 
 }  // namespace amflow::analysis

@@ -6,6 +6,7 @@
 
 #include "amflow/certify/descent.hpp"
 #include "amflow/certify/problem.hpp"
+#include "amflow/certify/spectrum.hpp"
 #include "amflow/descent/descent.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
@@ -52,7 +53,6 @@ void run_gd_certified(const gd_cli_options& o) {
   if (parse_integer(o.seeds, "--seeds", 1, 1000000000) != 1) {
     throw input_error("--seeds", o.seeds, "--certify runs one full-batch GD run");
   }
-  if (o.sharpness) throw input_error("--sharpness", "true", "not certified: drop it or --certify");
   if (descent::parse_space(o.space, "--space") != descent::space_kind::particle) {
     throw input_error("--space", o.space, "--certify runs in particle coordinates");
   }
@@ -70,6 +70,8 @@ void run_gd_certified(const gd_cli_options& o) {
     scalar::set_mpfr_digits(saved);
   }
   resolve_format(o.common.format, o.common.output);
+  // The sharpness's approximate eigenvectors use MPFR at the asked digits.
+  scalar::set_mpfr_digits(static_cast<int>(digits));
   const certify::precision_scope bits(certify::bits_for_digits(static_cast<int>(digits)));
   const certify::ball_problem bp = certify::ball_problem_of(spec);
   const int shown = static_cast<int>(digits);
@@ -92,6 +94,13 @@ void run_gd_certified(const gd_cli_options& o) {
     columns.push_back("m_" + std::to_string(x) + "_hi");
   }
   columns.push_back("perfect");
+  if (o.sharpness) {
+    columns.push_back("sharpness_lo");
+    columns.push_back("sharpness_hi");
+    meta["sharpness"] =
+        "the Hessian's largest eigenvalue at every W the logits' balls allow, bracketed by a "
+        "Rayleigh quotient and a Cholesky factorisation in balls (certify::sharpness)";
+  }
   progress_meter progress("gd", "steps", steps);
   table_output out(o.common, columns, meta, &progress);
   const auto bounds = [&](std::vector<io::cell>& row, const certify::ball& b) {
@@ -118,6 +127,14 @@ void run_gd_certified(const gd_cli_options& o) {
     }
     for (const certify::ball& m : st.margins) bounds(row, m);
     row.push_back(io::cell::words(certify::decision_name(st.perfect)));
+    if (o.sharpness) {
+      const certify::ball sharp = certify::sharpness(bp, st.Z);
+      if (!sharp.is_finite()) {
+        throw std::runtime_error("gd --certify: the sharpness at step " + std::to_string(st.step) +
+                                 " could not be bracketed");
+      }
+      bounds(row, sharp);
+    }
     out.row(row);
   };
   const certify::certified_run r =

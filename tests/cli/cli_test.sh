@@ -232,7 +232,16 @@ PY
 
 # gd --certify: bounds around the 50-digit run, the same transients, refusals of what it does not do.
 expect_bad "certify batch" "--batch" "full-batch" -- gd --problem pair --certify --batch 4
-expect_bad "certify sharpness" "--sharpness" "not certified" -- gd --problem pair --certify --sharpness
+if "$amflow" gd --problem pair --eta 10 --steps 34 --certify --sharpness --digits 40 --format json --output "$work/cs1.json" &&
+  "$amflow" gd --problem pair --eta 10 --steps 34 --sharpness --digits 60 --format json --output "$work/cs2.json" &&
+  "$py" - "$work/cs1.json" "$work/cs2.json" <<'PY'; then ok; else fail "gd --certify --sharpness"; fi
+import json, sys
+from decimal import Decimal
+cert, plain = (json.load(open(f), parse_float=Decimal) for f in sys.argv[1:])
+for c, p in zip(cert["rows"], plain["rows"]):
+    assert Decimal(c["sharpness_lo"]) <= Decimal(p["sharpness"]) <= Decimal(c["sharpness_hi"]), c["step"]
+    assert Decimal(c["sharpness_hi"]) - Decimal(c["sharpness_lo"]) < Decimal("1e-20"), c["step"]
+PY
 expect_bad "certify space" "--space" "particle" -- gd --problem pair --certify --space weights
 expect_bad "certify eta" "--eta" "positive" -- gd --problem pair --certify --eta 0
 if "$amflow" gd --problem large-memory --eta 3 --steps 40 --certify --digits 40 --format json --output "$work/cg.json" &&

@@ -83,6 +83,7 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
     }
     certified_state state;
     state.step = k;
+    state.Z = Z;
     state.perfect = decision::yes;
     for (int x = 0; x < N; ++x) {
       const int t = pb.target[x];

@@ -40,6 +40,7 @@ struct certified_state {
   ball loss;
   std::vector<ball> margins;    // N
   std::vector<decision> right;  // N: whether each token's target wins the argmax
+  std::vector<ball> Z;          // N x M logits (row-major)
   decision perfect = decision::undecided;
 };
 

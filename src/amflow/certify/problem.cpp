@@ -133,6 +133,11 @@ ball_problem ball_problem_of(const json& spec) {
   return pb;
 }
 
+std::vector<ball> ball_embeddings(const json& spec, bool inputs) {
+  return embeddings(spec.at(inputs ? "inputs" : "outputs"),
+                    spec.at(inputs ? "tokens" : "classes").get<int>(), spec.at("dim").get<int>());
+}
+
 bool is_identity(const std::vector<ball>& G, int n) {
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < n; ++j) {

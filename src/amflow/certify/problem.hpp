@@ -14,6 +14,9 @@ namespace amflow::certify {
 // The spec must already be valid (parse_problem accepted it): this builds, it does not validate.
 ball_problem ball_problem_of(const nlohmann::json& spec);
 
+// The input (inputs = true: N x d) or output (M x d) embeddings as balls, row-major.
+std::vector<ball> ball_embeddings(const nlohmann::json& spec, bool inputs);
+
 // Whether the Gram matrix (n x n, row-major) is exactly the identity.
 bool is_identity(const std::vector<ball>& G, int n);
 

@@ -140,7 +140,11 @@ void run_gd_certified(const gd_cli_options& o) {
   const certify::certified_run r =
       certify::certified_gd(bp, certify::ball::of(eta), steps, false, on_state);
   progress.clear();
-  if (!r.ok) throw std::runtime_error("gd --certify: cannot certify: " + r.message);
+  if (!r.ok) {
+    throw std::runtime_error(
+        "gd --certify: cannot certify: " + r.message +
+        " (the balls widen as GD runs; more --digits keep them narrow longer)");
+  }
   nlohmann::json transients = {
       {"loss_increases", r.loss_increases},
       {"undecided_increases", r.undecided_increases},

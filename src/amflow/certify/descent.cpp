@@ -41,6 +41,124 @@ bool finite(const std::vector<ball>& v) {
   return std::all_of(v.begin(), v.end(), [](const ball& b) { return b.is_finite(); });
 }
 
+// G_E V G_U for V (N x M, row-major).
+std::vector<ball> interact(const ball_problem& pb, const std::vector<ball>& V) {
+  const int N = pb.tokens, M = pb.classes;
+  std::vector<ball> T(V.size()), out(V.size());
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      ball s(0);
+      for (int x2 = 0; x2 < N; ++x2) s += pb.G_E[x * N + x2] * V[x2 * M + y];
+      T[x * M + y] = s;
+    }
+  }
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      ball s(0);
+      for (int y2 = 0; y2 < M; ++y2) s += T[x * M + y2] * pb.G_U[y2 * M + y];
+      out[x * M + y] = s;
+    }
+  }
+  return out;
+}
+
+// Softmax rows of Z (balls), each shifted by its largest midpoint.
+std::vector<ball> softmax(const std::vector<ball>& Z, int N, int M) {
+  std::vector<ball> pi(Z.size());
+  for (int x = 0; x < N; ++x) {
+    const ball shift = shift_of(Z, x, M);
+    ball sum(0);
+    for (int y = 0; y < M; ++y) sum += pi[x * M + y] = exp(Z[x * M + y] - shift);
+    for (int y = 0; y < M; ++y) pi[x * M + y] /= sum;
+  }
+  return pi;
+}
+
+// The residual p (softmax - Y) at Z, the target entry as minus the others.
+std::vector<ball> residual(const ball_problem& pb, const std::vector<ball>& Z) {
+  const int N = pb.tokens, M = pb.classes;
+  const std::vector<ball> pi = softmax(Z, N, M);
+  std::vector<ball> R(Z.size());
+  for (int x = 0; x < N; ++x) {
+    const int t = pb.target[x];
+    ball others(0);
+    for (int y = 0; y < M; ++y) {
+      if (y == t) continue;
+      R[x * M + y] = pb.p[x] * pi[x * M + y];
+      others += R[x * M + y];
+    }
+    R[x * M + t] = -others;
+  }
+  return R;
+}
+
+// One GD step Phi(Z) = Z - eta G_E R(Z) G_U, enclosed twice and intersected: directly from the
+// balls (R_Z = R(Z), already computed), and in the mean-value form
+//   Phi(Z) subset of Phi(c) + J(Z) (Z - c),  J = I - eta (G_E (x) G_U) DR,  c the midpoints,
+// DR block-diagonal with blocks p(x) (diag pi_x - pi_x pi_x^T) over the balls. The direct form
+// widens every step by the dependency of each ball on itself (exponentially over many steps);
+// the mean-value form multiplies the radii by |J|, whose rows sum to about 1 here.
+std::vector<ball> gd_step(const ball_problem& pb, const ball& eta, const std::vector<ball>& Z,
+                          const std::vector<ball>& R_Z) {
+  const int N = pb.tokens, M = pb.classes, n = N * M;
+  const std::vector<ball> V_Z = interact(pb, R_Z);
+  std::vector<ball> direct(Z.size());
+  for (int i = 0; i < n; ++i) direct[i] = Z[i] - eta * V_Z[i];
+  // Mean value.
+  std::vector<ball> c(Z.size()), delta(Z.size());
+  for (int i = 0; i < n; ++i) {
+    c[i] = Z[i].midpoint();
+    delta[i] = Z[i] - c[i];
+  }
+  bool exact = true;
+  for (const ball& z : Z) exact = exact && z.is_exact();
+  if (exact) return direct;  // nothing to gain: the balls are points
+  const std::vector<ball> V_c = interact(pb, residual(pb, c));
+  const std::vector<ball> pi = softmax(Z, N, M);
+  // (DR delta)_x = p(x) (pi_x * delta_x - pi_x (pi_x . delta_x)), then J delta = delta - eta G (.)
+  // would lose the correlation of delta with itself; J is formed entry by entry instead:
+  // J = I - eta A, A_(x,y),(x',y') = G_E(x, x') (G_U D_x')(y, y').
+  std::vector<ball> GD(static_cast<size_t>(N) * M * M);  // per x': G_U D_x' (M x M)
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      for (int y2 = 0; y2 < M; ++y2) {
+        ball s(0);
+        for (int a = 0; a < M; ++a) {
+          // D_x(a, y2) = p (pi_a delta_a,y2 - pi_a pi_y2)
+          ball d = -(pi[x * M + a] * pi[x * M + y2]);
+          if (a == y2) d += pi[x * M + a];
+          s += pb.G_U[y * M + a] * d;
+        }
+        GD[(x * M + y) * M + y2] = pb.p[x] * s;
+      }
+    }
+  }
+  std::vector<ball> out(Z.size());
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      const int i = x * M + y;
+      ball s = c[i] - eta * V_c[i];
+      for (int x2 = 0; x2 < N; ++x2) {
+        for (int y2 = 0; y2 < M; ++y2) {
+          const int j = x2 * M + y2;
+          ball a = pb.G_E[x * N + x2] * GD[(x2 * M + y) * M + y2];
+          ball Jij = -(eta * a);
+          if (i == j) Jij += ball(1);
+          s += Jij * delta[j];
+        }
+      }
+      out[i] = s;
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    ball both;
+    if (arb_intersection(both.raw(), out[i].raw(), direct[i].raw(), precision_scope::bits())) {
+      out[i] = both;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string decision_name(decision d) {
@@ -149,21 +267,7 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
     }
     if (stop_at_perfect && (run.ever_perfect || undecided_before)) return run;
     if (k == steps) break;
-    // Z -= eta G_E R G_U.
-    for (int x = 0; x < N; ++x) {
-      for (int y = 0; y < M; ++y) {
-        ball s(0);
-        for (int x2 = 0; x2 < N; ++x2) s += pb.G_E[x * N + x2] * R[x2 * M + y];
-        T[x * M + y] = s;
-      }
-    }
-    for (int x = 0; x < N; ++x) {
-      for (int y = 0; y < M; ++y) {
-        ball s(0);
-        for (int y2 = 0; y2 < M; ++y2) s += T[x * M + y2] * pb.G_U[y2 * M + y];
-        Z[x * M + y] -= eta * s;
-      }
-    }
+    Z = gd_step(pb, eta, Z, R);
   }
   if (!run.ever_perfect && !undecided_before) run.first_perfect_decided = decision::yes;
   return run;

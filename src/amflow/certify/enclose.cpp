@@ -101,34 +101,26 @@ struct velocity {
         arb_poly_sub(Rt.raw(), Rt.raw(), Ry.raw(), prec());
       }
     }
-    std::vector<series> A = R;
-    if (!identity_E) {
+    // G_E R G_U: out(x, y) = sum_k G(x or y, k) in(k or x, ...), one side at a time.
+    const auto mix = [&](const std::vector<series>& in, bool left) {
+      std::vector<series> out(in.size());
       series tmp;
+      const int K = left ? N : M;
+      const std::vector<ball>& G = left ? pb.G_E : pb.G_U;
       for (int x = 0; x < N; ++x) {
         for (int y = 0; y < M; ++y) {
-          series& out = A[x * M + y];
-          arb_poly_zero(out.raw());
-          for (int k = 0; k < N; ++k) {
-            arb_poly_scalar_mul(tmp.raw(), R[k * M + y].raw(), pb.G_E[x * N + k].raw(), prec());
-            arb_poly_add(out.raw(), out.raw(), tmp.raw(), prec());
+          for (int k = 0; k < K; ++k) {
+            const series& term = left ? in[k * M + y] : in[x * M + k];
+            const ball& g = left ? G[x * K + k] : G[k * K + y];
+            arb_poly_scalar_mul(tmp.raw(), term.raw(), g.raw(), prec());
+            arb_poly_add(out[x * M + y].raw(), out[x * M + y].raw(), tmp.raw(), prec());
           }
         }
       }
-    }
-    std::vector<series> B = A;
-    if (!identity_U) {
-      series tmp;
-      for (int x = 0; x < N; ++x) {
-        for (int y = 0; y < M; ++y) {
-          series& out = B[x * M + y];
-          arb_poly_zero(out.raw());
-          for (int k = 0; k < M; ++k) {
-            arb_poly_scalar_mul(tmp.raw(), A[x * M + k].raw(), pb.G_U[k * M + y].raw(), prec());
-            arb_poly_add(out.raw(), out.raw(), tmp.raw(), prec());
-          }
-        }
-      }
-    }
+      return out;
+    };
+    std::vector<series> A = identity_E ? R : mix(R, true);
+    std::vector<series> B = identity_U ? A : mix(A, false);
     return B;
   }
 };

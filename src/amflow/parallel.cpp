@@ -2,6 +2,7 @@
 // the emission cursor and the first error.
 #include "amflow/parallel.hpp"
 
+#include <flint/flint.h>
 #include <mpfr.h>
 
 #include <algorithm>
@@ -63,8 +64,10 @@ int parallel_for_ordered(long n, int threads, const std::function<void(long)>& f
     try {
       pool.emplace_back([&work] {
         work();
-        // MPFR keeps per-thread caches (constants such as pi) that die with the thread otherwise.
+        // MPFR and FLINT/Arb keep per-thread caches (constants such as pi and log 2) that die with
+        // the thread otherwise.
         mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
+        flint_cleanup();
       });
     } catch (const std::system_error&) {
       refused += wanted - t;  // the system would not start more: those running share the work

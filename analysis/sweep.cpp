@@ -1,8 +1,10 @@
-// Field paths for sweep axes: "inputs.alpha", "frequencies.p[1]", "init.W[0][1]".
+// Field paths for sweep axes: "inputs.alpha", "frequencies.p[1]", "init.W[0][1]"; the authors'
+// grid.
 #include <cctype>
 #include <cstdint>
 
 #include "amflow/errors.hpp"
+#include "amflow/io/problem_io.hpp"
 #include "analysis/sweep.hpp"
 
 namespace amflow::analysis {
@@ -46,6 +48,16 @@ nlohmann::json set_field(nlohmann::json problem, const std::string& path,
   if (node->is_object() || node->is_array()) fail("names a group of fields, not a number");
   *node = value;
   return problem;
+}
+
+sweep_options<double> authors_learning_rate_grid() {
+  sweep_options<double> o;
+  o.problem = io::named_problem("pair");
+  o.axes = {{"p0_logit", "logspace:-0.5:0.5:10"},
+            {"alpha", "linspace:0.5:1:10"},
+            {"eta", "logspace:-1:1:10"}};
+  o.steps = 1000;
+  return o;
 }
 
 }  // namespace amflow::analysis

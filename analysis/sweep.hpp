@@ -88,6 +88,11 @@ struct sweep_result {
 template <class Real>
 sweep_result<Real> sweep(const sweep_options<Real>& options);
 
+// The authors' learning-rate experiment (paper-notes section 4), double precision: the pair
+// problem, p0 = sigmoid(10^(-0.5 + i/9)), alpha = linspace(0.5, 1, 10), eta = logspace(-1, 1, 10),
+// 1000 GD steps from 0 (1000 cells).
+sweep_options<double> authors_learning_rate_grid();
+
 // The problem JSON with the field at `path` (dots and [i] indices) set to `value`; throws
 // input_error("grid", path) when the path does not name an existing field.
 nlohmann::json set_field(nlohmann::json problem, const std::string& path,

@@ -40,12 +40,7 @@ BENCHMARK_CAPTURE(enclosure, large_memory, "large-memory", false)
 BENCHMARK_CAPTURE(enclosure, pair_crossings, "pair", true)->Arg(50)->Unit(benchmark::kMillisecond);
 
 void certified_grid(benchmark::State& state) {
-  analysis::sweep_options<double> o;
-  o.problem = io::named_problem("pair");
-  o.axes = {{"p0_logit", "logspace:-0.5:0.5:10"},
-            {"alpha", "linspace:0.5:1:10"},
-            {"eta", "logspace:-1:1:10"}};
-  o.steps = 1000;
+  analysis::sweep_options<double> o = analysis::authors_learning_rate_grid();
   o.threads = static_cast<int>(state.range(0));
   o.certify = true;
   for (auto _ : state) {

@@ -13,12 +13,7 @@ namespace {
 using namespace amflow;
 
 void authors_learning_rate_grid(benchmark::State& state) {
-  analysis::sweep_options<double> o;
-  o.problem = io::named_problem("pair");
-  o.axes = {{"p0_logit", "logspace:-0.5:0.5:10"},
-            {"alpha", "linspace:0.5:1:10"},
-            {"eta", "logspace:-1:1:10"}};
-  o.steps = 1000;
+  analysis::sweep_options<double> o = analysis::authors_learning_rate_grid();
   o.threads = static_cast<int>(state.range(0));
   for (auto _ : state) {
     const auto r = analysis::sweep(o);

@@ -36,13 +36,7 @@ int main() {
       torch.push_back(std::stol(line.substr(line.rfind(',') + 1)));
     }
     proof.require(torch.size() == 1000, "the stored PyTorch grid has 1000 cells");
-    analysis::sweep_options<double> o;
-    o.problem = io::named_problem("pair");
-    o.axes = {{"p0_logit", "logspace:-0.5:0.5:10"},
-              {"alpha", "linspace:0.5:1:10"},
-              {"eta", "logspace:-1:1:10"}};
-    o.steps = 1000;
-    const auto sweep = analysis::sweep(o);
+    const auto sweep = analysis::sweep(analysis::authors_learning_rate_grid());
 
     long cell = 0, undecided = 0, differ_torch = 0, differ_double = 0, never = 0, widest_bits = 0;
     for (int i = 0; i < 10; ++i) {

@@ -15,12 +15,7 @@ namespace amflow {
 namespace {
 
 analysis::sweep_options<double> authors_grid() {
-  analysis::sweep_options<double> o;
-  o.problem = io::named_problem("pair");
-  o.axes = {{"p0_logit", "logspace:-0.5:0.5:10"},
-            {"alpha", "linspace:0.5:1:10"},
-            {"eta", "logspace:-1:1:10"}};
-  o.steps = 1000;
+  analysis::sweep_options<double> o = analysis::authors_learning_rate_grid();
   o.threads = 2;
   return o;
 }

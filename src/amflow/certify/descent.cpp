@@ -74,11 +74,10 @@ std::vector<ball> softmax(const std::vector<ball>& Z, int N, int M) {
   return pi;
 }
 
-// The residual p (softmax - Y) at Z, the target entry as minus the others.
-std::vector<ball> residual(const ball_problem& pb, const std::vector<ball>& Z) {
+// The residual p (pi - Y) from the softmax rows pi, the target entry as minus the others.
+std::vector<ball> residual(const ball_problem& pb, const std::vector<ball>& pi) {
   const int N = pb.tokens, M = pb.classes;
-  const std::vector<ball> pi = softmax(Z, N, M);
-  std::vector<ball> R(Z.size());
+  std::vector<ball> R(pi.size());
   for (int x = 0; x < N; ++x) {
     const int t = pb.target[x];
     ball others(0);
@@ -93,13 +92,13 @@ std::vector<ball> residual(const ball_problem& pb, const std::vector<ball>& Z) {
 }
 
 // One GD step Phi(Z) = Z - eta G_E R(Z) G_U, enclosed twice and intersected: directly from the
-// balls (R_Z = R(Z), already computed), and in the mean-value form
+// balls (pi = softmax(Z) and R_Z = R(Z), already computed), and in the mean-value form
 //   Phi(Z) subset of Phi(c) + J(Z) (Z - c),  J = I - eta (G_E (x) G_U) DR,  c the midpoints,
 // DR block-diagonal with blocks p(x) (diag pi_x - pi_x pi_x^T) over the balls. The direct form
 // widens every step by the dependency of each ball on itself (exponentially over many steps);
 // the mean-value form multiplies the radii by |J|, whose rows sum to about 1 here.
 std::vector<ball> gd_step(const ball_problem& pb, const ball& eta, const std::vector<ball>& Z,
-                          const std::vector<ball>& R_Z) {
+                          const std::vector<ball>& pi, const std::vector<ball>& R_Z) {
   const int N = pb.tokens, M = pb.classes, n = N * M;
   const std::vector<ball> V_Z = interact(pb, R_Z);
   std::vector<ball> direct(Z.size());
@@ -113,8 +112,7 @@ std::vector<ball> gd_step(const ball_problem& pb, const ball& eta, const std::ve
   bool exact = true;
   for (const ball& z : Z) exact = exact && z.is_exact();
   if (exact) return direct;  // nothing to gain: the balls are points
-  const std::vector<ball> V_c = interact(pb, residual(pb, c));
-  const std::vector<ball> pi = softmax(Z, N, M);
+  const std::vector<ball> V_c = interact(pb, residual(pb, softmax(c, N, M)));
   // (DR delta)_x = p(x) (pi_x * delta_x - pi_x (pi_x . delta_x)), then J delta = delta - eta G (.)
   // would lose the correlation of delta with itself; J is formed entry by entry instead:
   // J = I - eta A, A_(x,y),(x',y') = G_E(x, x') (G_U D_x')(y, y').
@@ -189,7 +187,7 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
                            const std::function<void(const certified_state&)>& on_state) {
   const int N = pb.tokens, M = pb.classes;
   certified_run run;
-  std::vector<ball> Z = pb.Z0, R(static_cast<size_t>(N) * M), T(static_cast<size_t>(N) * M);
+  std::vector<ball> Z = pb.Z0;
   ball previous_loss;
   bool undecided_before = false;
   run.first_perfect_step = steps - 1;
@@ -203,25 +201,16 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
     state.step = k;
     state.Z = Z;
     state.perfect = decision::yes;
+    const std::vector<ball> pi = softmax(Z, N, M);
+    const std::vector<ball> R = residual(pb, pi);
     for (int x = 0; x < N; ++x) {
       const int t = pb.target[x];
       const ball& zt = Z[x * M + t];
-      // Residual row (target entry as minus the others) and the loss log1p(sum_{y != t} e^(z_y -
-      // z_t)).
-      const ball shift = shift_of(Z, x, M);
-      ball sum(0), others(0), rest(0);
-      std::vector<ball> a(M);
+      // The loss log1p(sum_{y != t} e^(z_y - z_t)).
+      ball rest(0);
       for (int y = 0; y < M; ++y) {
-        a[y] = exp(Z[x * M + y] - shift);
-        sum += a[y];
         if (y != t) rest += exp(Z[x * M + y] - zt);
       }
-      for (int y = 0; y < M; ++y) {
-        if (y == t) continue;
-        R[x * M + y] = pb.p[x] * (a[y] / sum);
-        others += R[x * M + y];
-      }
-      R[x * M + t] = -others;
       state.loss += pb.p[x] * log1p(rest);
       // Margin and correctness.
       ball best;
@@ -267,7 +256,7 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
     }
     if (stop_at_perfect && (run.ever_perfect || undecided_before)) return run;
     if (k == steps) break;
-    Z = gd_step(pb, eta, Z, R);
+    Z = gd_step(pb, eta, Z, pi, R);
   }
   if (!run.ever_perfect && !undecided_before) run.first_perfect_decided = decision::yes;
   return run;

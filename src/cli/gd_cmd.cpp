@@ -56,22 +56,11 @@ void run_gd_certified(const gd_cli_options& o) {
   if (descent::parse_space(o.space, "--space") != descent::space_kind::particle) {
     throw input_error("--space", o.space, "--certify runs in particle coordinates");
   }
-  int tokens = 0;
-  {
-    // Validation of the problem (every field named) at the asked precision.
-    const int saved = scalar::mpfr_digits();
-    scalar::set_mpfr_digits(static_cast<int>(digits));
-    try {
-      tokens = io::parse_problem<mpfr_real>(spec).tokens;
-    } catch (...) {
-      scalar::set_mpfr_digits(saved);
-      throw;
-    }
-    scalar::set_mpfr_digits(saved);
-  }
-  resolve_format(o.common.format, o.common.output);
-  // The sharpness's approximate eigenvectors use MPFR at the asked digits.
+  // Validation of the problem (every field named) at the asked precision, which the sharpness's
+  // approximate eigenvectors use too.
   scalar::set_mpfr_digits(static_cast<int>(digits));
+  const int tokens = io::parse_problem<mpfr_real>(spec).tokens;
+  resolve_format(o.common.format, o.common.output);
   const certify::precision_scope bits(certify::bits_for_digits(static_cast<int>(digits)));
   const certify::ball_problem bp = certify::ball_problem_of(spec);
   const int shown = static_cast<int>(digits);

@@ -175,57 +175,30 @@ std::string ball::text(int digits) const {
   return out;
 }
 
-ball exp(const ball& x) {
+namespace {
+
+// Arb's function f(result, args..., precision) at the precision in force.
+template <class F, class... Args>
+ball apply(F f, const Args&... args) {
   ball r;
-  arb_exp(r.raw(), x.raw(), precision_scope::bits());
-  return r;
-}
-ball log(const ball& x) {
-  ball r;
-  arb_log(r.raw(), x.raw(), precision_scope::bits());
-  return r;
-}
-ball log1p(const ball& x) {
-  ball r;
-  arb_log1p(r.raw(), x.raw(), precision_scope::bits());
-  return r;
-}
-ball sqrt(const ball& x) {
-  ball r;
-  arb_sqrt(r.raw(), x.raw(), precision_scope::bits());
-  return r;
-}
-ball lambertw(const ball& x) {
-  ball r;
-  arb_lambertw(r.raw(), x.raw(), 0, precision_scope::bits());
+  f(r.raw(), args.raw()..., precision_scope::bits());
   return r;
 }
 
-ball cos(const ball& x) {
-  ball r;
-  arb_cos(r.raw(), x.raw(), precision_scope::bits());
-  return r;
+}  // namespace
+
+ball exp(const ball& x) { return apply(arb_exp, x); }
+ball log(const ball& x) { return apply(arb_log, x); }
+ball log1p(const ball& x) { return apply(arb_log1p, x); }
+ball sqrt(const ball& x) { return apply(arb_sqrt, x); }
+ball lambertw(const ball& x) {
+  return apply([](arb_ptr r, arb_srcptr v, slong prec) { arb_lambertw(r, v, 0, prec); }, x);
 }
-ball sin(const ball& x) {
-  ball r;
-  arb_sin(r.raw(), x.raw(), precision_scope::bits());
-  return r;
-}
-ball pow(const ball& x, const ball& y) {
-  ball r;
-  arb_pow(r.raw(), x.raw(), y.raw(), precision_scope::bits());
-  return r;
-}
-ball pi() {
-  ball r;
-  arb_const_pi(r.raw(), precision_scope::bits());
-  return r;
-}
-ball min(const ball& a, const ball& b) {
-  ball r;
-  arb_min(r.raw(), a.raw(), b.raw(), precision_scope::bits());
-  return r;
-}
+ball cos(const ball& x) { return apply(arb_cos, x); }
+ball sin(const ball& x) { return apply(arb_sin, x); }
+ball pow(const ball& x, const ball& y) { return apply(arb_pow, x, y); }
+ball pi() { return apply(arb_const_pi); }
+ball min(const ball& a, const ball& b) { return apply(arb_min, a, b); }
 
 sign_of sign(const ball& x) {
   if (arb_is_zero(x.raw())) return sign_of::zero;

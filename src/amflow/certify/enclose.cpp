@@ -348,20 +348,13 @@ class event_search {
   ball derivative(size_t n, const ball& U, int order) const {
     const step_record& st = steps_[n];
     const int M = pb_.classes, t = pb_.target[x_];
-    std::vector<ball> Z;
-    if (n == 0 && arb_is_zero(U.raw())) {  // NOLINT
-      Z = pb_.Z0;                          // s = 0: the exact initial state
-    } else {
-      Z = eng_.logits(st, U);
-    }
-    // The logit difference that is the margin over U: the one certified below the others.
-    // (Over U the differences are enclosed with their own, tighter radius.)
+    // At s = 0 the exact initial state; elsewhere the differences over U with their own, tighter
+    // radius (the logits themselves only for the derivatives).
     const bool at_start = n == 0 && arb_is_zero(U.raw());
-    const std::vector<ball> widened = at_start ? std::vector<ball>() : eng_.differences(st, U);
+    const std::vector<ball> all = at_start ? eng_.initial_differences() : eng_.differences(st, U);
     std::vector<ball> D(M);
     for (int y = 0; y < M; ++y) {
-      if (y == t) continue;
-      D[y] = at_start ? Z[x_ * M + t] - Z[x_ * M + y] : widened[x_ * M + y];
+      if (y != t) D[y] = all[x_ * M + y];
     }
     ball m;  // the margin: the least difference
     bool first = true;
@@ -371,6 +364,7 @@ class event_search {
       first = false;
     }
     if (order == 0) return m;
+    const std::vector<ball> Z = at_start ? pb_.Z0 : eng_.logits(st, U);
     // The differences that can be the least somewhere on U (their enclosures reach below the
     // margin's upper bound). Where the margin is differentiable its derivative is one of theirs,
     // so the hull of their velocities bounds m' (and a hull excluding 0 makes m strictly monotone

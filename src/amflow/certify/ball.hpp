@@ -66,7 +66,7 @@ class ball {
   // Widens the ball by e (>= 0, its upper bound taken): every value within e of one of the ball's
   // values is in the result.
   void add_error(const ball& e);
-  // The midpoint as an exact ball, and the same ball with radius 0 (a point: an approximation).
+  // The midpoint as an exact ball (radius 0): a point, no longer an enclosure.
   ball midpoint() const;
   bool is_finite() const { return arb_is_finite(v_) != 0; }
   bool is_exact() const { return arb_is_exact(v_) != 0; }

@@ -46,7 +46,8 @@ class series {
   arb_poly_t p_;
 };
 
-// The velocity's size: V = c(u) G_E R(Q(u)) G_U to n terms, where dZ/ds = -V and c(u) = c0 e^u.
+// The flow's rate as a power series: V = c(u) G_E R(Q(u)) G_U to n terms, where dZ/ds = -V and
+// c(u) = c0 e^u.
 struct velocity {
   const ball_problem& pb;
   bool identity_E, identity_U;

@@ -12,6 +12,7 @@
 #include "amflow/instantiate.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/scalar/convert.hpp"
+#include "analysis/claims_support.hpp"
 #include "proof.hpp"
 
 using namespace amflow;
@@ -29,15 +30,10 @@ int main() {
     // The flow as amflow prints it (50 digits).
     scalar::set_mpfr_digits(50);
     const auto pb = io::parse_problem<mpfr_real>(io::named_problem("orthogonal"));
-    flow::flow_options<mpfr_real> o;
-    o.stepper = flow::stepper_kind::taylor;
-    o.time = flow::time_kind::log;
-    o.rel_tol = o.abs_tol = scalar::parse_real<mpfr_real>("1e-42", "tol");
-    o.step = mpfr_real(1) / 100;
-    o.estimate_error = false;
-    for (const rational& t : taus)
-      o.times.push_back(scalar::from_rational<mpfr_real>(t, "tau", ""));
-    const flow::flow_result<mpfr_real> run = flow::integrate(pb, o);
+    std::vector<mpfr_real> times;
+    for (const rational& t : taus) times.push_back(scalar::from_rational<mpfr_real>(t, "tau", ""));
+    const flow::flow_result<mpfr_real> run = analysis::claims_detail::flow_at(
+        pb, times, scalar::parse_real<mpfr_real>("1e-42", "tol"), false);
     proof.require(run.ok, "the flow ran: " + run.message);
 
     const rational tolerance(1, mp::pow(mp::mpz_int(10), 40));

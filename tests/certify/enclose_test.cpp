@@ -5,6 +5,7 @@
 #include "amflow/certify/enclose.hpp"
 #include "amflow/certify/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "analysis/claims_support.hpp"
 #include "support.hpp"
 
 namespace amflow {
@@ -22,14 +23,10 @@ std::vector<rational> decades(int last) {
 flow::flow_result<mpfr_real> reference(const std::string& name, const std::vector<rational>& t) {
   scalar::set_mpfr_digits(200);
   const auto pb = io::parse_problem<mpfr_real>(io::named_problem(name));
-  flow::flow_options<mpfr_real> o;
-  o.stepper = flow::stepper_kind::taylor;
-  o.time = flow::time_kind::log;
-  o.rel_tol = o.abs_tol = scalar::parse_real<mpfr_real>("1e-190", "tol");
-  o.step = mpfr_real(1) / 100;
-  o.estimate_error = false;
-  for (const rational& x : t) o.times.push_back(scalar::from_rational<mpfr_real>(x, "tau", ""));
-  auto r = flow::integrate(pb, o);
+  std::vector<mpfr_real> times;
+  for (const rational& x : t) times.push_back(scalar::from_rational<mpfr_real>(x, "tau", ""));
+  auto r = analysis::claims_detail::flow_at(pb, times,
+                                            scalar::parse_real<mpfr_real>("1e-190", "tol"), false);
   scalar::set_mpfr_digits(50);
   return r;
 }

@@ -103,8 +103,8 @@ TEST(certified_gd, the_mean_value_form_keeps_long_runs_enclosed) {
   const auto ref = descent::run(hp, o);
   scalar::set_mpfr_digits(50);
   const certify::precision_scope bits(certify::bits_for_digits(15));
-  const auto run = certify::certified_gd(
-      certify::ball_problem_of(io::named_problem("pair")), certify::ball(1), 300);
+  const auto run = certify::certified_gd(certify::ball_problem_of(io::named_problem("pair")),
+                                         certify::ball(1), 300);
   ASSERT_TRUE(run.ok) << run.message;
   ASSERT_EQ(run.states.size(), ref.samples.size());
   EXPECT_LT(run.widest, 1e-2);

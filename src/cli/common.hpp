@@ -223,6 +223,8 @@ void register_compare(CLI::App& app);
 void register_sweep(CLI::App& app);
 // Registers "amflow enclose".
 void register_enclose(CLI::App& app);
+// Registers "amflow landscape".
+void register_landscape(CLI::App& app);
 // Registers "amflow verify".
 void register_verify(CLI::App& app);
 

@@ -32,6 +32,7 @@ struct gd_cli_options {
   std::string seeds = "1";
   std::string threads = "0";
   bool sharpness = false;
+  bool weights = false;
   std::string every = "1";
   std::string space = "particle";
   bool certify = false;
@@ -56,6 +57,7 @@ void run_gd_certified(const gd_cli_options& o) {
   if (descent::parse_space(o.space, "--space") != descent::space_kind::particle) {
     throw input_error("--space", o.space, "--certify runs in particle coordinates");
   }
+  if (o.weights) throw input_error("--weights", "true", "not available with --certify");
   // Validation of the problem (every field named) at the asked precision, which the sharpness's
   // approximate eigenvectors use too.
   scalar::set_mpfr_digits(static_cast<int>(digits));
@@ -175,6 +177,7 @@ void run_gd(const gd_cli_options& o) {
   opt.batch = parse_integer(o.batch, "--batch", 0, 1000000000);
   opt.seed = parse_seed(o.seed, "--seed");
   opt.sharpness = o.sharpness;
+  opt.weights = o.weights;
   opt.every = parse_integer(o.every, "--every", 1, max_steps);
   opt.space = descent::parse_space(o.space, "--space");
   const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
@@ -185,6 +188,9 @@ void run_gd(const gd_cli_options& o) {
   }
   if (seeds > 1 && opt.sharpness) {
     throw input_error("--sharpness", "true", "not available for the mean over --seeds");
+  }
+  if (seeds > 1 && opt.weights) {
+    throw input_error("--weights", "true", "not available for the mean over --seeds");
   }
   resolve_format(o.common.format, o.common.output);
 
@@ -244,6 +250,16 @@ void run_gd(const gd_cli_options& o) {
         "of its eigenvector plus the rounding of computing it); N M <= 64 by a dense eigensolver, "
         "larger by Lanczos";
   }
+  if (opt.weights) {
+    for (int r = 0; r < pb.dim; ++r) {
+      for (int c = 0; c < pb.dim; ++c) {
+        columns.push_back("w_" + std::to_string(r) + "_" + std::to_string(c));
+      }
+    }
+    meta["weights"] =
+        "w_r_c = W[r][c], the memory at the step (logits u_y^T W e_x: r indexes the output "
+        "embedding's coordinates, c the input's); in particle space W = W0 - U^T Q^T E";
+  }
   table_output out(o.common, columns, meta, &progress);
   underflow_watch underflow;
   opt.on_record = [&](long k, const model::trajectory_sample<Real>& s) {
@@ -257,6 +273,11 @@ void run_gd(const gd_cli_options& o) {
       row.push_back(num(*s.sharpness));
       row.push_back(num(*s.sharpness_error));
       row.push_back(num(Real(opt.eta * *s.sharpness / 2)));
+    }
+    if (opt.weights) {
+      for (Eigen::Index r = 0; r < s.W->rows(); ++r) {
+        for (Eigen::Index c = 0; c < s.W->cols(); ++c) row.push_back(num((*s.W)(r, c)));
+      }
     }
     out.row(row);
   };
@@ -299,6 +320,9 @@ void register_gd(CLI::App& app) {
   cmd->add_flag("--sharpness", o->sharpness,
                 "add the Hessian's largest eigenvalue, its error bound and eta * sharpness / 2 to "
                 "each row")
+      ->disable_flag_override();
+  cmd->add_flag("--weights", o->weights,
+                "add the memory's entries w_r_c = W[r][c] to each row (d^2 columns)")
       ->disable_flag_override();
   cmd->add_option("--every", o->every, "print every n-th step (and the last)")
       ->capture_default_str();

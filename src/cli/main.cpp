@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   amflow::cli::register_sweep(app);
   amflow::cli::register_verify(app);
   amflow::cli::register_enclose(app);
+  amflow::cli::register_landscape(app);
   try {
     check_command_names(app, argc, argv);
     app.parse(argc, argv);

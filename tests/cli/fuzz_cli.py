@@ -122,7 +122,7 @@ class Generator:
         common = [("--digits", lambda: pick(rng, ["15", "18", "33", "30", "50", "9", "10001",
                                                    "abc", "", "1e2", "16"])),
                   ("--format", lambda: pick(rng, FORMATS))]
-        kind = rng.randrange(10)
+        kind = rng.randrange(11)
         if kind == 0:
             sub = pick(rng, ["show", "check", "list", "shw", ""])
             args = ["problem", sub] if sub else ["problem"]
@@ -200,6 +200,18 @@ class Generator:
             if rng.random() < 0.3:
                 args.append("--crossings")
             return args
+        if kind == 9:
+            # landscape: two-class problems with d = 2 only; the rest must be refused.
+            source = (["--problem", pick(rng, ["pair", "underparameterized", "orthogonal", "nope"])]
+                      if rng.random() < 0.8 else self.source())
+            args = ["landscape"] + source + self.options([
+                ("--digits", lambda: pick(rng, ["15", "18", "30", "9", "abc", ""])),
+                ("--format", lambda: pick(rng, FORMATS)),
+                ("--gamma0", lambda: pick(rng, LISTS + ["linspace:-1e7:1e7:3", "list:1e6"])),
+                ("--gamma1", lambda: pick(rng, LISTS + ["linspace:-10:10:2002"]))])
+            if rng.random() < 0.3:
+                args.append("--sharpness")
+            return args
         if kind == 6:
             return [pick(rng, ["frobnicate", "", "-x", "--help", "--version", "gd2", "FLOW"])]
         if kind == 7:
@@ -220,6 +232,8 @@ class Generator:
             ("--space", lambda: pick(rng, ["particle", "weights", "dual"]))])
         if rng.random() < 0.2:
             args.append("--sharpness")
+        if rng.random() < 0.2:
+            args.append("--weights")
         # Valid but long: a large batch on many steps; keep the work of a case small.
         if "--batch" in args and "1e9" in args:
             args += ["--steps", "1"]

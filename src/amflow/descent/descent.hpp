@@ -35,6 +35,7 @@ struct descent_options {
   std::uint64_t seed = 0;
   space_kind space = space_kind::particle;
   bool sharpness = false;  // lambda_max of the Hessian at each recorded state
+  bool weights = false;    // the memory W at each recorded state (trajectory_sample::W)
   long every = 1;          // record the states k = 0, every, 2 every, ... and K
   bool record = true;      // false: record only the last state (sweeps)
   // Observers. on_record, when set, receives each recorded state as it is reached instead of the

@@ -117,12 +117,13 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     const bool recorded = opt.record ? (k % opt.every == 0 || k == K) : k == K;
     if (recorded) {
       model::trajectory_sample<Real> sample{
-          Real(opt.eta * k), s.Z, loss, zero_one, std::move(margins), {}, {}, {}, {}};
+          Real(opt.eta * k), s.Z, loss, zero_one, std::move(margins), {}, {}, {}, {}, {}};
       if (opt.sharpness) {
         const model::sharpness_result<Real> h = model::sharpness_with_error(pb, s.Z);
         sample.sharpness = h.value;
         sample.sharpness_error = h.error;
       }
+      if (opt.weights) sample.W = particle ? model::weights(pb, s.Q) : W;
       if (k == K) result.last = sample;
       if (opt.on_record) {
         opt.on_record(k, sample);

@@ -20,12 +20,14 @@ struct trajectory_sample {
   std::optional<Real> loss_error;       // flow: estimated |L - L(exact flow)|
   std::optional<Real> sharpness;        // lambda_max of the Hessian at Z, when asked
   std::optional<Real> sharpness_error;  // its error bound (model::sharpness_result::error)
+  std::optional<matrix<Real>> W;  // the memory (d x d), when asked (GD: descent_options::weights)
 };
 
 // Loss, 0-1 loss and margins of the logits Z at time tau.
 template <class Real>
 trajectory_sample<Real> measure(const problem<Real>& pb, const Real& tau, matrix<Real> Z) {
-  trajectory_sample<Real> s{tau, std::move(Z), Real(0), Real(0), vector<Real>(), {}, {}, {}, {}};
+  trajectory_sample<Real> s{tau, std::move(Z), Real(0), Real(0), vector<Real>(),
+                            {},  {},           {},      {},      {}};
   s.loss = loss(pb, s.Z);
   s.zero_one_loss = zero_one_loss(pb, s.Z);
   s.margins = margins(pb, s.Z);

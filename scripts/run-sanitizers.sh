@@ -13,4 +13,4 @@ cd build-sanitize
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="exitcode=23"
-ctest -j"$(nproc)" --output-on-failure --timeout 1500
+ctest -j"$(nproc)" --output-on-failure --timeout 1500 -LE figures-full

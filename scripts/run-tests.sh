@@ -6,4 +6,4 @@ bash scripts/setup-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$(nproc)"
 cd build
-ctest -j"$(nproc)" --output-on-failure
+ctest -j"$(nproc)" --output-on-failure -LE figures-full

@@ -8,6 +8,7 @@ packages=(
   build-essential g++ cmake python3
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libflint-arb-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev
+  python3-matplotlib python3-numpy
   "$@"
 )
 

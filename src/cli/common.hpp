@@ -225,6 +225,8 @@ void register_sweep(CLI::App& app);
 void register_enclose(CLI::App& app);
 // Registers "amflow landscape".
 void register_landscape(CLI::App& app);
+// Registers "amflow figures".
+void register_figures(CLI::App& app);
 // Registers "amflow verify".
 void register_verify(CLI::App& app);
 

@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   amflow::cli::register_verify(app);
   amflow::cli::register_enclose(app);
   amflow::cli::register_landscape(app);
+  amflow::cli::register_figures(app);
   try {
     check_command_names(app, argc, argv);
     app.parse(argc, argv);

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 
 import matplotlib
 
@@ -131,8 +132,13 @@ def save(fig, spec):
 
 def figure(spec, width, height, *args, **kw):
     fig, axes = plt.subplots(*args, figsize=(width, height), layout="constrained", **kw)
-    fig.suptitle(spec["title"], fontsize=9)
+    fig.suptitle(title_text(spec["title"], width), fontsize=9)
     return fig, axes
+
+
+def title_text(text, width):
+    """A title wrapped to the figure's width (about 15 characters of 9 pt text per inch)."""
+    return textwrap.fill(text, width=int(width * 15))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,11 +247,11 @@ def fig_learning_rates(spec, by):
             ax.set_ylabel(r"step size $\eta$")
     cb = fig.colorbar(mesh, ax=axes, fraction=0.025, pad=0.02)
     cb.set_label(f"first step with 0-1 loss 0 (of {steps})")
-    title = spec["title"] + " (vermilion: never perfect)"
+    title = spec["title"] + "; vermilion: never perfect"
     if "certified" in doc["rows"][0]:
         agree = sum(1 for r in doc["rows"] if r["certified"] == "yes")
-        title += f"\ncertified in ball arithmetic: {agree} of {len(doc['rows'])} cells agree"
-    fig.suptitle(title, fontsize=9)
+        title += f"; certified in ball arithmetic: {agree} of {len(doc['rows'])} cells agree"
+    fig.suptitle(title_text(title, PAGE), fontsize=9)
     save(fig, spec)
 
 
@@ -433,8 +439,7 @@ def fig_gd_vs_flow(spec):
 def fig_convergence(spec):
     doc = read(spec["data"]["compare"])
     eta = column(doc, "eta")
-    fig, ax = figure(spec, COLUMN, 2.9)
-    fig.suptitle(spec["title"], fontsize=7)
+    fig, ax = figure(spec, COLUMN, 3.0)
     e1 = column(doc, "max_margin_error")
     e2 = column(doc, "modified_max_margin_error")
     ax.loglog(eta, e1, "o-", color=OKABE_ITO[4], markersize=3, label="GD vs gradient flow")

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -182,10 +183,11 @@ std::vector<figure_def> registry(bool quick) {
     for (const std::string by : {"p0", "alpha"}) {
       figure_def f;
       f.name = "learning-rates-" + by;
-      f.title = by == "p0" ? "First perfect step over (alpha, eta), one panel per p0: pair "
-                             "problem, 1000 GD steps"
-                           : "First perfect step over (log(p0/p1), eta), one panel per alpha: "
-                             "pair problem, 1000 GD steps";
+      f.title = std::string(by == "p0" ? "First perfect step over (alpha, eta), one panel per "
+                                         "p0: pair problem, 1000 GD steps, "
+                                       : "First perfect step over (log(p0/p1), eta), one panel "
+                                         "per alpha: pair problem, 1000 GD steps, ") +
+                (quick ? "double" : "double and ball arithmetic");
       f.caption =
           "The authors' learning-rate experiment (exp_learning_rates.py): the first GD step at "
           "which both tokens are classified correctly, from W = 0, over the 1000-cell grid p0 = "
@@ -281,7 +283,8 @@ std::vector<figure_def> registry(bool quick) {
     f.name = "underparameterized";
     f.title =
         "Under-parameterised memory (d = 2 < N = 3): cross-entropy vs 0-1 loss, SGD "
-        "(batch 10)";
+        "(batch 10), " +
+        (quick ? std::string("double") : hp + " digits");
     f.caption =
         "The authors' under-parameterised example (exp_forgetting_2d.py) on amflow's "
         "under-parameterised problem. Left: the cross-entropy's contours and the 0-1 loss's "
@@ -409,7 +412,9 @@ std::vector<figure_def> registry(bool quick) {
               : std::vector<std::string>{"15", "18", "20",  "25",  "30",  "33",  "40",
                                          "50", "70", "100", "150", "200", "250", "300"};
     const std::string reference = quick ? "80" : "360";
-    f.title = "Precision: correct digits and time of the gradient flow (pair problem, tau = 100)";
+    f.title =
+        "Precision: correct digits and time of the gradient flow (pair problem, tau = 100), " +
+        digits.front() + " to " + digits.back() + " digits against " + reference;
     f.caption =
         "Only amflow: the gradient flow of the pair problem to tau = 100 at D = " + digits.front() +
         " to " + digits.back() +
@@ -457,6 +462,37 @@ std::string command_line(const data_run& r) {
   return s + " --output " + shell_word(r.file);
 }
 
+// SIGINT, SIGTERM and SIGHUP during the work: passed on to the running child, then the staging
+// directory is removed (by unwinding) and the process ends by the same signal.
+volatile std::sig_atomic_t caught_signal = 0;
+volatile pid_t running_child = 0;
+
+extern "C" void on_figures_signal(int sig) {
+  caught_signal = sig;
+  const pid_t child = running_child;
+  if (child > 0) kill(child, sig);
+}
+
+struct interrupted {
+  int sig;
+};
+
+void watch_figures_signals() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction current {};
+    sigaction(sig, nullptr, &current);
+    if (current.sa_handler == SIG_IGN) continue;  // keep what the parent asked (nohup)
+    struct sigaction action {};
+    action.sa_handler = on_figures_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(sig, &action, nullptr);
+  }
+}
+
+void throw_if_interrupted() {
+  if (caught_signal != 0) throw interrupted{caught_signal};
+}
+
 // A child process in `cwd` with standard output and error to `log`; its exit status (-1: killed
 // or not started) and wall time.
 struct child_result {
@@ -484,6 +520,7 @@ child_result run_child(const std::string& exe, const std::vector<std::string>& a
   envp.push_back(nullptr);
   const std::string cwd_s = cwd.string(), log_s = log.string();
 
+  throw_if_interrupted();
   const auto start = std::chrono::steady_clock::now();
   std::fflush(nullptr);
   const pid_t pid = fork();
@@ -500,10 +537,14 @@ child_result run_child(const std::string& exe, const std::vector<std::string>& a
     (void)!write(2, msg, sizeof msg - 1);
     _exit(127);
   }
+  running_child = pid;
+  if (caught_signal != 0) kill(pid, caught_signal);  // a signal between fork and here
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) throw std::runtime_error("figures: waitpid failed");
   }
+  running_child = 0;
+  throw_if_interrupted();
   child_result r;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -605,6 +646,7 @@ void run_figures(const figures_cli_options& o) {
                              strerror(errno));
   }
   staging_guard guard{tmpl};
+  watch_figures_signals();
   const fs::path stage = tmpl;
   fs::create_directory(stage / "data");
   fs::create_directory(stage / ".logs");
@@ -715,6 +757,7 @@ void run_figures(const figures_cli_options& o) {
     }
   }
   fs::remove_all(stage / ".logs");
+  throw_if_interrupted();
 
   // Into place: the whole directory when it is new, else file by file.
   if (!exists) {
@@ -756,7 +799,14 @@ void register_figures(CLI::App& app) {
                   "/usr/bin/python3)");
   cmd->callback([o, cmd] {
     flag_map flags;
-    run_command(*cmd, flags, [&] { run_figures(*o); });
+    run_command(*cmd, flags, [&] {
+      try {
+        run_figures(*o);
+      } catch (const interrupted& i) {  // the staging directory is gone; end by the signal
+        std::signal(i.sig, SIG_DFL);
+        std::raise(i.sig);
+      }
+    });
   });
 }
 

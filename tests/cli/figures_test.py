@@ -13,10 +13,12 @@ import decimal
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 from decimal import Decimal as D
 
@@ -297,6 +299,15 @@ def check_figures(amflow, full):
         code, _, err = run(amflow, ["figures", "--quick", "--python", fake, "--output", none])
         if code != 1 or "python3-matplotlib" not in err or os.path.exists(none):
             fail(f"figures with a Python lacking matplotlib: exit {code}, {err!r}")
+        # Interrupted mid-way (SIGTERM, SIGINT): ends by the signal, nothing made, nothing left.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            proc = subprocess.Popen([amflow, "figures", "--quick", "--output", none],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(2.5)
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=120)
+            if proc.returncode != -sig or os.path.exists(none):
+                fail(f"figures interrupted by {sig.name}: exit {proc.returncode}, {err!r}")
         leftovers = [e for e in os.listdir(tmp) if ".amflow-figures-" in e]
         if leftovers:
             fail(f"staging directories left behind: {leftovers}")

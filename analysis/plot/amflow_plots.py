@@ -289,6 +289,8 @@ def fig_sharpness(spec):
     for doc, e, colour in runs:
         c.semilogy(column(doc, "step"), column(doc, "sharpness"), "-o", color=colour, markersize=1.5, label=rf"$\lambda_{{\max}}$, $\eta = {e}$")
         c.axhline(2 / float(e), color=colour, linestyle=":", linewidth=0.8, label=rf"$2/\eta = {2 / float(e):g}$")
+    worst = max(max(column(doc, "sharpness_error")) for doc, _, _ in runs)
+    c.plot([], [], " ", label=f"error bound <= {worst:.1e}")
     c.set_xlabel("GD step k")
     c.set_ylabel(r"sharpness $\lambda_{\max}$")
     c.set_title(r"along the runs, against $2/\eta$")

@@ -223,8 +223,9 @@ std::vector<figure_def> registry(bool quick) {
     f.problem =
         "underparameterized (d = 2, N = 3 embeddings at 0, 30, 60 degrees, labels x mod 2, p = "
         "(6, 3, 2)/11, U = I_2) from W0 = (u_0 - u_1) (-5, -5)^T / 2";
-    f.precision = "GD at " + digits_label(hp) + " with the sharpness's error bound below 1e-" +
-                  (quick ? "15" : "25") + "; landscape in double";
+    f.precision = "GD at " + digits_label(hp) +
+                  " (the sharpness's error bound, column sharpness_error: its largest value "
+                  "is in the right panel's legend); landscape in double";
     const std::string file = "data/underparameterized-from-5-5.json";
     f.problems.push_back(
         {file,

@@ -127,8 +127,8 @@ std::vector<figure_def> registry(bool quick) {
           "spike-gd-eta" + eta + ".json"));
     }
     f.runs.push_back(run("landscape",
-                         {"landscape", "--problem", "pair", "--gamma0", pts("-1", "8", 181, 37),
-                          "--gamma1", pts("-17", "10", 271, 55)},
+                         {"landscape", "--problem", "pair", "--gamma0", pts("-1", "8", 121, 37),
+                          "--gamma1", pts("-17", "10", 181, 55)},
                          "spike-landscape.json"));
     figs.push_back(f);
   }
@@ -316,8 +316,8 @@ std::vector<figure_def> registry(bool quick) {
                           quick ? "300" : "1000", "--weights", "--digits", quick ? "15" : hp},
                          "underparameterized-sgd.json"));
     f.runs.push_back(run("landscape",
-                         {"landscape", file, "--gamma0", pts("-10", "10", 201, 41), "--gamma1",
-                          pts("-10", "10", 201, 41)},
+                         {"landscape", file, "--gamma0", pts("-10", "10", 121, 41), "--gamma1",
+                          pts("-10", "10", 121, 41)},
                          "underparameterized-landscape.json"));
     figs.push_back(f);
   }

@@ -1,5 +1,6 @@
 // amflow flow: integrate the gradient flow of a problem and print it at the sample times (each row
 // as soon as it and its error estimate are known), with the steps and the work in the summary.
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 
@@ -29,6 +30,7 @@ struct flow_cli_options {
   std::string max_steps = "10000000";
   std::string error_estimate = "rerun";
   std::string modified_eta;
+  bool timing = false;
 };
 
 // Sample times: --times if given (plus --t-end when it is later), otherwise 0 and the decades
@@ -151,7 +153,10 @@ void run_flow(const flow_cli_options& o) {
       progress.update(static_cast<long long>(100 * fraction));
     };
   }
+  const auto started = std::chrono::steady_clock::now();
   const flow::flow_result<Real> result = flow::integrate(pb, opt);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!result.ok) throw std::runtime_error("flow did not complete: " + result.message);
 
   nlohmann::json summary = {{"steps", result.run.steps}, {"rejected_steps", result.run.rejected}};
@@ -167,6 +172,13 @@ void run_flow(const flow_cli_options& o) {
     summary["max_loss_error"] = scalar::to_text<Real>(worst_loss);
     summary["rerun_steps"] = result.reference.steps;
     summary["rerun_" + work] = result.reference.evaluations;
+  }
+  if (o.timing) {
+    summary["seconds"] = seconds;
+    summary["seconds_note"] =
+        "wall time of the integration (and its error estimate's rerun) with the rows written as "
+        "it samples them; not the process start, the parsing or the set-up (measured, so it "
+        "differs from run to run)";
   }
   underflow.note(summary, scalar::name<Real>());
   out.finish(summary);
@@ -203,6 +215,9 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--error-estimate", o->error_estimate,
                   "rerun (a second run with tolerance / 1000, rk4 step / 4) or none")
       ->capture_default_str();
+  cmd->add_flag("--timing", o->timing,
+                "add the integration's wall time to the summary (seconds; for benchmarks)")
+      ->disable_flag_override();
   cmd->add_option("--modified-eta", o->modified_eta,
                   "integrate the modified flow of GD at this step, dW/dtau = -grad(L + eta/4 "
                   "|grad L|^2), instead of the gradient flow");

@@ -277,8 +277,20 @@ assert len(rows) == 28 and all(r[c] == "yes" and int(r[b]) >= 192 for r in rows[
 assert "# certified_yes: 27" in open(sys.argv[1]).read()
 PY
 
+# flow --timing: the integration's own time in the summary, only when asked (outputs stay the same
+# bytes from run to run otherwise).
+if "$amflow" flow --problem pair --times list:10 --timing --format json --output "$work/t.json" &&
+  "$amflow" flow --problem pair --times list:10 --format json --output "$work/u.json" &&
+  "$py" - "$work/t.json" "$work/u.json" <<'PY'; then ok; else fail "flow --timing"; fi
+import json, sys
+t, u = (json.load(open(f)) for f in sys.argv[1:])
+assert isinstance(t["summary"]["seconds"], float) and 0 <= t["summary"]["seconds"] < 60, t["summary"]
+assert "seconds" not in u["summary"] and t["rows"] == u["rows"]
+PY
+
 for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \
-  "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list" "enclose --help"; do
+  "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list" "enclose --help" \
+  "landscape --help" "figures --help"; do
   # shellcheck disable=SC2086
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done

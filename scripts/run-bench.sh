@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh libbenchmark-dev
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_BENCH=ON >/dev/null
-cmake --build build -j"$(nproc)" --target scalar_bench flow_bench descent_bench amflow
-for program in scalar_bench flow_bench descent_bench; do
+cmake --build build -j"$(nproc)" --target scalar_bench flow_bench descent_bench kernel_bench amflow
+for program in scalar_bench flow_bench descent_bench kernel_bench; do
   echo "== bench/$program"
   "build/bench/$program" "$@"
 done

@@ -26,6 +26,9 @@
                                                           const amflow::model::matrix<Real>&); \
   PREFIX template amflow::model::vector<Real> amflow::model::margins<Real>(                    \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
+  PREFIX template void amflow::model::margins_into<Real>(const amflow::model::problem<Real>&,  \
+                                                         const amflow::model::matrix<Real>&,   \
+                                                         amflow::model::vector<Real>&);        \
   PREFIX template amflow::model::matrix<Real> amflow::model::weights<Real>(                    \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
   PREFIX template amflow::model::matrix<Real> amflow::model::one_step_from_zero<Real>(         \

@@ -96,6 +96,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   model::particle_state<Real> s = model::initial_state(pb);
   model::matrix<Real> W = pb.W0;
   model::matrix<Real> R;
+  model::vector<Real> margins;  // reused: no allocation per step
   for (long k = 0; k <= K; ++k) {
     if (!particle) s.Z = model::logits(pb, W);
     if (sampler && k < K) {
@@ -112,12 +113,12 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
       break;
     }
     const Real zero_one = model::zero_one_loss(pb, s.Z);
-    model::vector<Real> margins = model::margins(pb, s.Z);
+    model::margins_into(pb, s.Z, margins);
     watch.observe(loss, zero_one, margins);
     const bool recorded = opt.record ? (k % opt.every == 0 || k == K) : k == K;
     if (recorded) {
       model::trajectory_sample<Real> sample{
-          Real(opt.eta * k), s.Z, loss, zero_one, std::move(margins), {}, {}, {}, {}, {}};
+          Real(opt.eta * k), s.Z, loss, zero_one, margins, {}, {}, {}, {}, {}};
       if (opt.sharpness) {
         const model::sharpness_result<Real> h = model::sharpness_with_error(pb, s.Z);
         sample.sharpness = h.value;

@@ -45,6 +45,9 @@ Real zero_one_loss(const problem<Real>& pb, const matrix<Real>& Z);
 // m_x = Z(x, f*(x)) - max_{y != f*(x)} Z(x, y) (N).
 template <class Real>
 vector<Real> margins(const problem<Real>& pb, const matrix<Real>& Z);
+// The same, written into m (resized to N; no allocation when it has that size already).
+template <class Real>
+void margins_into(const problem<Real>& pb, const matrix<Real>& Z, vector<Real>& m);
 
 // grad L(W) = U^T R(Z)^T E (d x d), Z = logits(W).
 template <class Real>

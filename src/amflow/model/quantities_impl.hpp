@@ -119,10 +119,14 @@ std::vector<int> predictions(const matrix<Real>& Z) {
 
 template <class Real>
 Real zero_one_loss(const problem<Real>& pb, const matrix<Real>& Z) {
-  const std::vector<int> f = predictions(Z);
+  // As predictions(Z), row by row with no allocation (GD calls this every step).
   Real total(0);
-  for (int x = 0; x < pb.tokens; ++x) {
-    if (f[x] != pb.target[x]) total += pb.p(x);
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
+    Eigen::Index best = 0;
+    for (Eigen::Index y = 1; y < Z.cols(); ++y) {
+      if (Z(x, y) > Z(x, best)) best = y;  // strict: ties keep the lower index
+    }
+    if (best != pb.target[x]) total += pb.p(x);
   }
   return total;
 }
@@ -130,6 +134,13 @@ Real zero_one_loss(const problem<Real>& pb, const matrix<Real>& Z) {
 template <class Real>
 vector<Real> margins(const problem<Real>& pb, const matrix<Real>& Z) {
   vector<Real> m(Z.rows());
+  margins_into(pb, Z, m);
+  return m;
+}
+
+template <class Real>
+void margins_into(const problem<Real>& pb, const matrix<Real>& Z, vector<Real>& m) {
+  m.resize(Z.rows());
   for (Eigen::Index x = 0; x < Z.rows(); ++x) {
     const int t = pb.target[x];
     bool first = true;
@@ -141,7 +152,6 @@ vector<Real> margins(const problem<Real>& pb, const matrix<Real>& Z) {
     }
     m(x) = Z(x, t) - other;
   }
-  return m;
 }
 
 template <class Real>

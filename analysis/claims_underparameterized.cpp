@@ -4,11 +4,12 @@
 //   L(w) = sum_x p(x) log(1 + exp(-s_x w.e_x)),
 // strictly convex when the e_x span R^d. Its minimiser (finite when no w separates the data) is
 // found by Newton's method at the working precision; the best 0-1 loss by enumerating the sign
-// regions of the lines w.e_x = 0 in the plane (d = 2).
+// regions of the lines w.e_x = 0 in the plane (d = 2, model::best_zero_one_on_plane).
 #include <Eigen/LU>
 #include <algorithm>
 
 #include "amflow/certify/logistic.hpp"
+#include "amflow/model/plane.hpp"
 #include "analysis/claims_support.hpp"
 
 namespace amflow::analysis {
@@ -22,9 +23,6 @@ hp sigmoid(const hp& x) {
 }
 
 std::vector<check> underparameterized(const verify_options& o) {
-  using std::atan2;
-  using std::cos;
-  using std::sin;
   using std::sqrt;
   const auto pb = named<hp>("underparameterized");
   if (pb.classes != 2 || pb.dim != 2) throw std::runtime_error("P9's check needs M = 2, d = 2");
@@ -75,30 +73,15 @@ std::vector<check> underparameterized(const verify_options& o) {
   };
   const hp ce_error = zero_one(w);
 
-  // The sign regions: the lines w.e_x = 0 cut the circle of directions at the angles of the
-  // normals of e_x; one direction strictly inside each arc between consecutive cuts.
-  const hp pi = boost::math::constants::pi<hp>();
-  std::vector<hp> cuts;
-  for (int x = 0; x < N; ++x) {
-    const hp a = atan2(pb.E(x, 1), pb.E(x, 0)) + pi / 2;
-    for (const hp& c : {a, hp(a + pi)}) cuts.push_back(c - 2 * pi * floor(c / (2 * pi)));
-  }
-  std::sort(cuts.begin(), cuts.end());
-  hp best(2);
-  for (size_t i = 0; i < cuts.size(); ++i) {
-    const hp next = i + 1 < cuts.size() ? cuts[i + 1] : hp(cuts[0] + 2 * pi);
-    if (!(next > cuts[i])) continue;  // repeated cut: no arc
-    const hp mid = (cuts[i] + next) / 2;
-    model::vector<hp> v(2);
-    v << cos(mid), sin(mid);
-    best = std::min(best, zero_one(v));
-  }
+  // The sign regions of the plane (model::best_zero_one_on_plane).
+  const model::best_region<hp> regions = model::best_zero_one_on_plane(pb);
+  const hp best = regions.zero_one_loss;
 
   const std::string where = "underparameterized; " + std::to_string(o.digits) + " digits";
   return {
       near(where + "; cross-entropy minimiser by Newton's method: |grad L|", hp(0), gnorm, tol),
       order_check(where + "; 0-1 loss of the CE minimiser vs the best over all " +
-                      std::to_string(cuts.size()) + " sign regions",
+                      std::to_string(regions.regions) + " sign regions",
                   comparison::greater, best, ce_error,
                   "predicted: the best 0-1 loss; the minimiser's excess is " +
                       scalar::round_text(txt(hp(ce_error - best)), 6)),

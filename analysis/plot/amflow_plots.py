@@ -70,9 +70,7 @@ def gammas(doc):
 def grid(doc, name):
     """A landscape column as a 2-d array (rows over gamma_1, columns over gamma_0)."""
     g0, g1 = column(doc, "gamma_0"), column(doc, "gamma_1")
-    n0 = int(np.argmax(g0[1:] <= g0[:-1])) + 1 if len(g0) > 1 and np.any(g0[1:] <= g0[:-1]) else len(g0)
-    n1 = len(g0) // n0
-    shape = (n1, n0)
+    shape = (len(np.unique(g1)), len(np.unique(g0)))  # rows run over gamma_0 fastest
     return g0.reshape(shape), g1.reshape(shape), column(doc, name).reshape(shape)
 
 
@@ -89,22 +87,24 @@ def zero_one_regions(ax, doc):
     for key, value in zip(map(tuple, signs.reshape(tokens, -1).T), Z01.ravel()):
         patterns.setdefault(key, value)
     values = sorted(set(patterns.values()))
-    cmap = plt.get_cmap("Greys")
-    shade = lambda v: cmap(0.08 + 0.5 * v)  # noqa: E731
     for key, value in patterns.items():
         s = np.array([1.0 if b else -1.0 for b in key]).reshape(tokens, 1, 1)
         inside = np.min(s * M, axis=0)
-        ax.contourf(G0, G1, inside, levels=[0, np.inf], colors=[shade(value)])
+        ax.contourf(G0, G1, inside, levels=[0, np.inf], colors=[zero_one_shade(value)])
     for x in range(tokens):
         ax.contour(G0, G1, M[x], levels=[0], colors=["#555555"], linewidths=0.5)
     return zero_one_mappable(values), values
 
 
+def zero_one_shade(value):
+    """The grey of a 0-1 loss value: light at 0, mid-grey at 1."""
+    return plt.get_cmap("Greys")(0.08 + 0.5 * value)
+
+
 def zero_one_mappable(values):
     """The colour scale of the 0-1 regions for a colour bar: one block per value."""
     values = sorted(set(values))
-    cmap = plt.get_cmap("Greys")
-    colours = [cmap(0.08 + 0.5 * v) for v in values]
+    colours = [zero_one_shade(v) for v in values]
     bounds = [values[0] - 0.5e-3] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [values[-1] + 0.5e-3]
     return matplotlib.cm.ScalarMappable(norm=BoundaryNorm(bounds, len(values)), cmap=ListedColormap(colours))
 

@@ -14,7 +14,7 @@
 #include "amflow/instantiate.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/io/problem_io.hpp"
-#include "amflow/model/quantities.hpp"
+#include "amflow/model/plane.hpp"
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/dispatch.hpp"
 #include "cli/common.hpp"
@@ -55,50 +55,18 @@ nlohmann::json minimiser_json(const nlohmann::json& spec, int digits) {
   return out;
 }
 
-// The best 0-1 loss over the plane: the lines gamma . e_x = 0 cut it into sign regions on which
-// the 0-1 loss is constant; one direction strictly inside each region is tried.
+// The best 0-1 loss over the plane's sign regions (model::best_zero_one_on_plane).
 template <class Real>
 nlohmann::json best_zero_one_json(const model::problem<Real>& pb) {
-  using std::atan2;
-  using std::cos;
-  using std::floor;
-  using std::sin;
-  const Real pi = atan2(Real(0), Real(-1));
-  std::vector<Real> cuts;
-  for (int x = 0; x < pb.tokens; ++x) {
-    if (pb.E(x, 0) == 0 && pb.E(x, 1) == 0) continue;
-    const Real a = atan2(pb.E(x, 1), pb.E(x, 0)) + pi / 2;
-    for (const Real& c : {a, Real(a + pi)}) cuts.push_back(c - 2 * pi * floor(c / (2 * pi)));
-  }
-  std::sort(cuts.begin(), cuts.end());
-  if (cuts.empty()) cuts.push_back(Real(0));
-  model::matrix<Real> W(pb.dim, pb.dim);
-  const model::vector<Real> u = (pb.U.row(0) - pb.U.row(1)).transpose();
-  const Real u2 = u.squaredNorm();
-  Real best(2);
-  Real best_angle(0);
-  for (size_t i = 0; i < cuts.size(); ++i) {
-    const Real next = i + 1 < cuts.size() ? cuts[i + 1] : Real(cuts[0] + 2 * pi);
-    if (!(next > cuts[i])) continue;
-    const Real mid = (cuts[i] + next) / 2;
-    model::vector<Real> g(2);
-    g << cos(mid), sin(mid);
-    W = u * g.transpose() / u2;
-    const Real err = model::zero_one_loss(pb, model::logits(pb, W));
-    if (err < best) {
-      best = err;
-      best_angle = mid;
-    }
-  }
-  return {{"zero_one_loss", scalar::to_text<Real>(best)},
-          {"direction",
-           {scalar::to_text<Real>(Real(cos(best_angle))),
-            scalar::to_text<Real>(Real(sin(best_angle)))}},
-          {"regions", cuts.size()},
-          {"note",
-           "the least 0-1 loss over the plane (constant on each of the regions cut by the lines "
-           "gamma . e_x = 0), reached along the ray t * direction, t > 0; at the working "
-           "precision"}};
+  const model::best_region<Real> best = model::best_zero_one_on_plane(pb);
+  return {
+      {"zero_one_loss", scalar::to_text<Real>(best.zero_one_loss)},
+      {"direction", {scalar::to_text<Real>(best.gamma(0)), scalar::to_text<Real>(best.gamma(1))}},
+      {"regions", best.regions},
+      {"note",
+       "the least 0-1 loss over the plane (constant on each of the regions cut by the lines "
+       "gamma . e_x = 0), reached along the ray t * direction, t > 0; at the working "
+       "precision"}};
 }
 
 template <class Real>
@@ -131,9 +99,7 @@ void run_landscape(const landscape_cli_options& o) {
     throw input_error("--gamma1", o.gamma1,
                       "the grid has more than " + std::to_string(max_points) + " points");
   }
-  const model::vector<Real> u = (pb.U.row(0) - pb.U.row(1)).transpose();
-  const Real u2 = u.squaredNorm();
-  if (!(u2 > 0)) {
+  if (!((pb.U.row(0) - pb.U.row(1)).squaredNorm() > 0)) {
     throw input_error("outputs", "u_0 = u_1", "the gamma plane needs distinct output embeddings");
   }
   resolve_format(o.common.format, o.common.output);
@@ -165,8 +131,7 @@ void run_landscape(const landscape_cli_options& o) {
   for (const Real& b : g1) {
     for (const Real& a : g0) {
       g << a, b;
-      const model::matrix<Real> W = u * g.transpose() / u2;
-      const model::matrix<Real> Z = model::logits(pb, W);
+      const model::matrix<Real> Z = model::logits(pb, model::plane_memory(pb, g));
       const std::string where =
           "gamma = (" + scalar::to_text<Real>(a) + ", " + scalar::to_text<Real>(b) + ")";
       std::vector<io::cell> row = {num(a), num(b),

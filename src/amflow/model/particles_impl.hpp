@@ -15,8 +15,6 @@ particle_state<Real> initial_state(const problem<Real>& pb) {
   return {matrix<Real>::Zero(pb.tokens, pb.classes), pb.Z0};
 }
 
-// G_E R G_U, skipping multiplications by an exact identity (orthonormal embeddings): the result is
-// the same to the last bit, and the flow of an orthogonal problem is 2-3x cheaper.
 namespace detail {
 
 // A B for MPFR matrices by scalar::dot: each entry a sum of exact products rounded once, with no
@@ -35,20 +33,43 @@ inline matrix<mpfr_real> product_mpfr(const matrix<mpfr_real>& A, const matrix<m
   return C;
 }
 
+// G_E R G_U written into V (T holds G_E R when both Gram matrices are used), skipping
+// multiplications by an exact identity. Written into buffers the caller may keep, so that a GD step
+// allocates nothing (doubles: Eigen's products with noalias, the same products in the same order
+// as an expression, so the same bits).
+template <class Real>
+void interact_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& V,
+                   matrix<Real>& T) {
+  if (pb.G_E_identity && pb.G_U_identity) {
+    V = R;
+  } else if constexpr (is_mpfr_v<Real>) {
+    if (pb.G_E_identity) {
+      V = product_mpfr(R, pb.G_U);
+    } else if (pb.G_U_identity) {
+      V = product_mpfr(pb.G_E, R);
+    } else {
+      T = product_mpfr(pb.G_E, R);
+      V = product_mpfr(T, pb.G_U);
+    }
+  } else if (pb.G_E_identity) {
+    V.noalias() = R * pb.G_U;
+  } else if (pb.G_U_identity) {
+    V.noalias() = pb.G_E * R;
+  } else {
+    T.noalias() = pb.G_E * R;
+    V.noalias() = T * pb.G_U;
+  }
+}
+
 }  // namespace detail
 
+// G_E R G_U, skipping multiplications by an exact identity (orthonormal embeddings): the result is
+// the same to the last bit, and the flow of an orthogonal problem is 2-3x cheaper.
 template <class Real>
 matrix<Real> interact(const problem<Real>& pb, const matrix<Real>& R) {
-  if constexpr (is_mpfr_v<Real>) {
-    if (pb.G_E_identity && pb.G_U_identity) return R;
-    if (pb.G_E_identity) return detail::product_mpfr(R, pb.G_U);
-    if (pb.G_U_identity) return detail::product_mpfr(pb.G_E, R);
-    return detail::product_mpfr(detail::product_mpfr(pb.G_E, R), pb.G_U);
-  }
-  if (pb.G_E_identity && pb.G_U_identity) return R;
-  if (pb.G_E_identity) return R * pb.G_U;
-  if (pb.G_U_identity) return pb.G_E * R;
-  return pb.G_E * R * pb.G_U;
+  matrix<Real> V, T;
+  detail::interact_into(pb, R, V, T);
+  return V;
 }
 
 template <class Real>
@@ -78,21 +99,10 @@ void advance(const problem<Real>& pb, particle_state<Real>& s, const matrix<Real
              const Real& eta) {
   s.Q += eta * R;
   if constexpr (is_mpfr_v<Real>) {
-    s.Z -= eta * interact(pb, R);
+    s.Z -= eta * interact(pb, R);  // MPFR's products make their numbers anyway
   } else {
-    // interact(pb, R) into buffers kept by the thread: the same products in the same order (the
-    // same bits), with no allocation per step (a GD step of the pair problem costs ~100 ns).
-    thread_local matrix<Real> V, T;
-    if (pb.G_E_identity && pb.G_U_identity) {
-      V = R;
-    } else if (pb.G_E_identity) {
-      V.noalias() = R * pb.G_U;
-    } else if (pb.G_U_identity) {
-      V.noalias() = pb.G_E * R;
-    } else {
-      T.noalias() = pb.G_E * R;
-      V.noalias() = T * pb.G_U;
-    }
+    thread_local matrix<Real> V, T;  // no allocation per step (a pair GD step costs ~60 ns)
+    detail::interact_into(pb, R, V, T);
     s.Z -= eta * V;
   }
 }

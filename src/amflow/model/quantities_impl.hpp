@@ -104,29 +104,33 @@ Real loss(const problem<Real>& pb, const matrix<Real>& Z) {
   return residual_and_loss(pb, Z, pb.p, R);
 }
 
+namespace detail {
+
+// The predicted class of row x: the first largest logit (ties keep the lower index, as argmax).
+template <class Real>
+int predicted(const matrix<Real>& Z, Eigen::Index x) {
+  Eigen::Index best = 0;
+  for (Eigen::Index y = 1; y < Z.cols(); ++y) {
+    if (Z(x, y) > Z(x, best)) best = y;
+  }
+  return static_cast<int>(best);
+}
+
+}  // namespace detail
+
 template <class Real>
 std::vector<int> predictions(const matrix<Real>& Z) {
   std::vector<int> f(static_cast<size_t>(Z.rows()));
-  for (Eigen::Index x = 0; x < Z.rows(); ++x) {
-    int best = 0;
-    for (Eigen::Index y = 1; y < Z.cols(); ++y) {
-      if (Z(x, y) > Z(x, best)) best = static_cast<int>(y);  // strict: ties keep the lower index
-    }
-    f[x] = best;
-  }
+  for (Eigen::Index x = 0; x < Z.rows(); ++x) f[x] = detail::predicted(Z, x);
   return f;
 }
 
 template <class Real>
 Real zero_one_loss(const problem<Real>& pb, const matrix<Real>& Z) {
-  // As predictions(Z), row by row with no allocation (GD calls this every step).
+  // Row by row, no allocation (GD calls this every step).
   Real total(0);
   for (Eigen::Index x = 0; x < Z.rows(); ++x) {
-    Eigen::Index best = 0;
-    for (Eigen::Index y = 1; y < Z.cols(); ++y) {
-      if (Z(x, y) > Z(x, best)) best = y;  // strict: ties keep the lower index
-    }
-    if (best != pb.target[x]) total += pb.p(x);
+    if (detail::predicted(Z, x) != pb.target[x]) total += pb.p(x);
   }
   return total;
 }

@@ -196,14 +196,13 @@ std::string default_tolerance_text() {
   return "1e-" + std::to_string((85 * scalar::digits<Real>() + 99) / 100);
 }
 
-// --stepper: "auto" is the Taylor series from 19 digits (float128 and MPFR; its order grows with
-// the digits, and it beats Bulirsch-Stoer 8-40x there) and Bulirsch-Stoer in double and long
-// double; otherwise a stepper's name (input_error naming --stepper when unknown).
+// --stepper: "auto" is the Taylor series at every precision (its order grows with the digits; it
+// beats Bulirsch-Stoer 8-40x from 19 digits and 2-8x in double, and only it reaches the last digits
+// of double); otherwise a stepper's name (input_error naming --stepper when unknown).
 template <class Real>
 flow::stepper_kind parse_stepper_or_auto(const std::string& name) {
   if (name != "auto") return flow::parse_stepper(name, "--stepper");
-  return scalar::digits<Real>() > 18 ? flow::stepper_kind::taylor
-                                     : flow::stepper_kind::bulirsch_stoer;
+  return flow::stepper_kind::taylor;
 }
 
 // Thrown by `amflow verify` after writing its table when a claim failed: exit code 3.

@@ -31,7 +31,8 @@ struct compare_cli_options {
 template <class Real>
 void run_compare(const compare_cli_options& o) {
   const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
-  const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
+  const nlohmann::json source = load_problem(o.source);
+  const model::problem<Real> pb = io::parse_problem<Real>(source);
 
   analysis::compare_options<Real> opt;
   opt.etas = io::parse_points<Real>(o.etas, "--etas");
@@ -56,6 +57,15 @@ void run_compare(const compare_cli_options& o) {
     throw input_error("--error-estimate", o.error_estimate, "must be rerun or none");
   }
   opt.flow.estimate_error = o.error_estimate == "rerun";
+  // The references run on several threads: their reruns go to a higher precision only where
+  // that is another fixed-size type (double -> long double -> float128); from float128 on it
+  // would be MPFR, whose process-wide precision the threads would fight over.
+  constexpr bool promote = !is_mpfr_v<flow::promoted_t<Real>>;
+  if constexpr (promote) {
+    opt.flow.higher_precision = [&source] {
+      return io::parse_problem<flow::promoted_t<Real>>(source);
+    };
+  }
   opt.validate();
   resolve_format(o.common.format, o.common.output);
 
@@ -82,9 +92,11 @@ void run_compare(const compare_cli_options& o) {
       flow::stepper_name(opt.flow.stepper) + " at tolerance " +
       (o.tol.empty() ? default_tolerance_text<Real>() : o.tol) + " (" +
       flow::time_name(opt.flow.time) + " time)";
-  meta["reference_error"] = opt.flow.estimate_error
-                                ? "the reference's own error estimate (rerun at tolerance / 1000)"
-                                : "not estimated (--error-estimate none)";
+  meta["reference_error"] =
+      opt.flow.estimate_error
+          ? "the reference's own error estimate (rerun at tolerance / 1000 in " +
+                (promote ? flow::promoted_name<Real>() : std::string("the same precision")) + ")"
+          : "not estimated (--error-estimate none)";
   meta["min_margin_lead"] =
       "min over k >= 1, x of m_x(GD) - m_x(flow): >= 0 when GD is never behind";
 
@@ -141,10 +153,9 @@ void register_compare(CLI::App& app) {
   cmd->add_option("--against", o->against,
                   "flow, modified (dW/dtau = -grad(L + eta/4 |grad L|^2)) or both")
       ->capture_default_str();
-  cmd->add_option(
-         "--stepper", o->stepper,
-         "the reference's stepper: auto (taylor from 19 digits, else bulirsch-stoer), taylor, "
-         "bulirsch-stoer, rkf78 or dopri5")
+  cmd->add_option("--stepper", o->stepper,
+                  "the reference's stepper: auto (taylor), taylor, "
+                  "bulirsch-stoer, rkf78 or dopri5")
       ->capture_default_str();
   cmd->add_option("--tol", o->tol, "the reference's tolerance (default 10^-(0.85 digits))");
   cmd->add_option("--time", o->time, "the reference's time variable: linear, log or auto")

@@ -423,7 +423,8 @@ std::vector<figure_def> registry(bool quick) {
         "each compared with a run at " +
         reference +
         " digits. Left: the digits that are correct (dots) and those the flow's own error "
-        "estimate (|run - rerun at tolerance / 1000|) claims (squares). Middle: the actual "
+        "estimate (|run - rerun at a higher precision and tolerance / 1000|) claims (squares). "
+        "Middle: the actual "
         "error over the estimated one; above 1 the estimate is optimistic. Right: the wall "
         "time of each run (one process, measured by amflow figures: the only numbers on this "
         "page that change from run to run)." +

@@ -71,7 +71,8 @@ std::vector<Real> sample_times(const flow_cli_options& o, const Real& t_end, boo
 template <class Real>
 void run_flow(const flow_cli_options& o) {
   const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
-  const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
+  const nlohmann::json source = load_problem(o.source);
+  const model::problem<Real> pb = io::parse_problem<Real>(source);
 
   flow::flow_options<Real> opt;
   opt.stepper = parse_stepper_or_auto<Real>(o.stepper);
@@ -95,6 +96,9 @@ void run_flow(const flow_cli_options& o) {
     throw input_error("--error-estimate", o.error_estimate, "must be rerun or none");
   }
   opt.estimate_error = o.error_estimate == "rerun";
+  // The rerun parses the problem again at a higher precision: its estimate then covers this
+  // run's round-off as well as its truncation error.
+  opt.higher_precision = [&source] { return io::parse_problem<flow::promoted_t<Real>>(source); };
   if (!o.modified_eta.empty()) {
     opt.modified_eta = scalar::parse_real<Real>(o.modified_eta, "--modified-eta");
   }
@@ -118,11 +122,11 @@ void run_flow(const flow_cli_options& o) {
   const bool taylor = opt.stepper == flow::stepper_kind::taylor;
   meta["error_estimate"] =
       opt.estimate_error
-          ? std::string("|this run - a rerun with ") +
+          ? "|this run - a rerun by the Taylor stepper in " + flow::promoted_name<Real>() + " at " +
                 (opt.stepper == flow::stepper_kind::rk4
-                     ? "a quarter of the step|"
-                     : std::string("the tolerance / 1000") +
-                           (taylor ? "|" : " and steps of at most half a sampling interval|"))
+                     ? "its default tolerance " + default_tolerance_text<flow::promoted_t<Real>>()
+                     : std::string("the tolerance / 1000")) +
+                "| (round-off and truncation)"
           : "none (--error-estimate none)";
 
   std::vector<std::string> columns = {"tau", "loss", "zero_one_loss"};
@@ -196,7 +200,7 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--times", o->times,
                   "sample times: a,b,c | linspace:a:b:n | logspace:a:b:n (exponents of 10)");
   cmd->add_option("--stepper", o->stepper,
-                  "auto (taylor from 19 digits, else bulirsch-stoer), taylor, bulirsch-stoer, "
+                  "auto (taylor), taylor, bulirsch-stoer, "
                   "rkf78, dopri5 or rk4")
       ->capture_default_str();
   cmd->add_option("--tol", o->tol,
@@ -212,8 +216,9 @@ void register_flow(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "give up (exit 1) after this many steps")
       ->capture_default_str();
-  cmd->add_option("--error-estimate", o->error_estimate,
-                  "rerun (a second run with tolerance / 1000, rk4 step / 4) or none")
+  cmd->add_option(
+         "--error-estimate", o->error_estimate,
+         "rerun (a second run at a higher precision with tolerance / 1000, rk4 step / 4) or none")
       ->capture_default_str();
   cmd->add_flag("--timing", o->timing,
                 "add the integration's wall time to the summary (seconds; for benchmarks)")

@@ -71,7 +71,30 @@ if "$amflow" flow --problem orthogonal --digits 50 --t-end 1e12 --format json --
   grep -q '"stepper":"taylor"' "$work/t.json" && grep -q '"taylor_order":51' "$work/t.json" &&
   grep -q '"series_coefficients"' "$work/t.json" && ! grep -q 'rhs_evaluations' "$work/t.json" &&
   "$amflow" flow --problem orthogonal --t-end 1e3 --format json --output "$work/b.json" &&
+  grep -q '"stepper":"taylor"' "$work/b.json" &&
+  "$amflow" flow --problem orthogonal --t-end 1e3 --stepper bulirsch-stoer --format json --output "$work/b.json" &&
   grep -q '"stepper":"bulirsch-stoer"' "$work/b.json"; then ok; else fail "flow auto stepper"; fi
+# The error estimate's rerun (at a higher precision) leaves the reported digits alone: the rows
+# without it are the same, for the Taylor stepper and for odeint's (whose function-static
+# constants keep the MPFR precision of their first use), in double and in MPFR; and its rerun is
+# named in the meta.
+same_rows=1
+for args in "--digits 25 --stepper bulirsch-stoer" "--digits 25 --stepper taylor" \
+  "--digits 15 --stepper dopri5" "--digits 30 --stepper rk4 --step 0.01"; do
+  # shellcheck disable=SC2086
+  "$amflow" flow --problem pair --t-end 5 $args --format csv | grep -v '^#' | cut -d, -f1-5 >"$work/with.csv" &&
+    "$amflow" flow --problem pair --t-end 5 $args --error-estimate none --format csv | grep -v '^#' >"$work/without.csv" &&
+    [ "$(wc -l <"$work/with.csv")" -eq 12 ] && cmp -s "$work/with.csv" "$work/without.csv" || {
+    same_rows=0
+    echo "rows differ with the estimate: $args"
+  }
+done
+if [ $same_rows = 1 ] && "$amflow" flow --problem pair --digits 25 --t-end 5 --format csv |
+  grep -qF '# error_estimate: |this run - a rerun by the Taylor stepper in MPFR at 35 digits'; then
+  ok
+else
+  fail "flow error estimate leaves the rows alone"
+fi
 if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --format json --output "$work/m.json" &&
   grep -q '"stepper":"taylor"' "$work/m.json"; then ok; else fail "flow modified flow by taylor (auto)"; fi
 expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler

@@ -5,6 +5,7 @@
 #include "amflow/flow/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/points.hpp"
+#include "amflow/scalar/widen.hpp"
 #include "flow/closed_form_error.hpp"
 #include "support.hpp"
 
@@ -95,6 +96,56 @@ TYPED_TEST(integrate_test, error_estimate_is_honest) {
             << flow::stepper_name(k) << " tau " << scalar::to_text(s.tau);
       }
     }
+  }
+}
+
+// At the tightest tolerance the precision allows (100 eps) the error is mostly round-off, which a
+// rerun at the same precision cannot see. With the problem at the next precision
+// (flow_options::higher_precision) the rerun goes there, and the estimate is honest again: the
+// true error, against P1's closed form evaluated at that higher precision, is at most twice the
+// estimate, and the estimate is never 0 (nor over 1000x the truth). The MPFR rerun leaves the
+// process's MPFR precision as it found it.
+TYPED_TEST(integrate_test, error_estimate_takes_in_round_off) {
+  using Real = TypeParam;
+  using Ref = flow::promoted_t<Real>;
+  using std::abs;
+  using std::max;
+  const auto pb = named<Real>("orthogonal");
+  const int digits = scalar::mpfr_digits();
+  for (stepper_kind k : {stepper_kind::taylor, stepper_kind::bulirsch_stoer}) {
+    auto o = options<Real>(
+        k, time_kind::log, flow::smallest_tolerance<Real>(),
+        times<Real>(is_mpfr_v<Real> ? "0.5,1,10,100,1e4" : "0.5,1,10,100,1e4,1e8,1e12"));
+    o.higher_precision = [] { return named<Ref>("orthogonal"); };
+    const auto r = flow::integrate(pb, o);
+    ASSERT_TRUE(r.ok) << r.message;
+    EXPECT_EQ(r.reference_precision, flow::promoted_name<Real>());
+    EXPECT_EQ(scalar::mpfr_digits(), digits);
+    Real worst_truth(0), worst_estimate(0);
+    for (const auto& s : r.samples) {
+      Ref truth(0);
+      {
+        // The closed form at the higher precision (for MPFR: 10 digits more).
+        const scalar::mpfr_digits_scope scope(is_mpfr_v<Ref> ? flow::promoted_digits<Real>() : 0);
+        const auto hp = named<Ref>("orthogonal");
+        const Ref tau = scalar::widen<Ref>(s.tau);
+        for (int x = 0; x < pb.tokens; ++x) {
+          const Ref exact = flow::orthogonal_margin(hp.p(x), hp.classes, tau);
+          truth = max(truth, Ref(abs(Ref(scalar::widen<Ref>(s.margins(x)) - exact))));
+        }
+      }
+      const Real t = scalar::narrow<Real>(truth);
+      const Real estimate = *s.margin_error;
+      EXPECT_GT(estimate, 0) << flow::stepper_name(k) << " tau " << scalar::to_text(s.tau);
+      EXPECT_LE(t, 2 * estimate) << flow::stepper_name(k) << " tau " << scalar::to_text(s.tau)
+                                 << " estimate " << scalar::to_text(estimate);
+      EXPECT_LE(estimate, 1000 * max(t, scalar::epsilon<Real>()))
+          << flow::stepper_name(k) << " tau " << scalar::to_text(s.tau);
+      worst_truth = max(worst_truth, t);
+      worst_estimate = max(worst_estimate, estimate);
+    }
+    // Round-off is what this test is about: the error stands above a few ulps.
+    EXPECT_GT(worst_truth, 2 * scalar::epsilon<Real>()) << flow::stepper_name(k);
   }
 }
 

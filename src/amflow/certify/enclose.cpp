@@ -466,14 +466,6 @@ class event_search {
   bool turns_;
 };
 
-struct restore_digits {
-  int digits;
-  bool active;
-  ~restore_digits() {
-    if (active) scalar::set_mpfr_digits(digits);
-  }
-};
-
 }  // namespace
 
 enclosure_result enclose(const nlohmann::json& spec, const enclose_options& opt) {
@@ -486,8 +478,7 @@ enclosure_result enclose(const nlohmann::json& spec, const enclose_options& opt)
   const int work = opt.keep_precision ? scalar::mpfr_digits() : opt.digits + 12;
   const int digits = work - 12;  // what the tolerances below are set for
   res.working_digits = work;
-  const restore_digits restore{scalar::mpfr_digits(), !opt.keep_precision};
-  if (!opt.keep_precision) scalar::set_mpfr_digits(work);
+  const scalar::mpfr_digits_scope restore(opt.keep_precision ? 0 : work);
   precision_scope scope(bits_for_digits(work));
 
   const model::problem<mpfr_real> approx = io::parse_problem<mpfr_real>(spec);

@@ -16,6 +16,30 @@
 namespace amflow::flow {
 
 enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer, taylor };
+
+// The next higher precision, in which the error-estimating rerun can go (flow_options::
+// higher_precision): double -> long double, long double -> float128, float128 -> MPFR at 43
+// digits, MPFR at D digits -> MPFR at D + 10 digits.
+template <class Real>
+struct promoted {
+  using type = mpfr_real;
+};
+template <>
+struct promoted<double> {
+  using type = long double;
+};
+template <>
+struct promoted<long double> {
+  using type = float128;
+};
+template <class Real>
+using promoted_t = typename promoted<Real>::type;
+// The decimal digits of promoted_t<Real> (for MPFR: the current precision + 10).
+template <class Real>
+int promoted_digits();
+// How that precision reads in output ("long double", "MPFR at 60 digits").
+template <class Real>
+std::string promoted_name();
 enum class time_kind { linear, log };
 
 // "rk4", "dopri5", "rkf78", "bulirsch-stoer", "taylor"; throws input_error(field, name) otherwise.
@@ -44,6 +68,16 @@ struct flow_options {
   // estimate 0); the reported values are those of the first run. The two runs go side by side (on
   // two threads when the system gives one), so each row is ready as soon as both reach it.
   bool estimate_error = true;
+  // The same problem at the higher precision promoted_t<Real> (for MPFR types, built while that
+  // precision is current: the caller parses its source again, so that its inputs round only
+  // there). When set, the error-estimating rerun goes at that precision by the Taylor stepper (at
+  // the tolerance / 1000; rk4: at that precision's default tolerance), and the estimate then
+  // takes in this run's round-off (and its inputs' rounding) as well as its truncation error;
+  // unset, the rerun goes at this precision and sees the truncation error only. The MPFR -> MPFR
+  // rerun changes the process-wide MPFR precision while it runs, so it goes before the reported
+  // run instead of beside it (rows appear once both have reached them, either way); nothing else
+  // in the process may compute in MPFR meanwhile.
+  std::function<model::problem<promoted_t<Real>>()> higher_precision;
   // 0: the gradient flow. eta > 0: the modified flow of GD at step eta (backward error analysis,
   // P10), dZ/dtau = -G_E (R + (eta/2) T) G_U (model::modified_logit_velocity), which GD follows to
   // O(eta^2) where it follows the gradient flow to O(eta).
@@ -81,9 +115,10 @@ struct flow_result {
   std::string message;  // why the run stopped early when !ok
   // One per requested time reached (none when on_sample is set).
   std::vector<model::trajectory_sample<Real>> samples;
-  run_stats run;                 // the reported run
-  run_stats reference;           // the error-estimating run (if any)
-  Real reference_tol = Real(0);  // its tolerance (rk4: its step)
+  run_stats run;                    // the reported run
+  run_stats reference;              // the error-estimating run (if any)
+  Real reference_tol = Real(0);     // its tolerance (rk4: its step)
+  std::string reference_precision;  // its scalar type, e.g. "long double", "MPFR at 60 digits"
 };
 
 // Integrates the flow of pb from Z0 and samples it at options.times. Numerical failure (step size
@@ -99,6 +134,8 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
 #define AMFLOW_INSTANTIATE_FLOW(PREFIX, Real)                                    \
   PREFIX template Real amflow::flow::smallest_tolerance<Real>();                 \
   PREFIX template Real amflow::flow::default_tolerance<Real>();                  \
+  PREFIX template int amflow::flow::promoted_digits<Real>();                     \
+  PREFIX template std::string amflow::flow::promoted_name<Real>();               \
   PREFIX template void amflow::flow::flow_options<Real>::validate() const;       \
   PREFIX template amflow::flow::flow_result<Real> amflow::flow::integrate<Real>( \
       const amflow::model::problem<Real>&, const amflow::flow::flow_options<Real>&);

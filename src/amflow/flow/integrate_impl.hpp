@@ -24,6 +24,7 @@
 #include "amflow/parallel.hpp"
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/odeint.hpp"
+#include "amflow/scalar/widen.hpp"
 
 namespace amflow::flow {
 
@@ -241,62 +242,77 @@ void flow_options<Real>::validate() const {
 }
 
 template <class Real>
-flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<Real>& options) {
+int promoted_digits() {
+  if constexpr (is_mpfr_v<Real>) {
+    return scalar::mpfr_digits() + 10;
+  } else if constexpr (std::is_same_v<Real, float128>) {
+    return 43;
+  } else {
+    return std::numeric_limits<promoted_t<Real>>::digits10;
+  }
+}
+
+template <class Real>
+std::string promoted_name() {
+  if constexpr (is_mpfr_v<promoted_t<Real>>) {
+    return "MPFR at " + std::to_string(promoted_digits<Real>()) + " digits";
+  } else if constexpr (std::is_same_v<promoted_t<Real>, float128>) {
+    return "float128";
+  } else {
+    return "long double";
+  }
+}
+
+namespace detail {
+
+// Hands a finished sample to the observer, or keeps it in the result.
+template <class Real>
+void deliver_sample(const flow_options<Real>& options, flow_result<Real>& result, size_t i,
+                    model::trajectory_sample<Real> s) {
+  if (options.on_sample) {
+    options.on_sample(i, s);
+  } else {
+    result.samples.push_back(std::move(s));
+  }
+}
+
+// What the error-estimating run keeps of a sample.
+template <class Ref>
+struct reference_sample {
+  model::vector<Ref> margins;
+  Ref loss;
+};
+
+// The flow with its error estimate: the reported run (Real, pb) and a rerun on make_reference()'s
+// problem in Ref. At the same precision (Ref = Real) the rerun takes the same stepper with the
+// tolerances / 1000 (never below 10 eps) and steps of at most half a sampling interval, or rk4
+// with a quarter of the step (its error is then 1/256 of the reported run's). At a higher
+// precision it is the Taylor stepper at the tolerance / 1000 (rk4: at Ref's default tolerance),
+// whatever the reported run's stepper: odeint's steppers keep function-static constants that take
+// the MPFR precision of their first use, so an odeint rerun at D + 10 digits would change the
+// digits of a later D-digit run (and a first run at D those of the rerun). ref_digits > 0: Ref is
+// MPFR and the rerun goes at that precision (beside the reported run when Real is not MPFR,
+// before it when it is).
+template <class Real, class Ref, class MakeReference>
+flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
+                                       const flow_options<Real>& options,
+                                       MakeReference&& make_reference, int ref_digits,
+                                       std::string reference_precision) {
   using std::abs;
   using std::max;
-  options.validate();
   flow_result<Real> result;
+  result.reference_precision = std::move(reference_precision);
   const size_t n = options.times.size();
   const bool log_time = options.time == time_kind::log;
-  const Real t_final =
-      log_time ? Real(boost::math::log1p(options.times.back())) : options.times.back();
-  const auto deliver = [&](size_t i, model::trajectory_sample<Real> sample) {
-    if (options.on_sample) {
-      options.on_sample(i, sample);
-    } else {
-      result.samples.push_back(std::move(sample));
-    }
-  };
-  detail::run_control<Real> main_control;
-  if (options.on_progress && t_final > 0) {
-    main_control.on_step = [&](const Real& t) {
-      options.on_progress(static_cast<double>(Real(t / t_final)));
-    };
-  }
-
-  if (!options.estimate_error) {
-    const std::string failure =
-        detail::run_once(pb, options, options.rel_tol, options.abs_tol, options.step, result.run,
-                         main_control, [&](size_t i, const model::matrix<Real>& Z) {
-                           deliver(i, model::measure(pb, options.times[i], Z));
-                         });
-    if (!failure.empty()) {
-      result.ok = false;
-      result.message = failure;
-    }
-    return result;
-  }
-
-  // The reference run: tolerances / 1000 (never below 10 eps) and steps of at most half a
-  // sampling interval, or rk4 with a quarter of the step (its error is then 1/256 of the reported
-  // run's).
-  const Real floor = 10 * scalar::epsilon<Real>();
-  const auto tighter = [&](const Real& tol) {
-    return tol > 0 ? max(Real(tol / 1000), floor) : tol;
-  };
   const bool rk4 = options.stepper == stepper_kind::rk4;
-  const Real rel_ref = tighter(options.rel_tol);
-  const Real abs_ref = tighter(options.abs_tol);
-  const Real step_ref = rk4 ? Real(options.step / 4) : options.step;
-  result.reference_tol = rk4 ? step_ref : max(rel_ref, abs_ref);
+  const bool sequential = is_mpfr_v<Real> && ref_digits > 0;
 
   // Both runs record into slots; a sample goes out once both have reached it, in order. A run
   // stops early only once the other has ended (finished or failed) and it has reached every sample
   // the other reached, so the rows released never depend on timing; an error stops both at once.
   std::mutex mutex;
-  std::vector<std::optional<model::matrix<Real>>> slots[2] = {
-      std::vector<std::optional<model::matrix<Real>>>(n),
-      std::vector<std::optional<model::matrix<Real>>>(n)};
+  std::vector<std::optional<model::trajectory_sample<Real>>> mains(n);
+  std::vector<std::optional<reference_sample<Ref>>> refs(n);
   size_t count[2] = {0, 0};
   bool ended[2] = {false, false};
   std::atomic<bool> stop[2] = {false, false};
@@ -312,70 +328,139 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
     }
   };
   const auto release = [&] {  // under the mutex
-    while (next < n && slots[0][next] && slots[1][next]) {
-      model::trajectory_sample<Real> s = model::measure(pb, options.times[next], *slots[0][next]);
-      const model::trajectory_sample<Real> ref =
-          model::measure(pb, options.times[next], *slots[1][next]);
-      s.margin_error = (s.margins - ref.margins).cwiseAbs().maxCoeff();
-      s.loss_error = abs(s.loss - ref.loss);
-      slots[0][next].reset();
-      slots[1][next].reset();
-      deliver(next++, std::move(s));
+    while (next < n && mains[next] && refs[next]) {
+      model::trajectory_sample<Real> s = std::move(*mains[next]);
+      const reference_sample<Ref>& ref = *refs[next];
+      Ref worst(0);
+      for (Eigen::Index x = 0; x < s.margins.size(); ++x) {
+        worst = max(worst, Ref(abs(Ref(scalar::widen<Ref>(s.margins(x)) - ref.margins(x)))));
+      }
+      s.margin_error = scalar::narrow<Real>(worst);
+      s.loss_error = scalar::narrow<Real>(Ref(abs(Ref(scalar::widen<Ref>(s.loss) - ref.loss))));
+      mains[next].reset();
+      refs[next].reset();
+      deliver_sample(options, result, next++, std::move(s));
     }
   };
-  const auto keep = [&](int r) {
-    return [&, r](size_t i, const model::matrix<Real>& Z) {
-      const std::lock_guard<std::mutex> lock(mutex);
-      if (error) return;
-      slots[r][i] = Z;
-      count[r] = i + 1;
-      settle();
-      try {
-        release();
-      } catch (...) {
-        fail();
-      }
-    };
+  const auto store = [&](int r, size_t i, auto&& put) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (error) return;
+    put();
+    count[r] = i + 1;
+    settle();
+    try {
+      release();
+    } catch (...) {
+      fail();
+    }
   };
   const auto end_run = [&](int r) {
     const std::lock_guard<std::mutex> lock(mutex);
     ended[r] = true;
     settle();
   };
+
+  run_control<Real> main_control;
   main_control.stop = &stop[0];
-  detail::run_control<Real> ref_control;
+  run_control<Ref> ref_control;
   ref_control.stop = &stop[1];
+  const bool promoted = !std::is_same_v<Ref, Real> || ref_digits > 0;
+  const stepper_kind ref_stepper = promoted ? stepper_kind::taylor : options.stepper;
   // The Taylor stepper's rerun has a higher order and never shortens steps to land on samples.
-  ref_control.halve_intervals = !rk4 && options.stepper != stepper_kind::taylor;
+  ref_control.halve_intervals = !rk4 && ref_stepper != stepper_kind::taylor;
+  if (options.on_progress) {
+    const Real t_final =
+        log_time ? Real(boost::math::log1p(options.times.back())) : options.times.back();
+    if (t_final > 0) {
+      // Side by side, the reported run's share; one after the other, half each.
+      const double offset = sequential ? 0.5 : 0, scale = sequential ? 0.5 : 1;
+      main_control.on_step = [&, t_final, offset, scale](const Real& t) {
+        options.on_progress(offset + scale * static_cast<double>(Real(t / t_final)));
+      };
+      if (sequential) {
+        ref_control.on_step = [&, t_final](const Ref& t) {
+          options.on_progress(0.5 * static_cast<double>(Ref(t / scalar::widen<Ref>(t_final))));
+        };
+      }
+    }
+  }
+
   std::string failure, ref_failure;
+  const auto run_main = [&] {
+    return run_once(pb, options, options.rel_tol, options.abs_tol, options.step, result.run,
+                    main_control, [&](size_t i, const model::matrix<Real>& Z) {
+                      model::trajectory_sample<Real> s = model::measure(pb, options.times[i], Z);
+                      store(0, i, [&] { mains[i] = std::move(s); });
+                    });
+  };
+  const auto run_reference = [&] {
+    // Everything of the rerun is made here, at its precision.
+    const model::problem<Ref> ref_pb = make_reference();
+    flow_options<Ref> ref_options;
+    ref_options.stepper = ref_stepper;
+    ref_options.time = options.time;
+    ref_options.max_steps = options.max_steps;
+    ref_options.modified_eta = scalar::widen<Ref>(options.modified_eta);
+    for (const Real& tau : options.times) ref_options.times.push_back(scalar::widen<Ref>(tau));
+    const Ref floor = 10 * scalar::epsilon<Ref>();
+    const auto tighter = [&](const Real& tol) {
+      return tol > 0 ? max(Ref(scalar::widen<Ref>(tol) / 1000), floor) : Ref(0);
+    };
+    const bool fixed = ref_stepper == stepper_kind::rk4;
+    const Ref rel = promoted && rk4 ? default_tolerance<Ref>() : tighter(options.rel_tol);
+    const Ref abs_ = promoted && rk4 ? default_tolerance<Ref>() : tighter(options.abs_tol);
+    const Ref step =
+        fixed ? Ref(scalar::widen<Ref>(options.step) / 4) : scalar::widen<Ref>(options.step);
+    {
+      const std::lock_guard<std::mutex> lock(mutex);
+      result.reference_tol = scalar::narrow<Real>(fixed ? step : max(rel, abs_));
+    }
+    return run_once(ref_pb, ref_options, rel, abs_, step, result.reference, ref_control,
+                    [&](size_t i, const model::matrix<Ref>& Z) {
+                      const model::trajectory_sample<Ref> s =
+                          model::measure(ref_pb, ref_options.times[i], Z);
+                      reference_sample<Ref> kept{s.margins, s.loss};
+                      store(1, i, [&] { refs[i] = std::move(kept); });
+                    });
+  };
   const auto run = [&](int r) {
     try {
-      std::string& why = r == 0 ? failure : ref_failure;
-      why = r == 0 ? detail::run_once(pb, options, options.rel_tol, options.abs_tol, options.step,
-                                      result.run, main_control, keep(0))
-                   : detail::run_once(pb, options, rel_ref, abs_ref, step_ref, result.reference,
-                                      ref_control, keep(1));
+      if (r == 0) {
+        failure = run_main();
+      } else {
+        ref_failure = run_reference();
+      }
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mutex);
       fail();
     }
     end_run(r);
   };
-  std::thread worker;
-  try {
-    worker = std::thread([&] {
+
+  if (sequential) {
+    {
+      const scalar::mpfr_digits_scope scope(ref_digits);
       run(1);
-      mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread caches die with the thread
-    });
-  } catch (const std::system_error&) {
-    // No second thread: the runs go one after the other (rows appear when both are done).
-    note_refused_thread();
-  }
-  run(0);
-  if (worker.joinable()) {
-    worker.join();
+    }
+    run(0);
   } else {
-    run(1);
+    const scalar::mpfr_digits_scope scope(ref_digits);
+    std::thread worker;
+    try {
+      worker = std::thread([&] {
+        run(1);
+        mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);  // MPFR's per-thread caches die with the thread
+      });
+    } catch (const std::system_error&) {
+      // No second thread: the runs go one after the other (rows appear when both are done).
+      note_refused_thread();
+    }
+    run(0);
+    if (worker.joinable()) {
+      worker.join();
+    } else {
+      run(1);
+    }
   }
   if (error) std::rethrow_exception(error);
   if (failure == "stopped") failure.clear();
@@ -385,10 +470,47 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
     result.message = failure;
   } else if (!ref_failure.empty()) {
     result.ok = false;
-    result.message = "the error-estimating run (tolerance " +
+    result.message = "the error-estimating run (" + result.reference_precision + ", tolerance " +
                      scalar::to_text<Real>(result.reference_tol) + ") failed: " + ref_failure;
   }
   return result;
+}
+
+}  // namespace detail
+
+template <class Real>
+flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<Real>& options) {
+  options.validate();
+  if (!options.estimate_error) {
+    flow_result<Real> result;
+    detail::run_control<Real> control;
+    const bool log_time = options.time == time_kind::log;
+    const Real t_final =
+        log_time ? Real(boost::math::log1p(options.times.back())) : options.times.back();
+    if (options.on_progress && t_final > 0) {
+      control.on_step = [&](const Real& t) {
+        options.on_progress(static_cast<double>(Real(t / t_final)));
+      };
+    }
+    const std::string failure = detail::run_once(
+        pb, options, options.rel_tol, options.abs_tol, options.step, result.run, control,
+        [&](size_t i, const model::matrix<Real>& Z) {
+          detail::deliver_sample(options, result, i, model::measure(pb, options.times[i], Z));
+        });
+    if (!failure.empty()) {
+      result.ok = false;
+      result.message = failure;
+    }
+    return result;
+  }
+  if (options.higher_precision) {
+    using Ref = promoted_t<Real>;
+    return detail::integrate_with_rerun<Real, Ref>(
+        pb, options, [&] { return options.higher_precision(); },
+        is_mpfr_v<Ref> ? promoted_digits<Real>() : 0, promoted_name<Real>());
+  }
+  return detail::integrate_with_rerun<Real, Real>(
+      pb, options, [&] { return pb; }, 0, "the same precision");
 }
 
 }  // namespace amflow::flow

@@ -6,6 +6,14 @@ namespace amflow::scalar {
 // bits() and max_digits10() consistent with what MPFR really uses.
 void set_mpfr_digits(int digits) { mpfr_real::default_precision(static_cast<unsigned>(digits)); }
 
+mpfr_digits_scope::mpfr_digits_scope(int digits) : saved_(digits > 0 ? mpfr_digits() : 0) {
+  if (digits > 0) set_mpfr_digits(digits);
+}
+
+mpfr_digits_scope::~mpfr_digits_scope() {
+  if (saved_ > 0) set_mpfr_digits(saved_);
+}
+
 int mpfr_digits() { return static_cast<int>(mpfr_real::default_precision()); }
 
 long mpfr_bits() {

@@ -31,6 +31,19 @@ namespace scalar {
 
 // Sets the precision that new mpfr_real values get, in decimal digits (process-wide).
 void set_mpfr_digits(int digits);
+// Sets the process-wide mpfr_real precision to `digits` for its lifetime and then restores the
+// one it found (digits 0: leaves the precision alone).
+class mpfr_digits_scope {
+ public:
+  explicit mpfr_digits_scope(int digits);
+  ~mpfr_digits_scope();
+  mpfr_digits_scope(const mpfr_digits_scope&) = delete;
+  mpfr_digits_scope& operator=(const mpfr_digits_scope&) = delete;
+
+ private:
+  int saved_;
+};
+
 // The current mpfr_real precision in decimal digits and in bits.
 int mpfr_digits();
 long mpfr_bits();

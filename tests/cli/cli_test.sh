@@ -95,6 +95,20 @@ if [ $same_rows = 1 ] && "$amflow" flow --problem pair --digits 25 --t-end 5 --f
 else
   fail "flow error estimate leaves the rows alone"
 fi
+# gd --rule: the meta names the rule with its parameters as typed and the space it ran in; Adam
+# with betas (0, 0) and epsilon 0 prints the rows of sign descent.
+if "$amflow" gd --problem pair --rule adam --beta1 0 --beta2 0 --epsilon 0 --steps 20 --format csv >"$work/adam.csv" &&
+  "$amflow" gd --problem pair --rule sign --steps 20 --format csv >"$work/sign.csv" &&
+  grep -qF '# rule: adam (beta1 = 0, beta2 = 0, epsilon = 0, bias correction on)' "$work/adam.csv" &&
+  grep -qF '# space: weights (auto: the rule adam runs on W, d x d)' "$work/adam.csv" &&
+  cmp -s <(grep -v '^#' "$work/adam.csv") <(grep -v '^#' "$work/sign.csv") &&
+  [ "$(grep -vc '^#' "$work/sign.csv")" -eq 22 ] &&
+  "$amflow" gd --problem pair --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits)' &&
+  "$amflow" gd --problem pair --rule nesterov --momentum 1/2 --steps 2 --format csv | grep -qF '# rule: nesterov (mu = 1/2)'; then
+  ok
+else
+  fail "gd rules: meta and adam(0, 0) = sign"
+fi
 if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --format json --output "$work/m.json" &&
   grep -q '"stepper":"taylor"' "$work/m.json"; then ok; else fail "flow modified flow by taylor (auto)"; fi
 expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler
@@ -134,6 +148,13 @@ expect_bad "gd eta zero" "--eta" "0" -- gd --problem pair --eta 0
 expect_bad "gd eta NaN" "--eta" "nan" -- gd --problem pair --eta nan
 expect_bad "gd steps" "--steps" "0" -- gd --problem pair --steps 0
 expect_bad "gd space" "--space" "dual" -- gd --problem pair --space dual
+expect_bad "gd rule" "--rule" "lion" -- gd --problem pair --rule lion
+expect_bad "gd rule in particle space" "--space" "particle" "sign" -- gd --problem pair --rule sign --space particle
+expect_bad "gd parameter of another rule" "--beta1" "0.5" "--rule gd" -- gd --problem pair --beta1 0.5
+expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --rule momentum --momentum 1
+expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1
+expect_bad "gd bias correction" "--bias-correction" "yes" -- gd --problem pair --rule adam --bias-correction yes
+expect_bad "gd certify rule" "--rule" "adam" -- gd --problem pair --certify --rule adam
 expect_bad "gd seeds without batch" "--seeds" "4" -- gd --problem pair --seeds 4
 expect_bad "gd bad problem" "frequencies.p" "sum to 1" -- gd "$work/sum.json"
 expect_bad "compare eta above t-end" "--etas" "8" -- compare --problem pair --etas 8,4 --t-end 2

@@ -150,7 +150,7 @@ class Generator:
         if kind == 2:
             return ["gd"] + self.source() + self.gd_options(common)
         if kind == 3:
-            return ["compare"] + self.source() + self.options(common + [
+            args = ["compare"] + self.source() + self.options(common + [
                 ("--etas", lambda: pick(rng, ["list:1/2,1/4", "list:1", "1,0.5", "list:0",
                                               "list:1e-9", "linspace:0.1:1:3"])),
                 ("--t-end", lambda: pick(rng, ["1", "2", "0", "-1", "1e-3"])),
@@ -158,6 +158,12 @@ class Generator:
                 ("--stepper", lambda: pick(rng, ["auto", "rk4", "taylor", "dopri5"])),
                 ("--tol", lambda: pick(rng, ["1e-8", "0", "1e-40"])),
                 ("--threads", lambda: pick(rng, ["0", "1", "-1"]))])
+            # Valid but long: dopri5 (order 5) at a precision's default tolerance beyond double
+            # takes minutes (float128 at 1e-29: two rows in 5 min); keep it to double.
+            if "dopri5" in args and "--digits" in args and \
+                    args[args.index("--digits") + 1] != "15":
+                args[args.index("dopri5")] = "taylor"
+            return args
         if kind == 4:
             grids = []
             for _ in range(rng.randrange(0, 3)):
@@ -229,7 +235,14 @@ class Generator:
             ("--seeds", lambda: pick(rng, ["1", "3", "0", "9223372036854775807"])),
             ("--threads", lambda: pick(rng, ["0", "1", "2", "-1", "5000", "1000"])),
             ("--every", lambda: pick(rng, ["1", "2", "0", "1e20"])),
-            ("--space", lambda: pick(rng, ["particle", "weights", "dual"]))])
+            ("--space", lambda: pick(rng, ["particle", "weights", "dual", "auto"])),
+            ("--rule", lambda: pick(rng, ["gd", "momentum", "nesterov", "normalized", "sign",
+                                          "rescaled", "adam", "lion", ""])),
+            ("--momentum", lambda: pick(rng, ["0.9", "0", "1", "-0.5", "nan"])),
+            ("--beta1", lambda: pick(rng, ["0.9", "0", "1", "2"])),
+            ("--beta2", lambda: pick(rng, ["0.999", "0", "1e-400"])),
+            ("--epsilon", lambda: pick(rng, ["1e-8", "0", "-1", "inf"])),
+            ("--bias-correction", lambda: pick(rng, ["on", "off", "yes"]))])
         if rng.random() < 0.2:
             args.append("--sharpness")
         if rng.random() < 0.2:

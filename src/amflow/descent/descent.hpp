@@ -1,10 +1,10 @@
 // Gradient descent and SGD with a constant step eta, in particle coordinates (N x M numbers,
-// whatever d is) or on the memory W itself:
+// whatever d is) or on the memory W itself, and the other update rules (rules.hpp) on W:
 //   GD     Z_{k+1} = Z_k - eta G_E R(Z_k) G_U,   R(Z) = diag(p) (softmax_rows(Z) - Y);
 //   SGD    the same with diag(p_hat_k) in place of diag(p), p_hat_k(x) = (times x occurs in a batch
 //          of B tokens drawn independently from p) / B, an unbiased estimate of p;
-//   W      W_{k+1} = W_k - eta grad L(W_k), grad L(W) = U^T R(E W^T U^T)^T E (d x d, a
-//   cross-check).
+//   W      W_{k+1} = W_k - eta D_k, D_k the rule's direction from grad L(W_k) = U^T R(E W^T U^T)^T
+//          E (d x d; for GD a cross-check of the particle form).
 // Every step is watched for the paper's transients: loss increases and spikes, margin sign changes
 // (oscillations), the first step with perfect accuracy.
 #pragma once
@@ -15,15 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "amflow/descent/rules.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/trajectory.hpp"
 
 namespace amflow::descent {
 
-enum class space_kind { particle, weights };
+// automatic: particle coordinates for GD and SGD, W for the other rules.
+enum class space_kind { automatic, particle, weights };
 
-// "particle", "weights"; throws input_error(field, name) otherwise.
+// "auto", "particle", "weights"; throws input_error(field, name) otherwise.
 space_kind parse_space(const std::string& name, const std::string& field);
 std::string space_name(space_kind k);
 
@@ -33,20 +35,24 @@ struct descent_options {
   long steps = 100;    // K: number of updates; the states are k = 0 .. K
   long batch = 0;      // 0: full batch (GD); B > 0: SGD with B tokens per step
   std::uint64_t seed = 0;
-  space_kind space = space_kind::particle;
-  bool sharpness = false;  // lambda_max of the Hessian at each recorded state
-  bool weights = false;    // the memory W at each recorded state (trajectory_sample::W)
-  long every = 1;          // record the states k = 0, every, 2 every, ... and K
-  bool record = true;      // false: record only the last state (sweeps)
+  space_kind space = space_kind::automatic;
+  rule_options<Real> rule;  // the update rule (default: gd) and its parameters
+  bool sharpness = false;   // lambda_max of the Hessian at each recorded state
+  bool weights = false;     // the memory W at each recorded state (trajectory_sample::W)
+  long every = 1;           // record the states k = 0, every, 2 every, ... and K
+  bool record = true;       // false: record only the last state (sweeps)
   // Observers. on_record, when set, receives each recorded state as it is reached instead of the
   // result keeping it (rows stream; memory stays O(N M) however long the run). on_step(k) follows
   // every update k = 1 .. K (progress).
   std::function<void(long k, const model::trajectory_sample<Real>&)> on_record;
   std::function<void(long k)> on_step;
 
-  // Throws input_error naming the field (eta, steps, batch, every) for values the run cannot
-  // honour, including a final time eta * steps beyond Real's range.
+  // Throws input_error naming the field (eta, steps, batch, every, space, and the rule's) for
+  // values the run cannot honour, including a final time eta * steps beyond Real's range and
+  // particle coordinates for a rule other than gd.
   void validate() const;
+  // The space the run goes in: `space`, or for automatic particle coordinates for gd, W otherwise.
+  space_kind resolved_space() const;
 };
 
 // A loss spike: a maximal run of consecutive increases L_{k+1} > L_k, from state `start` (the last
@@ -83,8 +89,9 @@ struct descent_result {
   std::vector<model::trajectory_sample<Real>> samples;  // tau = eta k
   model::trajectory_sample<Real> last;                  // the state after the last step
   transients<Real> summary;
-  model::matrix<Real> Z;  // the logits after the last step (N x M)
-  model::matrix<Real> W;  // the memory after the last step (d x d)
+  model::matrix<Real> Z;                    // the logits after the last step (N x M)
+  model::matrix<Real> W;                    // the memory after the last step (d x d)
+  space_kind space = space_kind::particle;  // where the run went (resolved_space)
 };
 
 // Runs K steps of GD or SGD from W0. A non-finite state (loss or any logit) stops the run with
@@ -154,6 +161,11 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
 // Each scalar type's descent is compiled once, in src/amflow/descent/instantiate_<type>.cpp.
 #define AMFLOW_INSTANTIATE_DESCENT(PREFIX, Real)                                                \
   PREFIX template void amflow::descent::descent_options<Real>::validate() const;                \
+  PREFIX template amflow::descent::space_kind                                                   \
+  amflow::descent::descent_options<Real>::resolved_space() const;                               \
+  PREFIX template void amflow::descent::rule_options<Real>::validate() const;                   \
+  PREFIX template std::unique_ptr<amflow::descent::update_rule<Real>>                           \
+  amflow::descent::make_rule<Real>(const amflow::descent::rule_options<Real>&);                 \
   PREFIX template amflow::descent::descent_result<Real> amflow::descent::run<Real>(             \
       const amflow::model::problem<Real>&, const amflow::descent::descent_options<Real>&);      \
   PREFIX template amflow::descent::sgd_mean_result<Real> amflow::descent::sgd_mean<Real>(       \

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "amflow/descent/descent.hpp"
+#include "amflow/descent/rules_impl.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
@@ -31,6 +32,17 @@ void descent_options<Real>::validate() const {
   }
   if (batch < 0) throw input_error("batch", std::to_string(batch), "must be >= 0 (0: full batch)");
   if (every < 1) throw input_error("every", std::to_string(every), "must be at least 1");
+  rule.validate();
+  if (space == space_kind::particle && rule.kind != rule_kind::gd) {
+    throw input_error("space", "particle",
+                      "the rule " + rule_name(rule.kind) + " runs on W (space weights or auto)");
+  }
+}
+
+template <class Real>
+space_kind descent_options<Real>::resolved_space() const {
+  if (space != space_kind::automatic) return space;
+  return rule.kind == rule_kind::gd ? space_kind::particle : space_kind::weights;
 }
 
 template <class Real>
@@ -83,8 +95,11 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   opt.validate();
   descent_result<Real> result;
   transient_detector<Real> watch(pb.tokens);
-  const bool particle = opt.space == space_kind::particle;
+  result.space = opt.resolved_space();
+  const bool particle = result.space == space_kind::particle;
   const long K = opt.steps;
+  const std::unique_ptr<update_rule<Real>> rule = make_rule(opt.rule);
+  model::matrix<Real> G, D;  // the gradient in W and the rule's direction (d x d)
 
   std::optional<batch_sampler> sampler;
   if (opt.batch > 0) {
@@ -137,7 +152,15 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     if (particle) {
       model::advance(pb, s, R, opt.eta);
     } else {
-      W -= opt.eta * (pb.U.transpose() * R.transpose() * pb.E);
+      G = pb.U.transpose() * R.transpose() * pb.E;
+      const std::string undefined = rule->direction(G, D);
+      if (!undefined.empty()) {
+        result.ok = false;
+        result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
+                         std::to_string(k) + ": " + undefined;
+        break;
+      }
+      W -= opt.eta * D;
     }
     if (opt.on_step) opt.on_step(k + 1);
   }

@@ -1,18 +1,60 @@
-// The scalar-independent parts of descent: names of the update spaces and the SGD batch sampler.
+// The scalar-independent parts of descent: names of the update spaces and rules, and the SGD batch
+// sampler.
 #include <algorithm>
 
 #include "amflow/descent/descent.hpp"
+#include "amflow/descent/rules.hpp"
 #include "amflow/errors.hpp"
 
 namespace amflow::descent {
 
 space_kind parse_space(const std::string& name, const std::string& field) {
+  if (name == "auto") return space_kind::automatic;
   if (name == "particle") return space_kind::particle;
   if (name == "weights") return space_kind::weights;
-  throw input_error(field, name, "expected particle or weights");
+  throw input_error(field, name, "expected auto, particle or weights");
 }
 
-std::string space_name(space_kind k) { return k == space_kind::particle ? "particle" : "weights"; }
+std::string space_name(space_kind k) {
+  switch (k) {
+    case space_kind::automatic:
+      return "auto";
+    case space_kind::particle:
+      return "particle";
+    case space_kind::weights:
+      return "weights";
+  }
+  return "?";
+}
+
+namespace {
+const std::pair<rule_kind, const char*> rule_names[] = {{rule_kind::gd, "gd"},
+                                                        {rule_kind::momentum, "momentum"},
+                                                        {rule_kind::nesterov, "nesterov"},
+                                                        {rule_kind::normalized, "normalized"},
+                                                        {rule_kind::sign, "sign"},
+                                                        {rule_kind::rescaled, "rescaled"},
+                                                        {rule_kind::adam, "adam"}};
+}  // namespace
+
+rule_kind parse_rule(const std::string& name, const std::string& field) {
+  for (const auto& [kind, text] : rule_names) {
+    if (name == text) return kind;
+  }
+  throw input_error(field, name,
+                    "expected gd, momentum, nesterov, normalized, sign, rescaled or adam");
+}
+
+std::string rule_name(rule_kind k) {
+  for (const auto& [kind, text] : rule_names) {
+    if (kind == k) return text;
+  }
+  return "?";
+}
+
+bool rule_is_linear(rule_kind k) {
+  return k == rule_kind::gd || k == rule_kind::momentum || k == rule_kind::nesterov;
+}
 
 batch_sampler::batch_sampler(const std::vector<double>& p, long batch, std::uint64_t seed)
     : batch_(batch), generator_(seed), counts_(p.size(), 0) {

@@ -1,0 +1,62 @@
+// Update rules of descent on the memory W (d x d): W_{k+1} = W_k - eta D_k, where the rule makes
+// the direction D_k from the gradient G_k = grad L(W_k) = U^T R(Z_k)^T E and its own state, in
+// PyTorch's conventions (so that a PyTorch run and amflow's agree step for step):
+//   gd         D = G
+//   momentum   b = mu b + G (b = 0 before the first step), D = b          (heavy ball)
+//   nesterov   b = mu b + G, D = G + mu b
+//   normalized D = G / |G|_F
+//   sign       D = sign(G) entrywise (sign 0 = 0)
+//   rescaled   D = G / std(G), the sample standard deviation of G's d^2 entries (n - 1)
+//   adam       m = b1 m + (1 - b1) G, v = b2 v + (1 - b2) G.^2, with bias correction
+//              m_hat = m / (1 - b1^k), v_hat = v / (1 - b2^k) (k = 1, 2, ...), else m, v;
+//              D = m_hat ./ (sqrt(v_hat) + epsilon), and 0 where both are 0 (with epsilon = 0,
+//              an entry whose gradient has been 0 so far; PyTorch would give 0/0 = NaN there)
+// A rule whose direction is undefined (normalized at G = 0, rescaled at std(G) = 0) says why and
+// the run stops there.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "amflow/model/problem.hpp"
+
+namespace amflow::descent {
+
+enum class rule_kind { gd, momentum, nesterov, normalized, sign, rescaled, adam };
+
+// "gd", "momentum", "nesterov", "normalized", "sign", "rescaled", "adam"; throws
+// input_error(field, name) otherwise.
+rule_kind parse_rule(const std::string& name, const std::string& field);
+std::string rule_name(rule_kind k);
+// True for rules whose direction is a linear function of the gradients so far (gd, momentum,
+// nesterov): their updates stay in span{u_y e_x^T}.
+bool rule_is_linear(rule_kind k);
+
+template <class Real>
+struct rule_options {
+  rule_kind kind = rule_kind::gd;
+  Real momentum = Real(9) / 10;        // mu (momentum, nesterov), in [0, 1)
+  Real beta1 = Real(9) / 10;           // adam, in [0, 1)
+  Real beta2 = Real(999) / 1000;       // adam, in [0, 1)
+  Real epsilon = Real(1) / 100000000;  // adam, >= 0
+  bool bias_correction = true;         // adam
+
+  // Throws input_error naming the field (momentum, beta1, beta2, epsilon) for values outside
+  // their ranges (checked only for the rule that uses them).
+  void validate() const;
+};
+
+template <class Real>
+class update_rule {
+ public:
+  virtual ~update_rule() = default;
+  // Writes into D the direction of step k = 0, 1, ... from the gradient G (both d x d); returns ""
+  // or why the direction is undefined.
+  virtual std::string direction(const model::matrix<Real>& G, model::matrix<Real>& D) = 0;
+};
+
+// A fresh rule (its state at zero) for the options.
+template <class Real>
+std::unique_ptr<update_rule<Real>> make_rule(const rule_options<Real>& options);
+
+}  // namespace amflow::descent

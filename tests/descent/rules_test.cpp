@@ -1,0 +1,277 @@
+// The update rules against a plain loop on W written here from their formulas (PyTorch's
+// conventions), with logits, softmax and gradient by explicit sums; Adam with betas (0, 0) and
+// epsilon 0 against sign descent; sign descent's exact margins on orthonormal embeddings; the
+// refusals and the undefined steps.
+#include <cmath>
+#include <vector>
+
+#include "amflow/descent/descent.hpp"
+#include "amflow/errors.hpp"
+#include "amflow/io/problem_io.hpp"
+#include "support.hpp"
+
+namespace amflow {
+namespace {
+
+using descent::rule_kind;
+
+template <class Real>
+class rules_test : public testing::real_test<Real> {};
+TYPED_TEST_SUITE(rules_test, testing::scalar_types, testing::scalar_names);
+
+template <class Real>
+model::problem<Real> named(const std::string& name) {
+  return io::parse_problem<Real>(io::named_problem(name));
+}
+
+template <class Real>
+using grid = std::vector<std::vector<Real>>;
+
+// grad L(W)_ij = sum_x p(x) sum_y (softmax(z_x)_y - [y = f*(x)]) u_y(i) e_x(j), with
+// z_xy = sum_ij u_y(i) W_ij e_x(j).
+template <class Real>
+grid<Real> plain_gradient(const model::problem<Real>& pb, const grid<Real>& W) {
+  using std::exp;
+  const int d = pb.dim;
+  grid<Real> G(d, std::vector<Real>(d, Real(0)));
+  for (int x = 0; x < pb.tokens; ++x) {
+    std::vector<Real> z(pb.classes, Real(0));
+    for (int y = 0; y < pb.classes; ++y) {
+      for (int i = 0; i < d; ++i) {
+        for (int j = 0; j < d; ++j) z[y] += pb.U(y, i) * W[i][j] * pb.E(x, j);
+      }
+    }
+    Real top = z[0];
+    for (const Real& v : z) top = v > top ? v : top;
+    Real sum(0);
+    for (Real& v : z) sum += (v = exp(Real(v - top)));
+    for (int y = 0; y < pb.classes; ++y) {
+      const Real r = pb.p(x) * (z[y] / sum - (y == pb.target[x] ? Real(1) : Real(0)));
+      for (int i = 0; i < d; ++i) {
+        for (int j = 0; j < d; ++j) G[i][j] += r * pb.U(y, i) * pb.E(x, j);
+      }
+    }
+  }
+  return G;
+}
+
+// K steps of a rule on W from W0, each written from its formula.
+template <class Real>
+grid<Real> plain_run(const model::problem<Real>& pb, const descent::rule_options<Real>& o,
+                     const Real& eta, long K) {
+  using std::sqrt;
+  const int d = pb.dim;
+  grid<Real> W(d, std::vector<Real>(d)), b(d, std::vector<Real>(d, Real(0))), m = b, v = b;
+  for (int i = 0; i < d; ++i) {
+    for (int j = 0; j < d; ++j) W[i][j] = pb.W0(i, j);
+  }
+  Real beta1_k(1), beta2_k(1);
+  for (long k = 1; k <= K; ++k) {
+    const grid<Real> G = plain_gradient(pb, W);
+    Real norm2(0), mean(0);
+    for (const auto& row : G) {
+      for (const Real& g : row) norm2 += g * g, mean += g;
+    }
+    mean /= Real(d * d);
+    Real var(0);
+    for (const auto& row : G) {
+      for (const Real& g : row) var += (g - mean) * (g - mean);
+    }
+    const Real sd = sqrt(Real(var / Real(d * d - 1)));
+    beta1_k *= o.beta1;
+    beta2_k *= o.beta2;
+    for (int i = 0; i < d; ++i) {
+      for (int j = 0; j < d; ++j) {
+        const Real g = G[i][j];
+        Real D(0);
+        switch (o.kind) {
+          case rule_kind::gd:
+            D = g;
+            break;
+          case rule_kind::momentum:
+            b[i][j] = o.momentum * b[i][j] + g;
+            D = b[i][j];
+            break;
+          case rule_kind::nesterov:
+            b[i][j] = o.momentum * b[i][j] + g;
+            D = g + o.momentum * b[i][j];
+            break;
+          case rule_kind::normalized:
+            D = g / sqrt(norm2);
+            break;
+          case rule_kind::sign:
+            D = g > 0 ? Real(1) : g < 0 ? Real(-1) : Real(0);
+            break;
+          case rule_kind::rescaled:
+            D = g / sd;
+            break;
+          case rule_kind::adam: {
+            m[i][j] = o.beta1 * m[i][j] + (1 - o.beta1) * g;
+            v[i][j] = o.beta2 * v[i][j] + (1 - o.beta2) * g * g;
+            const Real mh = o.bias_correction ? Real(m[i][j] / (1 - beta1_k)) : m[i][j];
+            const Real vh = o.bias_correction ? Real(v[i][j] / (1 - beta2_k)) : v[i][j];
+            D = mh / (sqrt(vh) + o.epsilon);
+            break;
+          }
+        }
+        W[i][j] -= eta * D;
+      }
+    }
+  }
+  return W;
+}
+
+// Every rule, 100 steps on the random-embedding problem (d = 5), agrees with the plain loop:
+// to 1e-45 relative at 50 digits, 1e-13 in double (long double 1e-16, float128 1e-29). Rescaled
+// descent takes steps of a fixed size whatever |G| (G / std(G)), so near the minimum it keeps
+// overshooting and amplifies rounding: it runs at eta = 0.01 (loss 0.59 after 100 steps); at 0.05
+// (loss 0.057) the two loops part by 3.3e-11 in double, 1.5e-14 in long double and 1.8e-29 in
+// float128, in proportion to epsilon: rounding, not a different formula.
+TYPED_TEST(rules_test, every_rule_agrees_with_a_plain_loop_on_W) {
+  using Real = TypeParam;
+  using std::abs;
+  using std::max;
+  const auto pb = named<Real>("large-memory");
+  double bound = 1e-13;
+  if constexpr (std::is_same_v<Real, long double>) bound = 1e-16;
+  if constexpr (std::is_same_v<Real, float128>) bound = 1e-29;
+  if constexpr (is_mpfr_v<Real>) bound = 1e-45;
+  for (rule_kind k :
+       {rule_kind::gd, rule_kind::momentum, rule_kind::nesterov, rule_kind::normalized,
+        rule_kind::sign, rule_kind::rescaled, rule_kind::adam}) {
+    for (bool bias : {true, false}) {
+      if (!bias && k != rule_kind::adam) continue;
+      descent::descent_options<Real> o;
+      o.eta = testing::num<Real>(k == rule_kind::rescaled ? "0.01" : "0.05");
+      o.steps = 100;
+      o.record = false;
+      o.rule.kind = k;
+      if (k == rule_kind::gd) o.space = descent::space_kind::weights;  // auto: particle
+      o.rule.momentum = testing::num<Real>("0.8");
+      o.rule.bias_correction = bias;
+      const auto r = descent::run(pb, o);
+      ASSERT_TRUE(r.ok) << r.message;
+      EXPECT_EQ(r.space, descent::space_kind::weights) << descent::rule_name(k);
+      const grid<Real> W = plain_run(pb, o.rule, o.eta, o.steps);
+      Real worst(0), size(0);
+      for (int i = 0; i < pb.dim; ++i) {
+        for (int j = 0; j < pb.dim; ++j) {
+          worst = max(worst, Real(abs(Real(r.W(i, j) - W[i][j]))));
+          size = max(size, Real(abs(W[i][j])));
+        }
+      }
+      EXPECT_LT(static_cast<double>(Real(worst / size)), bound)
+          << descent::rule_name(k) << (bias ? "" : " without bias correction") << ", |W| "
+          << static_cast<double>(size);
+      EXPECT_GT(static_cast<double>(size), 0.1) << descent::rule_name(k);
+    }
+  }
+}
+
+// Three tokens and classes embedded in d = 5 along the first three axes: the gradient is 0 outside
+// W's top-left 3 x 3 block, exactly.
+template <class Real>
+model::problem<Real> embedded_in_five() {
+  model::matrix<Real> E = model::matrix<Real>::Zero(3, 5), U = E;
+  for (int x = 0; x < 3; ++x) E(x, x) = U(x, x) = Real(1);
+  model::vector<Real> p(3);
+  p << Real(1) / 2, Real(3) / 10, Real(1) / 5;
+  return model::make_problem<Real>(E, U, p, {1, 2, 0}, model::matrix<Real>::Zero(5, 5));
+}
+
+// With betas (0, 0) and epsilon = 0, Adam's direction is G ./ sqrt(G.^2), 0 where G is 0: sign
+// descent, step for step, to the last bit, on W as on the logits (the problem above has exact
+// zeros in its gradient). Not in float128: libquadmath's square root is not correctly rounded
+// (sqrt(x * x) != |x| for 5% of random x), so there the two agree to 1e-30 relative.
+TYPED_TEST(rules_test, adam_with_betas_zero_is_sign_descent) {
+  using Real = TypeParam;
+  for (const char* name : {"pair", "large-memory", "embedded"}) {
+    const auto pb = std::string(name) == "embedded" ? embedded_in_five<Real>() : named<Real>(name);
+    descent::descent_options<Real> o;
+    o.eta = testing::num<Real>("0.1");
+    o.steps = 60;
+    o.weights = true;
+    o.rule.kind = rule_kind::sign;
+    const auto sign = descent::run(pb, o);
+    o.rule.kind = rule_kind::adam;
+    o.rule.beta1 = o.rule.beta2 = o.rule.epsilon = Real(0);
+    const auto adam = descent::run(pb, o);
+    ASSERT_TRUE(sign.ok && adam.ok);
+    ASSERT_EQ(sign.samples.size(), adam.samples.size());
+    for (size_t k = 0; k < sign.samples.size(); ++k) {
+      const model::matrix<Real>& a = *sign.samples[k].W;
+      const model::matrix<Real>& b = *adam.samples[k].W;
+      if constexpr (std::is_same_v<Real, float128>) {
+        const Real scale = a.cwiseAbs().maxCoeff() + 1;
+        ASSERT_LT((a - b).cwiseAbs().maxCoeff() / scale, Real(1e-30)) << name << " step " << k;
+      } else {
+        ASSERT_TRUE(a == b) << name << " step " << k;
+        ASSERT_TRUE(sign.samples[k].Z == adam.samples[k].Z) << name << " step " << k;
+      }
+    }
+  }
+  // The zeros are there, and stay: sign(0) = 0.
+  const auto pb = embedded_in_five<Real>();
+  descent::descent_options<Real> o;
+  o.rule.kind = rule_kind::sign;
+  o.steps = 10;
+  const auto r = descent::run(pb, o);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.W.block(3, 0, 2, 5).cwiseAbs().maxCoeff(), 0);
+  EXPECT_EQ(r.W.block(0, 3, 5, 2).cwiseAbs().maxCoeff(), 0);
+  EXPECT_GT(r.W.block(0, 0, 3, 3).cwiseAbs().minCoeff(), 0);
+}
+
+// Sign descent from W = 0 with the rows of the identity as embeddings: every entry of the
+// gradient has the sign of -(2 I - 1 1^T), so W_k = eta k (2 I - 1 1^T) and every margin is exactly
+// 2 eta k (while the softmax has not rounded to 1).
+TYPED_TEST(rules_test, sign_descent_margins_are_exactly_two_eta_k_on_orthonormal_embeddings) {
+  using Real = TypeParam;
+  const auto pb = named<Real>("orthogonal");
+  descent::descent_options<Real> o;
+  o.eta = testing::num<Real>("0.25");
+  o.steps = 40;
+  o.rule.kind = rule_kind::sign;
+  const auto r = descent::run(pb, o);
+  ASSERT_TRUE(r.ok) << r.message;
+  for (size_t k = 0; k < r.samples.size(); ++k) {
+    for (int x = 0; x < pb.tokens; ++x) {
+      EXPECT_EQ(r.samples[k].margins(x), Real(Real(k) / 2)) << "step " << k << " token " << x;
+    }
+  }
+}
+
+// What the rules refuse, and the steps they cannot take.
+TYPED_TEST(rules_test, refusals_and_undefined_steps) {
+  using Real = TypeParam;
+  const auto pb = named<Real>("pair");
+  descent::descent_options<Real> o;
+  o.rule.kind = rule_kind::sign;
+  o.space = descent::space_kind::particle;
+  EXPECT_THROW(descent::run(pb, o), input_error);
+  o.space = descent::space_kind::automatic;
+  EXPECT_EQ(o.resolved_space(), descent::space_kind::weights);
+  o.rule.kind = rule_kind::momentum;
+  o.rule.momentum = Real(1);
+  EXPECT_THROW(descent::run(pb, o), input_error);
+  o.rule.kind = rule_kind::adam;
+  o.rule.beta2 = Real(-1) / 2;
+  EXPECT_THROW(descent::run(pb, o), input_error);
+  o.rule.beta2 = Real(0);
+  o.rule.epsilon = Real(-1);
+  EXPECT_THROW(descent::run(pb, o), input_error);
+  // A zero gradient has no normalized direction, a constant one no rescaled direction.
+  const auto normalized = descent::make_rule(descent::rule_options<Real>{rule_kind::normalized});
+  model::matrix<Real> G = model::matrix<Real>::Zero(2, 2), D;
+  EXPECT_NE(normalized->direction(G, D), "");
+  descent::rule_options<Real> rescaled_options;
+  rescaled_options.kind = rule_kind::rescaled;
+  const auto rescaled = descent::make_rule(rescaled_options);
+  G.setConstant(Real(3));
+  EXPECT_NE(rescaled->direction(G, D), "");
+  G(0, 0) = Real(1);
+  EXPECT_EQ(rescaled->direction(G, D), "");
+}
+
+}  // namespace
+}  // namespace amflow

@@ -44,7 +44,8 @@ std::string certainty_name(certainty c) {
 const std::vector<claim>& claims() {
   static const std::vector<claim> all = [] {
     std::vector<claim> v;
-    for (auto group : {orthogonal_claims(), pair_claims(), underparameterized_claims()}) {
+    for (auto group :
+         {orthogonal_claims(), pair_claims(), underparameterized_claims(), rule_claims()}) {
       for (auto& c : group) v.push_back(std::move(c));
     }
     return v;

@@ -70,6 +70,7 @@ const std::vector<claim>& claims();
 std::vector<claim> orthogonal_claims();
 std::vector<claim> pair_claims();
 std::vector<claim> underparameterized_claims();
+std::vector<claim> rule_claims();
 
 struct claim_outcome {
   const claim* source = nullptr;

@@ -2,6 +2,7 @@
 // (first step with perfect accuracy, loss increases and spikes, margin sign changes) and its final
 // loss and margins. Axes:
 //   eta        the step size;
+//   momentum, beta1, beta2, epsilon   the update rule's parameters (rule.kind must use them);
 //   alpha      the pair problem's inputs.alpha;
 //   p0         two-token frequencies (p0, 1 - p0);
 //   p0_logit   two-token frequencies (sigmoid(v), 1 - sigmoid(v)), sigmoid(v) = 1 / (1 + e^-v)
@@ -37,6 +38,8 @@ struct sweep_options {
   nlohmann::json problem;  // the base problem (JSON, as read)
   std::vector<sweep_axis> axes;
   Real eta = Real(1);  // the step size when eta is not an axis
+  // The update rule (descent/rules.hpp), with its parameters where they are not axes.
+  descent::rule_options<Real> rule;
   long steps = 1000;
   long batch = 0;  // SGD batch (0: full batch) and its seed
   std::uint64_t seed = 0;
@@ -54,7 +57,7 @@ struct sweep_options {
   // then keeps no cells (memory stays small however large the grid).
   std::function<void(const sweep_cell<Real>&)> on_cell;
 
-  // Throws input_error naming the field (grid, steps) for axes the sweep cannot run.
+  // Throws input_error naming the field (grid, steps, certify) for axes the sweep cannot run.
   void validate() const;
 };
 

@@ -38,9 +38,14 @@ inline bool overlapping(const std::string& a, const std::string& b) {
   return a == b || inside(a, b) || inside(b, a);
 }
 
+// Axes that set a parameter of the update rule rather than a problem field.
+inline bool rule_axis(const std::string& name) {
+  return name == "momentum" || name == "beta1" || name == "beta2" || name == "epsilon";
+}
+
 inline bool integer_axis(const std::string& name) {
-  return name != "eta" && name != "alpha" && name != "p0" && name != "p0_logit" &&
-         io::is_integer_field(axis_target(name));
+  return name != "eta" && !rule_axis(name) && name != "alpha" && name != "p0" &&
+         name != "p0_logit" && io::is_integer_field(axis_target(name));
 }
 
 }  // namespace detail
@@ -67,7 +72,19 @@ void sweep_options<Real>::validate() const {
                         "the number of tokens sets the table's columns; sweep it in separate runs");
     }
   }
+  const bool heavy =
+      rule.kind == descent::rule_kind::momentum || rule.kind == descent::rule_kind::nesterov;
+  for (const sweep_axis& a : axes) {
+    const bool used = a.name == "momentum" ? heavy : rule.kind == descent::rule_kind::adam;
+    if (detail::rule_axis(a.name) && !used) {
+      throw input_error("grid", a.name,
+                        "the rule " + descent::rule_name(rule.kind) + " has no such parameter");
+    }
+  }
   if (steps < 1) throw input_error("steps", std::to_string(steps), "must be at least 1");
+  if (certify && rule.kind != descent::rule_kind::gd) {
+    throw input_error("certify", "true", "certified sweeps are plain GD (rule gd)");
+  }
   if (certify && batch != 0) {
     throw input_error("certify", "true", "certified sweeps are full-batch GD (batch 0)");
   }
@@ -133,6 +150,18 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     }
     return opt.eta;
   };
+  const auto rule_of = [&](const std::vector<size_t>& index) {
+    descent::rule_options<Real> rule = opt.rule;
+    for (size_t a = 0; a < opt.axes.size(); ++a) {
+      const std::string& name = opt.axes[a].name;
+      const Real& v = values[a][index[a]];
+      if (name == "momentum") rule.momentum = v;
+      if (name == "beta1") rule.beta1 = v;
+      if (name == "beta2") rule.beta2 = v;
+      if (name == "epsilon") rule.epsilon = v;
+    }
+    return rule;
+  };
 
   // Build every cell's problem and step size first: input errors surface here, in grid order.
   std::vector<model::problem<Real>> problems;
@@ -147,7 +176,7 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
       const std::string& name = opt.axes[a].name;
       const Real& v = values[a][index[a]];
       const std::string field = "grid " + name;
-      if (name == "eta") continue;
+      if (name == "eta" || detail::rule_axis(name)) continue;
       key += std::to_string(a) + ":" + std::to_string(index[a]) + ";";
       if (name == "p0" || name == "p0_logit") {
         const Real p0 = name == "p0" ? v : Real(1 / (1 + exp(Real(-v))));
@@ -167,7 +196,7 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
         spec = set_field(std::move(spec), detail::axis_target(name), texts[a][index[a]]);
       }
     }
-    // Cells that differ only in eta share their problem.
+    // Cells that differ only in eta or the rule's parameters share their problem.
     const auto found = problem_index.find(key);
     if (found == problem_index.end()) {
       problem_of[c] = problems.size();
@@ -181,14 +210,17 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     check.eta = eta_of(index);
     check.steps = opt.steps;
     check.batch = opt.batch;
+    check.rule = rule_of(index);
     try {
       check.validate();
     } catch (const input_error& e) {
-      // A step size from the grid is the axis's fault, not the option's.
-      const bool eta_axis = std::any_of(opt.axes.begin(), opt.axes.end(),
-                                        [](const sweep_axis& a) { return a.name == "eta"; });
-      if (e.field() != "eta" || !eta_axis) throw;
-      throw input_error("grid eta", scalar::to_text<Real>(check.eta), e.reason());
+      // A step size or rule parameter from the grid is the axis's fault, not the option's.
+      for (size_t a = 0; a < opt.axes.size(); ++a) {
+        if (opt.axes[a].name == e.field()) {
+          throw input_error("grid " + e.field(), texts[a][index[a]], e.reason());
+        }
+      }
+      throw;
     }
   }
 
@@ -204,6 +236,7 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     d.steps = opt.steps;
     d.batch = opt.batch;
     d.seed = opt.seed;
+    d.rule = rule_of(index);
     d.record = false;
     const descent::descent_result<Real> r = descent::run(problems[problem_of[c]], d);
     auto cell = std::make_unique<sweep_cell<Real>>();

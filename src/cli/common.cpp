@@ -4,6 +4,7 @@
 #include <mpfr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -75,6 +76,42 @@ std::uint64_t parse_seed(const std::string& text, const std::string& flag) {
 
 int parse_threads(const std::string& text) {
   return static_cast<int>(parse_integer(text, "--threads", 0, max_threads));
+}
+
+void add_rule_options(CLI::App& cmd, rule_cli_options& o) {
+  cmd.add_option("--rule", o.rule,
+                 "update rule W -= eta D: gd (D = grad), momentum (b = mu b + grad, D = b), "
+                 "nesterov (D = grad + mu b), normalized (grad / |grad|_F), sign (entrywise), "
+                 "rescaled (grad / std of its entries), adam")
+      ->capture_default_str();
+  cmd.add_option("--momentum", o.momentum, "mu for --rule momentum and nesterov (default 0.9)");
+  cmd.add_option("--beta1", o.beta1, "Adam's first-moment decay (default 0.9)");
+  cmd.add_option("--beta2", o.beta2, "Adam's second-moment decay (default 0.999)");
+  cmd.add_option("--epsilon", o.epsilon,
+                 "Adam's epsilon, added after the square root (default 1e-8)");
+  cmd.add_option("--bias-correction", o.bias_correction,
+                 "Adam's bias correction: on (default) or off");
+}
+
+std::string rule_text(const rule_cli_options& o, descent::rule_kind kind,
+                      const std::vector<std::string>& axes) {
+  const auto typed = [&](const char* name, const std::string& text, const char* fallback) {
+    if (std::find(axes.begin(), axes.end(), name) != axes.end()) return std::string("grid");
+    return text.empty() ? std::string(fallback) : text;
+  };
+  const std::string name = descent::rule_name(kind);
+  switch (kind) {
+    case descent::rule_kind::momentum:
+    case descent::rule_kind::nesterov:
+      return name + " (mu = " + typed("momentum", o.momentum, "0.9") + ")";
+    case descent::rule_kind::adam:
+      return name + " (beta1 = " + typed("beta1", o.beta1, "0.9") +
+             ", beta2 = " + typed("beta2", o.beta2, "0.999") +
+             ", epsilon = " + typed("epsilon", o.epsilon, "1e-8") + ", bias correction " +
+             (o.bias_correction.empty() ? std::string("on") : o.bias_correction) + ")";
+    default:
+      return name;
+  }
 }
 
 void add_problem_source(CLI::App& cmd, problem_source& src) {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "amflow/descent/rules.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/output.hpp"
@@ -63,6 +64,45 @@ struct problem_source {
 
 // Adds the problem source: a positional PROBLEM.json or --problem NAME.
 void add_problem_source(CLI::App& cmd, problem_source& src);
+
+// --rule and its parameters (gd, sweep). Empty parameters: not given (the rule's default); a
+// parameter given to a rule that does not use it is refused rather than ignored.
+struct rule_cli_options {
+  std::string rule = "gd";
+  std::string momentum, beta1, beta2, epsilon, bias_correction;
+};
+void add_rule_options(CLI::App& cmd, rule_cli_options& o);
+// The rule with its parameters as typed (or their defaults) for the meta; a parameter named in
+// `axes` reads "grid".
+std::string rule_text(const rule_cli_options& o, descent::rule_kind kind,
+                      const std::vector<std::string>& axes = {});
+
+// The library's rule options from the flags (parsed at Real's precision).
+template <class Real>
+descent::rule_options<Real> parse_rule_options(const rule_cli_options& o) {
+  descent::rule_options<Real> r;
+  r.kind = descent::parse_rule(o.rule, "--rule");
+  const bool heavy =
+      r.kind == descent::rule_kind::momentum || r.kind == descent::rule_kind::nesterov;
+  const bool adam = r.kind == descent::rule_kind::adam;
+  const auto take = [&](const std::string& text, const char* flag, bool used, Real& into) {
+    if (text.empty()) return;
+    if (!used) throw input_error(flag, text, "does not apply to --rule " + o.rule);
+    into = scalar::parse_real<Real>(text, flag);
+  };
+  take(o.momentum, "--momentum", heavy, r.momentum);
+  take(o.beta1, "--beta1", adam, r.beta1);
+  take(o.beta2, "--beta2", adam, r.beta2);
+  take(o.epsilon, "--epsilon", adam, r.epsilon);
+  if (!o.bias_correction.empty()) {
+    if (!adam) throw input_error("--bias-correction", o.bias_correction, "applies to --rule adam");
+    if (o.bias_correction != "on" && o.bias_correction != "off") {
+      throw input_error("--bias-correction", o.bias_correction, "must be on or off");
+    }
+    r.bias_correction = o.bias_correction == "on";
+  }
+  return r;
+}
 
 // Reads the problem JSON from the source (throws input_error for a missing file or unknown name).
 nlohmann::json load_problem(const problem_source& src);

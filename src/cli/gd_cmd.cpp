@@ -35,58 +35,9 @@ struct gd_cli_options {
   bool weights = false;
   std::string every = "1";
   std::string space = "auto";
-  std::string rule = "gd";
-  // Empty: not given (the rule's default); given for a rule that does not use it: refused.
-  std::string momentum, beta1, beta2, epsilon, bias_correction;
+  rule_cli_options rule;
   bool certify = false;
 };
-
-// --rule and its parameters into the library's rule options; a parameter the rule does not use is
-// refused rather than ignored.
-template <class Real>
-descent::rule_options<Real> parse_rule_options(const gd_cli_options& o) {
-  descent::rule_options<Real> r;
-  r.kind = descent::parse_rule(o.rule, "--rule");
-  const bool heavy =
-      r.kind == descent::rule_kind::momentum || r.kind == descent::rule_kind::nesterov;
-  const bool adam = r.kind == descent::rule_kind::adam;
-  const auto take = [&](const std::string& text, const char* flag, bool used, Real& into) {
-    if (text.empty()) return;
-    if (!used) throw input_error(flag, text, "does not apply to --rule " + o.rule);
-    into = scalar::parse_real<Real>(text, flag);
-  };
-  take(o.momentum, "--momentum", heavy, r.momentum);
-  take(o.beta1, "--beta1", adam, r.beta1);
-  take(o.beta2, "--beta2", adam, r.beta2);
-  take(o.epsilon, "--epsilon", adam, r.epsilon);
-  if (!o.bias_correction.empty()) {
-    if (!adam) throw input_error("--bias-correction", o.bias_correction, "applies to --rule adam");
-    if (o.bias_correction != "on" && o.bias_correction != "off") {
-      throw input_error("--bias-correction", o.bias_correction, "must be on or off");
-    }
-    r.bias_correction = o.bias_correction == "on";
-  }
-  return r;
-}
-
-// The rule with its parameters as typed (or their defaults), for the meta.
-std::string rule_text(const gd_cli_options& o, descent::rule_kind kind) {
-  const auto typed = [](const std::string& text, const char* fallback) {
-    return text.empty() ? std::string(fallback) : text;
-  };
-  const std::string name = descent::rule_name(kind);
-  switch (kind) {
-    case descent::rule_kind::momentum:
-    case descent::rule_kind::nesterov:
-      return name + " (mu = " + typed(o.momentum, "0.9") + ")";
-    case descent::rule_kind::adam:
-      return name + " (beta1 = " + typed(o.beta1, "0.9") + ", beta2 = " + typed(o.beta2, "0.999") +
-             ", epsilon = " + typed(o.epsilon, "1e-8") + ", bias correction " +
-             typed(o.bias_correction, "on") + ")";
-    default:
-      return name;
-  }
-}
 
 // gd --certify: full-batch GD in ball arithmetic from the problem's exact data (certify::
 // certified_gd): bounds of the loss and the margins per step, and every decision (a token right,
@@ -107,7 +58,7 @@ void run_gd_certified(const gd_cli_options& o) {
   if (descent::parse_space(o.space, "--space") == descent::space_kind::weights) {
     throw input_error("--space", o.space, "--certify runs in particle coordinates");
   }
-  if (o.rule != "gd") throw input_error("--rule", o.rule, "--certify runs plain GD only");
+  if (o.rule.rule != "gd") throw input_error("--rule", o.rule.rule, "--certify runs plain GD only");
   if (o.weights) throw input_error("--weights", "true", "not available with --certify");
   // Validation of the problem (every field named) at the asked precision, which the sharpness's
   // approximate eigenvectors use too.
@@ -231,7 +182,7 @@ void run_gd(const gd_cli_options& o) {
   opt.weights = o.weights;
   opt.every = parse_integer(o.every, "--every", 1, max_steps);
   opt.space = descent::parse_space(o.space, "--space");
-  opt.rule = parse_rule_options<Real>(o);
+  opt.rule = parse_rule_options<Real>(o.rule);
   const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
   const int threads = parse_threads(o.threads);
   opt.validate();
@@ -254,7 +205,7 @@ void run_gd(const gd_cli_options& o) {
                                   : "SGD, batch " + std::to_string(opt.batch) + ", seed " +
                                         std::to_string(opt.seed);
   const std::string rule = descent::rule_name(opt.rule.kind);
-  meta["rule"] = rule_text(o, opt.rule.kind);
+  meta["rule"] = rule_text(o.rule, opt.rule.kind);
   const descent::space_kind space = opt.resolved_space();
   meta["space"] =
       descent::space_name(space) + (opt.space == descent::space_kind::automatic
@@ -394,18 +345,7 @@ void register_gd(CLI::App& app) {
                   "auto (particle for gd, weights for the other rules), particle (N x M logits) "
                   "or weights (W itself, d x d)")
       ->capture_default_str();
-  cmd->add_option("--rule", o->rule,
-                  "update rule W -= eta D: gd (D = grad), momentum (b = mu b + grad, D = b), "
-                  "nesterov (D = grad + mu b), normalized (grad / |grad|_F), sign (entrywise), "
-                  "rescaled (grad / std of its entries), adam")
-      ->capture_default_str();
-  cmd->add_option("--momentum", o->momentum, "mu for --rule momentum and nesterov (default 0.9)");
-  cmd->add_option("--beta1", o->beta1, "Adam's first-moment decay (default 0.9)");
-  cmd->add_option("--beta2", o->beta2, "Adam's second-moment decay (default 0.999)");
-  cmd->add_option("--epsilon", o->epsilon,
-                  "Adam's epsilon, added after the square root (default 1e-8)");
-  cmd->add_option("--bias-correction", o->bias_correction,
-                  "Adam's bias correction: on (default) or off");
+  add_rule_options(*cmd, o->rule);
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("eta", "--eta", o->eta)
@@ -414,10 +354,10 @@ void register_gd(CLI::App& app) {
         .add("every", "--every", o->every)
         .add("seeds", "--seeds", o->seeds)
         .add("space", "--space", o->space)
-        .add("momentum", "--momentum", o->momentum)
-        .add("beta1", "--beta1", o->beta1)
-        .add("beta2", "--beta2", o->beta2)
-        .add("epsilon", "--epsilon", o->epsilon);
+        .add("momentum", "--momentum", o->rule.momentum)
+        .add("beta1", "--beta1", o->rule.beta1)
+        .add("beta2", "--beta2", o->rule.beta2)
+        .add("epsilon", "--epsilon", o->rule.epsilon);
     run_command(*cmd, flags, [&] {
       scalar::with_scalar(parse_digits(o->common.digits), [&]<class Real>() { run_gd<Real>(*o); });
     });

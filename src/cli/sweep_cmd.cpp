@@ -22,6 +22,7 @@ struct sweep_cli_options {
   std::string seed = "0";
   std::string threads = "0";
   bool certify = false;
+  rule_cli_options rule;
 };
 
 template <class Real>
@@ -43,19 +44,23 @@ void run_sweep(const sweep_cli_options& o) {
   opt.threads = parse_threads(o.threads);
   opt.certify = o.certify;
   opt.eta_text = o.eta;
+  opt.rule = parse_rule_options<Real>(o.rule);
   resolve_format(o.common.format, o.common.output);
 
   nlohmann::json meta = run_meta<Real>("sweep");
   meta["problem"] = o.source.label();
   nlohmann::json axes = nlohmann::json::array();
+  std::vector<std::string> names;
   bool eta_axis = false;
   for (const auto& a : opt.axes) {
     axes.push_back(a.name + "=" + a.spec);
+    names.push_back(a.name);
     eta_axis = eta_axis || a.name == "eta";
   }
   meta["grid"] = axes;
   meta["steps"] = opt.steps;
   if (!eta_axis) meta["eta"] = o.eta;
+  meta["rule"] = rule_text(o.rule, opt.rule.kind, names);
   meta["update"] = opt.batch == 0 ? "full-batch GD"
                                   : "SGD, batch " + std::to_string(opt.batch) + ", seed " +
                                         std::to_string(opt.seed);
@@ -162,8 +167,9 @@ void register_sweep(CLI::App& app) {
   add_problem_source(*cmd, o->source);
   add_common(*cmd, o->common);
   cmd->add_option("--grid", o->grid,
-                  "axis NAME=SPEC, repeated; NAME: eta, alpha, p0, p0_logit or a problem field "
-                  "path (inputs.alpha, frequencies.p[0], init.seed); SPEC: list:a,b | "
+                  "axis NAME=SPEC, repeated; NAME: eta, alpha, p0, p0_logit, the rule's momentum, "
+                  "beta1, beta2, epsilon, or a problem field path (inputs.alpha, "
+                  "frequencies.p[0], init.seed); SPEC: list:a,b | "
                   "linspace:a:b:n | logspace:a:b:n")
       ->required()
       ->allow_extra_args(false);
@@ -172,6 +178,7 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "SGD batch (0: full-batch GD)")->capture_default_str();
   cmd->add_option("--seed", o->seed, "SGD seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads (0: all cores)")->capture_default_str();
+  add_rule_options(*cmd, o->rule);
   cmd->add_flag("--certify", o->certify,
                 "certify each cell's first perfect step in ball arithmetic (a certified column: "
                 "yes, differs or undecided)")
@@ -182,7 +189,11 @@ void register_sweep(CLI::App& app) {
         .add("eta", "--eta", o->eta)
         .add("steps", "--steps", o->steps)
         .add("certify", "--certify")
-        .add("batch", "--batch", o->batch);
+        .add("batch", "--batch", o->batch)
+        .add("momentum", "--momentum", o->rule.momentum)
+        .add("beta1", "--beta1", o->rule.beta1)
+        .add("beta2", "--beta2", o->rule.beta2)
+        .add("epsilon", "--epsilon", o->rule.epsilon);
     run_command(*cmd, flags, [&] {
       scalar::with_scalar(parse_digits(o->common.digits),
                           [&]<class Real>() { run_sweep<Real>(*o); });

@@ -119,6 +119,57 @@ TEST(sweep, output_does_not_depend_on_the_thread_count_at_any_precision) {
   scalar::set_mpfr_digits(50);
 }
 
+// The update rule's parameters as axes: each cell is the run of descent::run with those
+// parameters (the same bits), cells differing only in them share the problem, and an axis the
+// rule does not have, or a value out of its range, is refused naming the axis.
+TEST(sweep, rule_parameters_are_axes) {
+  analysis::sweep_options<double> o;
+  o.problem = io::named_problem("large-memory");
+  o.rule.kind = descent::rule_kind::adam;
+  o.axes = {{"beta1", "list:0,0.5,0.9"}, {"beta2", "list:0.9,0.999"}};
+  o.eta = 0.05;
+  o.steps = 60;
+  o.threads = 2;
+  const auto r = analysis::sweep(o);
+  ASSERT_EQ(r.cells.size(), 6u);
+  const auto pb = io::parse_problem<double>(o.problem);
+  for (const auto& c : r.cells) {
+    descent::descent_options<double> d;
+    d.eta = o.eta;
+    d.steps = o.steps;
+    d.record = false;
+    d.rule.kind = descent::rule_kind::adam;
+    d.rule.beta1 = c.values[0];
+    d.rule.beta2 = c.values[1];
+    const auto direct = descent::run(pb, d);
+    ASSERT_TRUE(c.ok && direct.ok);
+    EXPECT_EQ(c.final_loss, direct.last.loss) << c.texts[0] << " " << c.texts[1];
+    EXPECT_TRUE(c.final_margins == direct.last.margins);
+  }
+  // The rule's parameters change the run: beta1 = 0 and 0.9 end apart.
+  EXPECT_NE(r.cells[0].final_loss, r.cells[4].final_loss);
+
+  o.rule.kind = descent::rule_kind::gd;
+  try {
+    analysis::sweep(o);
+    ADD_FAILURE() << "gd has no beta1";
+  } catch (const input_error& e) {
+    EXPECT_EQ(e.field(), "grid");
+    EXPECT_EQ(e.value(), "beta1");
+  }
+  o.rule.kind = descent::rule_kind::momentum;
+  o.axes = {{"momentum", "list:0.5,1"}};
+  try {
+    analysis::sweep(o);
+    ADD_FAILURE() << "momentum 1 is out of range";
+  } catch (const input_error& e) {
+    EXPECT_EQ(e.field(), "grid momentum");
+  }
+  o.axes = {{"eta", "list:0.1"}};
+  o.certify = true;
+  EXPECT_THROW(analysis::sweep(o), input_error);
+}
+
 TEST(sweep, any_existing_problem_field_can_be_an_axis_and_others_are_refused) {
   analysis::sweep_options<double> o;
   o.problem = io::named_problem("zipf-orthogonal");

@@ -109,6 +109,16 @@ if "$amflow" gd --problem pair --rule adam --beta1 0 --beta2 0 --epsilon 0 --ste
 else
   fail "gd rules: meta and adam(0, 0) = sign"
 fi
+# sweep --rule with the rule's parameters as axes: the meta names them "grid", and a cell is the
+# gd run with those parameters.
+if "$amflow" sweep --problem pair --rule adam --grid beta1=list:0,0.9 --steps 30 --format csv >"$work/sr.csv" &&
+  grep -qF '# rule: adam (beta1 = grid, beta2 = 0.999, epsilon = 1e-8, bias correction on)' "$work/sr.csv" &&
+  [ "$(grep -v '^#' "$work/sr.csv" | sed -n 3p | cut -d, -f9)" = \
+    "$("$amflow" gd --problem pair --rule adam --beta1 0.9 --steps 30 --every 30 --format csv | grep -v '^#' | tail -1 | cut -d, -f3)" ]; then
+  ok
+else
+  fail "sweep over a rule parameter"
+fi
 if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --format json --output "$work/m.json" &&
   grep -q '"stepper":"taylor"' "$work/m.json"; then ok; else fail "flow modified flow by taylor (auto)"; fi
 expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler
@@ -155,6 +165,9 @@ expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --
 expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1
 expect_bad "gd bias correction" "--bias-correction" "yes" -- gd --problem pair --rule adam --bias-correction yes
 expect_bad "gd certify rule" "--rule" "adam" -- gd --problem pair --certify --rule adam
+expect_bad "sweep axis of another rule" "--grid" "beta1" "no such parameter" -- sweep --problem pair --grid beta1=list:0.5
+expect_bad "sweep rule axis range" "--grid momentum" "[0, 1)" -- sweep --problem pair --rule momentum --grid momentum=list:0.5,1
+expect_bad "sweep certify rule" "--certify" "rule gd" -- sweep --problem pair --rule sign --grid eta=list:1 --certify
 expect_bad "gd seeds without batch" "--seeds" "4" -- gd --problem pair --seeds 4
 expect_bad "gd bad problem" "frequencies.p" "sum to 1" -- gd "$work/sum.json"
 expect_bad "compare eta above t-end" "--etas" "8" -- compare --problem pair --etas 8,4 --t-end 2

@@ -167,7 +167,8 @@ class Generator:
         if kind == 4:
             grids = []
             for _ in range(rng.randrange(0, 3)):
-                name = pick(rng, ["eta", "alpha", "p0", "p0_logit", "inputs.alpha",
+                name = pick(rng, ["eta", "alpha", "p0", "p0_logit", "inputs.alpha", "beta1",
+                                  "momentum",
                                   "frequencies.p[0]", "frequencies.p[9]", "init.seed",
                                   "inputs.seed", "tokens", "frequences", "frequencies.p[99999999999999999999]",
                                   "target.modulus", "", "eta=eta"])
@@ -178,6 +179,8 @@ class Generator:
                 ("--eta", lambda: pick(rng, ["1", "0.5", "0", "1e308"])),
                 ("--steps", lambda: pick(rng, SAFE_STEPS)),
                 ("--batch", lambda: pick(rng, ["0", "2", "-1"])),
+                ("--rule", lambda: pick(rng, ["gd", "momentum", "adam", "sign", "lion"])),
+                ("--momentum", lambda: pick(rng, ["0.5", "1"])),
                 ("--threads", lambda: pick(rng, ["0", "1", "2", "-1", "2000"]))])
         if kind == 5:
             args = ["verify"]

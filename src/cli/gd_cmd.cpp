@@ -36,6 +36,9 @@ struct gd_cli_options {
   std::string every = "1";
   std::string space = "auto";
   rule_cli_options rule;
+  std::string param = "full";
+  std::string factor_scale, factor_seed;
+  bool balanced = false;
   bool certify = false;
 };
 
@@ -183,6 +186,28 @@ void run_gd(const gd_cli_options& o) {
   opt.every = parse_integer(o.every, "--every", 1, max_steps);
   opt.space = descent::parse_space(o.space, "--space");
   opt.rule = parse_rule_options<Real>(o.rule);
+  if (o.param.rfind("factorised:", 0) == 0) {
+    opt.factors.rank = static_cast<int>(parse_integer(o.param.substr(11), "--param", 1, 100000));
+    if (!o.factor_scale.empty()) {
+      opt.factors.scale = scalar::parse_real<Real>(o.factor_scale, "--factor-scale");
+    }
+    if (!o.factor_seed.empty()) opt.factors.seed = parse_seed(o.factor_seed, "--factor-seed");
+    opt.factors.balanced = o.balanced;
+    if (!pb.zero_init) {
+      throw input_error("--param", o.param,
+                        "a factorised memory starts at A0 B0: the problem's W0 must be 0");
+    }
+  } else if (o.param != "full") {
+    throw input_error("--param", o.param, "expected full or factorised:R (R >= 1)");
+  } else if (!o.factor_scale.empty() || !o.factor_seed.empty() || o.balanced) {
+    throw input_error(!o.factor_scale.empty()  ? "--factor-scale"
+                      : !o.factor_seed.empty() ? "--factor-seed"
+                                               : "--balanced",
+                      !o.factor_scale.empty()  ? o.factor_scale
+                      : !o.factor_seed.empty() ? o.factor_seed
+                                               : "true",
+                      "applies to --param factorised:R");
+  }
   const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
   const int threads = parse_threads(o.threads);
   opt.validate();
@@ -206,13 +231,28 @@ void run_gd(const gd_cli_options& o) {
                                         std::to_string(opt.seed);
   const std::string rule = descent::rule_name(opt.rule.kind);
   meta["rule"] = rule_text(o.rule, opt.rule.kind);
+  if (opt.factors.rank > 0) {
+    meta["param"] =
+        "factorised: W = A B, A d x " + std::to_string(opt.factors.rank) + ", B " +
+        std::to_string(opt.factors.rank) +
+        " x d, both trained (each with its own rule "
+        "state); A0 = " +
+        (o.factor_scale.empty() ? std::string("0.1") : o.factor_scale) + " N(0, 1) from seed " +
+        std::to_string(opt.factors.seed) +
+        (opt.factors.balanced ? ", B0 = A0^T (balanced)"
+                              : ", B0 the same from seed " + std::to_string(opt.factors.seed + 1));
+  } else {
+    meta["param"] = "full: W";
+  }
   const descent::space_kind space = opt.resolved_space();
   meta["space"] =
-      descent::space_name(space) + (opt.space == descent::space_kind::automatic
-                                        ? space == descent::space_kind::weights
-                                              ? " (auto: the rule " + rule + " runs on W, d x d)"
-                                              : std::string(" (auto: N x M logits)")
-                                        : std::string());
+      descent::space_name(space) +
+      (opt.space == descent::space_kind::automatic
+           ? space == descent::space_kind::weights
+                 ? opt.factors.rank > 0 ? std::string(" (auto: the factors A, B of W)")
+                                        : " (auto: the rule " + rule + " runs on W, d x d)"
+                 : std::string(" (auto: N x M logits)")
+           : std::string());
   meta["error_estimate"] =
       "none needed: each step is computed directly at the working precision (rounding only)";
 
@@ -300,6 +340,16 @@ void run_gd(const gd_cli_options& o) {
   const descent::descent_result<Real> r = descent::run(pb, opt);
   if (!r.ok) throw std::runtime_error("gd did not complete: " + r.message);
   nlohmann::json summary = {{"transients", transients_json(r.summary)}};
+  if (opt.factors.rank > 0) {
+    // Conserved by the gradient flow; GD moves it by O(eta^2) per step.
+    const auto [A0, B0] = descent::initial_factors(opt.factors, pb.dim);
+    const model::matrix<Real> drift = (r.A.transpose() * r.A - r.B * r.B.transpose()) -
+                                      (A0.transpose() * A0 - B0 * B0.transpose());
+    summary["balancedness_drift"] = scalar::to_text<Real>(drift.cwiseAbs().maxCoeff());
+    summary["balancedness_drift_note"] =
+        "max |(A^T A - B B^T)(last) - (A^T A - B B^T)(0)|: 0 along the gradient flow, O(eta^2) "
+        "per GD step (rounding only beyond that)";
+  }
   underflow.note(summary, scalar::name<Real>());
   out.finish(summary);
 }
@@ -346,6 +396,15 @@ void register_gd(CLI::App& app) {
                   "or weights (W itself, d x d)")
       ->capture_default_str();
   add_rule_options(*cmd, o->rule);
+  cmd->add_option("--param", o->param,
+                  "full (W) or factorised:R (W = A B, A d x R and B R x d both trained)")
+      ->capture_default_str();
+  cmd->add_option("--factor-scale", o->factor_scale,
+                  "factorised: A0, B0 entries are this times N(0, 1) (default 0.1)");
+  cmd->add_option("--factor-seed", o->factor_seed,
+                  "factorised: seed of A0 (B0: seed + 1), 0 to 2^64 - 1 (default 0)");
+  cmd->add_flag("--balanced", o->balanced, "factorised: B0 = A0^T (A^T A - B B^T = 0 at start)")
+      ->disable_flag_override();
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("eta", "--eta", o->eta)
@@ -354,6 +413,8 @@ void register_gd(CLI::App& app) {
         .add("every", "--every", o->every)
         .add("seeds", "--seeds", o->seeds)
         .add("space", "--space", o->space)
+        .add("rank", "--param", o->param)
+        .add("scale", "--factor-scale", o->factor_scale)
         .add("momentum", "--momentum", o->rule.momentum)
         .add("beta1", "--beta1", o->rule.beta1)
         .add("beta2", "--beta2", o->rule.beta2)

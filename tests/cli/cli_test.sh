@@ -119,6 +119,23 @@ if "$amflow" sweep --problem pair --rule adam --grid beta1=list:0,0.9 --steps 30
 else
   fail "sweep over a rule parameter"
 fi
+# gd --param factorised:R: the meta says so, the summary has the balancedness drift, which halves
+# with eta at a fixed time tau (O(eta^2) per step), and a problem with W0 != 0 is refused before
+# any output.
+d1=$("$amflow" gd --problem large-memory --param factorised:3 --eta 0.1 --steps 100 --format csv | sed -n 's/^# balancedness_drift: //p')
+d2=$("$amflow" gd --problem large-memory --param factorised:3 --eta 0.05 --steps 200 --format csv | sed -n 's/^# balancedness_drift: //p')
+"$amflow" problem show large-memory | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d["init"] = {"kind": "gaussian", "scale": "0.1", "seed": 3}
+json.dump(d, sys.stdout)' >"$work/lm.json"
+if [ -n "$d1" ] && [ -n "$d2" ] && /usr/bin/python3 -c "import sys; r = float('$d1') / float('$d2'); sys.exit(0 if 1.9 < r < 2.1 else 1)" &&
+  "$amflow" gd --problem large-memory --param factorised:3 --steps 1 --format csv | grep -qF '# param: factorised: W = A B, A d x 3' &&
+  ! "$amflow" gd "$work/lm.json" --param factorised:2 --format csv >"$work/lm.out" 2>/dev/null && [ ! -s "$work/lm.out" ]; then
+  ok
+else
+  fail "gd factorised: meta, balancedness drift $d1 / $d2, W0 refused"
+fi
 if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --format json --output "$work/m.json" &&
   grep -q '"stepper":"taylor"' "$work/m.json"; then ok; else fail "flow modified flow by taylor (auto)"; fi
 expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler
@@ -165,6 +182,11 @@ expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --
 expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1
 expect_bad "gd bias correction" "--bias-correction" "yes" -- gd --problem pair --rule adam --bias-correction yes
 expect_bad "gd certify rule" "--rule" "adam" -- gd --problem pair --certify --rule adam
+expect_bad "gd param" "--param" "lowrank" -- gd --problem pair --param lowrank
+expect_bad "gd param rank" "--param" "0" -- gd --problem pair --param factorised:0
+expect_bad "gd factor flag without factors" "--balanced" -- gd --problem pair --balanced
+expect_bad "gd factors in particle space" "--space" "particle" -- gd --problem pair --param factorised:2 --space particle
+expect_bad "gd factor scale" "--factor-scale" "-1" -- gd --problem pair --param factorised:2 --factor-scale -1
 expect_bad "sweep axis of another rule" "--grid" "beta1" "no such parameter" -- sweep --problem pair --grid beta1=list:0.5
 expect_bad "sweep rule axis range" "--grid momentum" "[0, 1)" -- sweep --problem pair --rule momentum --grid momentum=list:0.5,1
 expect_bad "sweep certify rule" "--certify" "rule gd" -- sweep --problem pair --rule sign --grid eta=list:1 --certify

@@ -245,11 +245,17 @@ class Generator:
             ("--beta1", lambda: pick(rng, ["0.9", "0", "1", "2"])),
             ("--beta2", lambda: pick(rng, ["0.999", "0", "1e-400"])),
             ("--epsilon", lambda: pick(rng, ["1e-8", "0", "-1", "inf"])),
-            ("--bias-correction", lambda: pick(rng, ["on", "off", "yes"]))])
+            ("--bias-correction", lambda: pick(rng, ["on", "off", "yes"])),
+            ("--param", lambda: pick(rng, ["full", "factorised:2", "factorised:0",
+                                           "factorised:x", "lowrank"])),
+            ("--factor-scale", lambda: pick(rng, ["0.1", "0", "-1", "1e400"])),
+            ("--factor-seed", lambda: pick(rng, ["0", "5", "-1"]))])
         if rng.random() < 0.2:
             args.append("--sharpness")
         if rng.random() < 0.2:
             args.append("--weights")
+        if rng.random() < 0.1:
+            args.append("--balanced")
         # Valid but long: a large batch on many steps; keep the work of a case small.
         if "--batch" in args and "1e9" in args:
             args += ["--steps", "1"]

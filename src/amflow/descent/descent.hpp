@@ -13,6 +13,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "amflow/descent/rules.hpp"
@@ -29,6 +30,19 @@ enum class space_kind { automatic, particle, weights };
 space_kind parse_space(const std::string& name, const std::string& field);
 std::string space_name(space_kind k);
 
+// W = A B with A (d x r) and B (r x d) both trained (rank 0: W itself). Each factor has its own
+// copy of the rule (its own momentum buffer, Adam moments, norm, std), as per-parameter optimisers
+// have. A0 and B0: entries scale * N(0, 1) from model::standard_normals(seed) (A0 first, row by
+// row; B0 from seed + 1), or balanced: B0 = A0^T, so that A^T A - B B^T starts at 0. The gradients
+// are dL/dA = G B^T and dL/dB = A^T G with G = grad L(W). The problem's W0 must be 0.
+template <class Real>
+struct factorisation {
+  int rank = 0;  // r >= 1 factorises; 0: full W
+  Real scale = Real(1) / 10;
+  std::uint64_t seed = 0;
+  bool balanced = false;
+};
+
 template <class Real>
 struct descent_options {
   Real eta = Real(1);  // step size, > 0
@@ -36,11 +50,12 @@ struct descent_options {
   long batch = 0;      // 0: full batch (GD); B > 0: SGD with B tokens per step
   std::uint64_t seed = 0;
   space_kind space = space_kind::automatic;
-  rule_options<Real> rule;  // the update rule (default: gd) and its parameters
-  bool sharpness = false;   // lambda_max of the Hessian at each recorded state
-  bool weights = false;     // the memory W at each recorded state (trajectory_sample::W)
-  long every = 1;           // record the states k = 0, every, 2 every, ... and K
-  bool record = true;       // false: record only the last state (sweeps)
+  rule_options<Real> rule;      // the update rule (default: gd) and its parameters
+  factorisation<Real> factors;  // W = A B (rank >= 1), which runs on the factors
+  bool sharpness = false;       // lambda_max of the Hessian at each recorded state
+  bool weights = false;         // the memory W at each recorded state (trajectory_sample::W)
+  long every = 1;               // record the states k = 0, every, 2 every, ... and K
+  bool record = true;           // false: record only the last state (sweeps)
   // Observers. on_record, when set, receives each recorded state as it is reached instead of the
   // result keeping it (rows stream; memory stays O(N M) however long the run). on_step(k) follows
   // every update k = 1 .. K (progress).
@@ -51,7 +66,8 @@ struct descent_options {
   // values the run cannot honour, including a final time eta * steps beyond Real's range and
   // particle coordinates for a rule other than gd.
   void validate() const;
-  // The space the run goes in: `space`, or for automatic particle coordinates for gd, W otherwise.
+  // The space the run goes in: `space`, or for automatic particle coordinates for gd (full W),
+  // W otherwise (a factorised run is in W space: its state is A and B).
   space_kind resolved_space() const;
 };
 
@@ -92,7 +108,13 @@ struct descent_result {
   model::matrix<Real> Z;                    // the logits after the last step (N x M)
   model::matrix<Real> W;                    // the memory after the last step (d x d)
   space_kind space = space_kind::particle;  // where the run went (resolved_space)
+  model::matrix<Real> A, B;                 // factorised runs: the factors after the last step
 };
+
+// A0 and B0 of a factorised run (d = dim).
+template <class Real>
+std::pair<model::matrix<Real>, model::matrix<Real>> initial_factors(const factorisation<Real>& f,
+                                                                    int dim);
 
 // Runs K steps of GD or SGD from W0. A non-finite state (loss or any logit) stops the run with
 // ok = false and a message naming the step; invalid options throw input_error.
@@ -166,6 +188,8 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
   PREFIX template void amflow::descent::rule_options<Real>::validate() const;                   \
   PREFIX template std::unique_ptr<amflow::descent::update_rule<Real>>                           \
   amflow::descent::make_rule<Real>(const amflow::descent::rule_options<Real>&);                 \
+  PREFIX template std::pair<amflow::model::matrix<Real>, amflow::model::matrix<Real>>           \
+  amflow::descent::initial_factors<Real>(const amflow::descent::factorisation<Real>&, int);     \
   PREFIX template amflow::descent::descent_result<Real> amflow::descent::run<Real>(             \
       const amflow::model::problem<Real>&, const amflow::descent::descent_options<Real>&);      \
   PREFIX template amflow::descent::sgd_mean_result<Real> amflow::descent::sgd_mean<Real>(       \

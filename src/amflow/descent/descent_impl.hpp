@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/descent/rules_impl.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
+#include "amflow/model/random.hpp"
 #include "amflow/parallel.hpp"
 #include "amflow/scalar/convert.hpp"
 
@@ -33,6 +35,17 @@ void descent_options<Real>::validate() const {
   if (batch < 0) throw input_error("batch", std::to_string(batch), "must be >= 0 (0: full batch)");
   if (every < 1) throw input_error("every", std::to_string(every), "must be at least 1");
   rule.validate();
+  if (factors.rank < 0) {
+    throw input_error("rank", std::to_string(factors.rank), "must be >= 1 (0: full W)");
+  }
+  if (factors.rank > 0) {
+    if (space == space_kind::particle) {
+      throw input_error("space", "particle", "a factorised memory W = A B runs on its factors");
+    }
+    if (!scalar::is_finite(factors.scale) || factors.scale < 0) {
+      throw input_error("scale", scalar::to_text<Real>(factors.scale), "must be finite and >= 0");
+    }
+  }
   if (space == space_kind::particle && rule.kind != rule_kind::gd) {
     throw input_error("space", "particle",
                       "the rule " + rule_name(rule.kind) + " runs on W (space weights or auto)");
@@ -42,7 +55,26 @@ void descent_options<Real>::validate() const {
 template <class Real>
 space_kind descent_options<Real>::resolved_space() const {
   if (space != space_kind::automatic) return space;
-  return rule.kind == rule_kind::gd ? space_kind::particle : space_kind::weights;
+  return rule.kind == rule_kind::gd && factors.rank == 0 ? space_kind::particle
+                                                         : space_kind::weights;
+}
+
+template <class Real>
+std::pair<model::matrix<Real>, model::matrix<Real>> initial_factors(const factorisation<Real>& f,
+                                                                    int dim) {
+  const auto gaussian = [&](std::uint64_t seed, int rows, int cols) {
+    const std::vector<double> g =
+        model::standard_normals(seed, static_cast<size_t>(rows) * static_cast<size_t>(cols));
+    model::matrix<Real> X(rows, cols);
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) X(r, c) = f.scale * Real(g[static_cast<size_t>(r) * cols + c]);
+    }
+    return X;
+  };
+  model::matrix<Real> A = gaussian(f.seed, dim, f.rank);
+  model::matrix<Real> B =
+      f.balanced ? model::matrix<Real>(A.transpose()) : gaussian(f.seed + 1, f.rank, dim);
+  return {std::move(A), std::move(B)};
 }
 
 template <class Real>
@@ -100,6 +132,18 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   const long K = opt.steps;
   const std::unique_ptr<update_rule<Real>> rule = make_rule(opt.rule);
   model::matrix<Real> G, D;  // the gradient in W and the rule's direction (d x d)
+  // W = A B: each factor with its own rule.
+  const bool factorised = opt.factors.rank > 0;
+  model::matrix<Real> A, B, GA, GB, DA, DB;
+  std::unique_ptr<update_rule<Real>> rule_B;
+  if (factorised) {
+    if (!pb.zero_init) {
+      throw input_error("rank", std::to_string(opt.factors.rank),
+                        "a factorised memory starts at A0 B0: the problem's W0 must be 0");
+    }
+    std::tie(A, B) = initial_factors(opt.factors, pb.dim);
+    rule_B = make_rule(opt.rule);
+  }
 
   std::optional<batch_sampler> sampler;
   if (opt.batch > 0) {
@@ -109,7 +153,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   }
   model::vector<Real> w = pb.p;  // the residual's row weights: p, or the batch frequencies
   model::particle_state<Real> s = model::initial_state(pb);
-  model::matrix<Real> W = pb.W0;
+  model::matrix<Real> W = factorised ? model::matrix<Real>(A * B) : pb.W0;
   model::matrix<Real> R;
   model::vector<Real> margins;  // reused: no allocation per step
   for (long k = 0; k <= K; ++k) {
@@ -151,6 +195,21 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     if (k == K) break;
     if (particle) {
       model::advance(pb, s, R, opt.eta);
+    } else if (factorised) {
+      G = pb.U.transpose() * R.transpose() * pb.E;
+      GA = G * B.transpose();
+      GB = A.transpose() * G;
+      std::string undefined = rule->direction(GA, DA);
+      if (undefined.empty()) undefined = rule_B->direction(GB, DB);
+      if (!undefined.empty()) {
+        result.ok = false;
+        result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
+                         std::to_string(k) + ": " + undefined;
+        break;
+      }
+      A -= opt.eta * DA;
+      B -= opt.eta * DB;
+      W = A * B;
     } else {
       G = pb.U.transpose() * R.transpose() * pb.E;
       const std::string undefined = rule->direction(G, D);
@@ -167,6 +226,10 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   result.summary = watch.finish(K);
   result.Z = s.Z;
   result.W = particle ? model::weights(pb, s.Q) : W;
+  if (factorised) {
+    result.A = std::move(A);
+    result.B = std::move(B);
+  }
   return result;
 }
 

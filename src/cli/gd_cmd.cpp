@@ -415,6 +415,7 @@ void register_gd(CLI::App& app) {
         .add("space", "--space", o->space)
         .add("rank", "--param", o->param)
         .add("scale", "--factor-scale", o->factor_scale)
+        .add("sharpness", "--sharpness")
         .add("momentum", "--momentum", o->rule.momentum)
         .add("beta1", "--beta1", o->rule.beta1)
         .add("beta2", "--beta2", o->rule.beta2)

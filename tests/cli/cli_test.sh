@@ -187,6 +187,7 @@ expect_bad "gd param rank" "--param" "0" -- gd --problem pair --param factorised
 expect_bad "gd factor flag without factors" "--balanced" -- gd --problem pair --balanced
 expect_bad "gd factors in particle space" "--space" "particle" -- gd --problem pair --param factorised:2 --space particle
 expect_bad "gd factor scale" "--factor-scale" "-1" -- gd --problem pair --param factorised:2 --factor-scale -1
+expect_bad "gd factors sharpness" "--sharpness" "A and B" -- gd --problem pair --param factorised:2 --sharpness
 expect_bad "sweep axis of another rule" "--grid" "beta1" "no such parameter" -- sweep --problem pair --grid beta1=list:0.5
 expect_bad "sweep rule axis range" "--grid momentum" "[0, 1)" -- sweep --problem pair --rule momentum --grid momentum=list:0.5,1
 expect_bad "sweep certify rule" "--certify" "rule gd" -- sweep --problem pair --rule sign --grid eta=list:1 --certify

@@ -45,6 +45,11 @@ void descent_options<Real>::validate() const {
     if (!scalar::is_finite(factors.scale) || factors.scale < 0) {
       throw input_error("scale", scalar::to_text<Real>(factors.scale), "must be finite and >= 0");
     }
+    if (sharpness) {
+      throw input_error("sharpness", "true",
+                        "the sharpness is the Hessian's in W; a factorised run moves on A and B, "
+                        "whose Hessian differs");
+    }
   }
   if (space == space_kind::particle && rule.kind != rule_kind::gd) {
     throw input_error("space", "particle",
@@ -154,6 +159,11 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   model::vector<Real> w = pb.p;  // the residual's row weights: p, or the batch frequencies
   model::particle_state<Real> s = model::initial_state(pb);
   model::matrix<Real> W = factorised ? model::matrix<Real>(A * B) : pb.W0;
+  const auto undefined_step = [&](long k, const std::string& why) {
+    result.ok = false;
+    result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
+                     std::to_string(k) + ": " + why;
+  };
   model::matrix<Real> R;
   model::vector<Real> margins;  // reused: no allocation per step
   for (long k = 0; k <= K; ++k) {
@@ -202,9 +212,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
       std::string undefined = rule->direction(GA, DA);
       if (undefined.empty()) undefined = rule_B->direction(GB, DB);
       if (!undefined.empty()) {
-        result.ok = false;
-        result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
-                         std::to_string(k) + ": " + undefined;
+        undefined_step(k, undefined);
         break;
       }
       A -= opt.eta * DA;
@@ -214,9 +222,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
       G = pb.U.transpose() * R.transpose() * pb.E;
       const std::string undefined = rule->direction(G, D);
       if (!undefined.empty()) {
-        result.ok = false;
-        result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
-                         std::to_string(k) + ": " + undefined;
+        undefined_step(k, undefined);
         break;
       }
       W -= opt.eta * D;

@@ -72,11 +72,8 @@ void sweep_options<Real>::validate() const {
                         "the number of tokens sets the table's columns; sweep it in separate runs");
     }
   }
-  const bool heavy =
-      rule.kind == descent::rule_kind::momentum || rule.kind == descent::rule_kind::nesterov;
   for (const sweep_axis& a : axes) {
-    const bool used = a.name == "momentum" ? heavy : rule.kind == descent::rule_kind::adam;
-    if (detail::rule_axis(a.name) && !used) {
+    if (detail::rule_axis(a.name) && !descent::rule_uses(rule.kind, a.name)) {
       throw input_error("grid", a.name,
                         "the rule " + descent::rule_name(rule.kind) + " has no such parameter");
     }

@@ -48,6 +48,8 @@
                                                  const amflow::model::matrix<Real>&);              \
   PREFIX template amflow::model::matrix<Real> amflow::model::gradient<Real>(                       \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template amflow::model::matrix<Real> amflow::model::gradient_of_residual<Real>(           \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
   PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                        \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
   PREFIX template Real amflow::model::largest_eigenvalue<Real>(                                    \

@@ -82,20 +82,23 @@ template <class Real>
 descent::rule_options<Real> parse_rule_options(const rule_cli_options& o) {
   descent::rule_options<Real> r;
   r.kind = descent::parse_rule(o.rule, "--rule");
-  const bool heavy =
-      r.kind == descent::rule_kind::momentum || r.kind == descent::rule_kind::nesterov;
-  const bool adam = r.kind == descent::rule_kind::adam;
-  const auto take = [&](const std::string& text, const char* flag, bool used, Real& into) {
+  const auto used = [&](const char* parameter, const char* flag, const std::string& text) {
+    if (!descent::rule_uses(r.kind, parameter)) {
+      throw input_error(flag, text, "does not apply to --rule " + o.rule);
+    }
+  };
+  const auto take = [&](const std::string& text, const char* parameter, const char* flag,
+                        Real& into) {
     if (text.empty()) return;
-    if (!used) throw input_error(flag, text, "does not apply to --rule " + o.rule);
+    used(parameter, flag, text);
     into = scalar::parse_real<Real>(text, flag);
   };
-  take(o.momentum, "--momentum", heavy, r.momentum);
-  take(o.beta1, "--beta1", adam, r.beta1);
-  take(o.beta2, "--beta2", adam, r.beta2);
-  take(o.epsilon, "--epsilon", adam, r.epsilon);
+  take(o.momentum, "momentum", "--momentum", r.momentum);
+  take(o.beta1, "beta1", "--beta1", r.beta1);
+  take(o.beta2, "beta2", "--beta2", r.beta2);
+  take(o.epsilon, "epsilon", "--epsilon", r.epsilon);
   if (!o.bias_correction.empty()) {
-    if (!adam) throw input_error("--bias-correction", o.bias_correction, "applies to --rule adam");
+    used("bias_correction", "--bias-correction", o.bias_correction);
     if (o.bias_correction != "on" && o.bias_correction != "off") {
       throw input_error("--bias-correction", o.bias_correction, "must be on or off");
     }

@@ -159,11 +159,6 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   model::vector<Real> w = pb.p;  // the residual's row weights: p, or the batch frequencies
   model::particle_state<Real> s = model::initial_state(pb);
   model::matrix<Real> W = factorised ? model::matrix<Real>(A * B) : pb.W0;
-  const auto undefined_step = [&](long k, const std::string& why) {
-    result.ok = false;
-    result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
-                     std::to_string(k) + ": " + why;
-  };
   model::matrix<Real> R;
   model::vector<Real> margins;  // reused: no allocation per step
   for (long k = 0; k <= K; ++k) {
@@ -205,27 +200,30 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     if (k == K) break;
     if (particle) {
       model::advance(pb, s, R, opt.eta);
-    } else if (factorised) {
-      G = pb.U.transpose() * R.transpose() * pb.E;
-      GA = G * B.transpose();
-      GB = A.transpose() * G;
-      std::string undefined = rule->direction(GA, DA);
-      if (undefined.empty()) undefined = rule_B->direction(GB, DB);
-      if (!undefined.empty()) {
-        undefined_step(k, undefined);
-        break;
-      }
-      A -= opt.eta * DA;
-      B -= opt.eta * DB;
-      W = A * B;
     } else {
-      G = pb.U.transpose() * R.transpose() * pb.E;
-      const std::string undefined = rule->direction(G, D);
+      G = model::gradient_of_residual(pb, R);
+      std::string undefined;
+      if (factorised) {
+        GA = G * B.transpose();  // dL/dA
+        GB = A.transpose() * G;  // dL/dB
+        undefined = rule->direction(GA, DA);
+        if (undefined.empty()) undefined = rule_B->direction(GB, DB);
+      } else {
+        undefined = rule->direction(G, D);
+      }
       if (!undefined.empty()) {
-        undefined_step(k, undefined);
+        result.ok = false;
+        result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
+                         std::to_string(k) + ": " + undefined;
         break;
       }
-      W -= opt.eta * D;
+      if (factorised) {
+        A -= opt.eta * DA;
+        B -= opt.eta * DB;
+        W = A * B;
+      } else {
+        W -= opt.eta * D;
+      }
     }
     if (opt.on_step) opt.on_step(k + 1);
   }

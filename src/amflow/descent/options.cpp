@@ -52,8 +52,13 @@ std::string rule_name(rule_kind k) {
   return "?";
 }
 
-bool rule_is_linear(rule_kind k) {
-  return k == rule_kind::gd || k == rule_kind::momentum || k == rule_kind::nesterov;
+bool rule_uses(rule_kind k, const std::string& parameter) {
+  if (parameter == "momentum") return k == rule_kind::momentum || k == rule_kind::nesterov;
+  if (parameter == "beta1" || parameter == "beta2" || parameter == "epsilon" ||
+      parameter == "bias_correction") {
+    return k == rule_kind::adam;
+  }
+  return false;
 }
 
 batch_sampler::batch_sampler(const std::vector<double>& p, long batch, std::uint64_t seed)

@@ -28,9 +28,9 @@ enum class rule_kind { gd, momentum, nesterov, normalized, sign, rescaled, adam 
 // input_error(field, name) otherwise.
 rule_kind parse_rule(const std::string& name, const std::string& field);
 std::string rule_name(rule_kind k);
-// True for rules whose direction is a linear function of the gradients so far (gd, momentum,
-// nesterov): their updates stay in span{u_y e_x^T}.
-bool rule_is_linear(rule_kind k);
+// Whether the rule has the parameter "momentum" (momentum, nesterov) or "beta1", "beta2",
+// "epsilon", "bias_correction" (adam): one answer for the checks, the CLI and the sweep's axes.
+bool rule_uses(rule_kind k, const std::string& parameter);
 
 template <class Real>
 struct rule_options {

@@ -17,10 +17,10 @@ void rule_options<Real>::validate() const {
       throw input_error(field, scalar::to_text<Real>(x), "must be in [0, 1)");
     }
   };
-  if (kind == rule_kind::momentum || kind == rule_kind::nesterov) unit(momentum, "momentum");
-  if (kind == rule_kind::adam) {
-    unit(beta1, "beta1");
-    unit(beta2, "beta2");
+  if (rule_uses(kind, "momentum")) unit(momentum, "momentum");
+  if (rule_uses(kind, "beta1")) unit(beta1, "beta1");
+  if (rule_uses(kind, "beta2")) unit(beta2, "beta2");
+  if (rule_uses(kind, "epsilon")) {
     if (!scalar::is_finite(epsilon) || epsilon < 0) {
       throw input_error("epsilon", scalar::to_text<Real>(epsilon), "must be finite and >= 0");
     }

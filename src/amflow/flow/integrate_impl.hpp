@@ -265,6 +265,21 @@ std::string promoted_name() {
 
 namespace detail {
 
+// options.on_progress as a run's on_step: the fraction of the integration variable (tau, or
+// s = log(1 + tau)) a run of type Run has covered, mapped to offset + scale * fraction; empty when
+// nobody listens or the run has no length.
+template <class Run, class Real>
+std::function<void(const Run&)> progress_of(const flow_options<Real>& options, double offset,
+                                            double scale) {
+  const bool log_time = options.time == time_kind::log;
+  const Real end = log_time ? Real(boost::math::log1p(options.times.back())) : options.times.back();
+  if (!options.on_progress || !(end > 0)) return {};
+  const Run run_end = scalar::widen<Run>(end);
+  return [&options, run_end, offset, scale](const Run& t) {
+    options.on_progress(offset + scale * static_cast<double>(Run(t / run_end)));
+  };
+}
+
 // Hands a finished sample to the observer, or keeps it in the result.
 template <class Real>
 void deliver_sample(const flow_options<Real>& options, flow_result<Real>& result, size_t i,
@@ -303,7 +318,6 @@ flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
   flow_result<Real> result;
   result.reference_precision = std::move(reference_precision);
   const size_t n = options.times.size();
-  const bool log_time = options.time == time_kind::log;
   const bool rk4 = options.stepper == stepper_kind::rk4;
   const bool sequential = is_mpfr_v<Real> && ref_digits > 0;
 
@@ -368,21 +382,12 @@ flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
   const stepper_kind ref_stepper = promoted ? stepper_kind::taylor : options.stepper;
   // The Taylor stepper's rerun has a higher order and never shortens steps to land on samples.
   ref_control.halve_intervals = !rk4 && ref_stepper != stepper_kind::taylor;
-  if (options.on_progress) {
-    const Real t_final =
-        log_time ? Real(boost::math::log1p(options.times.back())) : options.times.back();
-    if (t_final > 0) {
-      // Side by side, the reported run's share; one after the other, half each.
-      const double offset = sequential ? 0.5 : 0, scale = sequential ? 0.5 : 1;
-      main_control.on_step = [&, t_final, offset, scale](const Real& t) {
-        options.on_progress(offset + scale * static_cast<double>(Real(t / t_final)));
-      };
-      if (sequential) {
-        ref_control.on_step = [&, t_final](const Ref& t) {
-          options.on_progress(0.5 * static_cast<double>(Ref(t / scalar::widen<Ref>(t_final))));
-        };
-      }
-    }
+  // Side by side, the reported run's share; one after the other (MPFR), half each.
+  if (sequential) {
+    ref_control.on_step = progress_of<Ref>(options, 0, 0.5);
+    main_control.on_step = progress_of<Real>(options, 0.5, 0.5);
+  } else {
+    main_control.on_step = progress_of<Real>(options, 0, 1);
   }
 
   std::string failure, ref_failure;
@@ -484,14 +489,7 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
   if (!options.estimate_error) {
     flow_result<Real> result;
     detail::run_control<Real> control;
-    const bool log_time = options.time == time_kind::log;
-    const Real t_final =
-        log_time ? Real(boost::math::log1p(options.times.back())) : options.times.back();
-    if (options.on_progress && t_final > 0) {
-      control.on_step = [&](const Real& t) {
-        options.on_progress(static_cast<double>(Real(t / t_final)));
-      };
-    }
+    control.on_step = detail::progress_of<Real>(options, 0, 1);
     const std::string failure = detail::run_once(
         pb, options, options.rel_tol, options.abs_tol, options.step, result.run, control,
         [&](size_t i, const model::matrix<Real>& Z) {

@@ -52,6 +52,9 @@ void margins_into(const problem<Real>& pb, const matrix<Real>& Z, vector<Real>& 
 // grad L(W) = U^T R(Z)^T E (d x d), Z = logits(W).
 template <class Real>
 matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W);
+// The same from a residual already formed (any row weights, as SGD's batches): U^T R^T E.
+template <class Real>
+matrix<Real> gradient_of_residual(const problem<Real>& pb, const matrix<Real>& R);
 
 // Hessian of L at W on vec(W) (column-major, d^2 x d^2):
 //   H = sum_x p(x) (e_x e_x^T) kron (U^T (diag pi_x - pi_x pi_x^T) U),

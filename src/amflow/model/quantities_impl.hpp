@@ -160,7 +160,12 @@ void margins_into(const problem<Real>& pb, const matrix<Real>& Z, vector<Real>& 
 
 template <class Real>
 matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W) {
-  return pb.U.transpose() * residual(pb, logits(pb, W)).transpose() * pb.E;
+  return gradient_of_residual(pb, residual(pb, logits(pb, W)));
+}
+
+template <class Real>
+matrix<Real> gradient_of_residual(const problem<Real>& pb, const matrix<Real>& R) {
+  return pb.U.transpose() * R.transpose() * pb.E;
 }
 
 namespace detail {

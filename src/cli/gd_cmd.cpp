@@ -347,8 +347,9 @@ void run_gd(const gd_cli_options& o) {
                                       (A0.transpose() * A0 - B0 * B0.transpose());
     summary["balancedness_drift"] = scalar::to_text<Real>(drift.cwiseAbs().maxCoeff());
     summary["balancedness_drift_note"] =
-        "max |(A^T A - B B^T)(last) - (A^T A - B B^T)(0)|: 0 along the gradient flow, O(eta^2) "
-        "per GD step (rounding only beyond that)";
+        "max |(A^T A - B B^T)(last) - (A^T A - B B^T)(0)|: 0 along the gradient flow, exactly "
+        "eta^2 (B G^T G B^T - A^T G G^T A) per step of rule gd; the other rules do not conserve "
+        "it";
   }
   underflow.note(summary, scalar::name<Real>());
   out.finish(summary);

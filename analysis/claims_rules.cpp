@@ -1,8 +1,12 @@
 // Claims on update rules beyond plain GD (statements of the surrounding literature, derived in
 // the comments): sign descent on axis-aligned embeddings, Adam with betas (0, 0) as sign descent,
-// and normalised GD's linear margins on orthogonal problems.
+// normalised GD's linear margins on orthogonal problems, and momentum's order-one approach to its
+// limit flow.
+#include <cmath>
+
 #include "amflow/descent/descent.hpp"
 #include "analysis/claims_support.hpp"
+#include "analysis/compare.hpp"
 
 namespace amflow::analysis {
 namespace {
@@ -118,6 +122,49 @@ std::vector<check> normalized_gd(const verify_options& o) {
   return out;
 }
 
+// Heavy ball and Nesterov with a fixed mu: the buffer b_k = sum_j mu^(k-j) G_j tends to
+// G / (1 - mu) as the steps shrink (G moves by O(eta) per step, the buffer forgets in O(1 / (1 -
+// mu)) steps), and Nesterov's G + mu b to the same, so W_k follows dW/dtau = -grad L / (1 - mu)
+// at tau = eta k with an O(eta) error (the buffer's start at 0, and the lag of the average behind
+// G). compare measures it against that flow (double, Taylor reference with its own error
+// estimate); the observed order between eta = 1/128 and 1/256 is the claim. The maximum over
+// the run converges to order 1 more slowly than the final error (the start-up of the buffer,
+// about 1 / (1 - mu) steps, weighs most there), hence its wider tolerance.
+std::vector<check> momentum_order(const verify_options&) {
+  const auto pb = named<double>("pair");
+  std::vector<check> out;
+  for (const descent::rule_kind kind :
+       {descent::rule_kind::momentum, descent::rule_kind::nesterov}) {
+    compare_options<double> c;
+    c.etas = {1.0 / 128, 1.0 / 256};
+    c.t_end = 4;
+    c.rule.kind = kind;
+    c.rule.momentum = 0.5;
+    c.modified = false;
+    c.threads = 1;
+    c.flow.rel_tol = c.flow.abs_tol = 1e-13;
+    c.flow.step = 0.01;
+    c.flow.time = flow::time_kind::linear;
+    c.flow.stepper = flow::stepper_kind::taylor;
+    const auto r = compare(pb, c);
+    if (!r.ok) throw std::runtime_error(r.message);
+    const auto& a = r.rows.at(0);
+    const auto& b = r.rows.at(1);
+    const std::string setting = "pair (alpha = 0.95, p = (3/4, 1/4)), " + descent::rule_name(kind) +
+                                " mu = 1/2 (double) vs dW/dtau = -2 grad L at tau = eta k <= 4, "
+                                "eta = 1/128 -> 1/256: observed order of the ";
+    const double final_order =
+        std::log(a.flow.final_margin_error / b.flow.final_margin_error) / std::log(2.0);
+    out.push_back(near<double>(setting + "final margin error", 1.0, final_order, 0.05,
+                               "errors " + scalar::round_text(txt(a.flow.final_margin_error), 3) +
+                                   ", " + scalar::round_text(txt(b.flow.final_margin_error), 3)));
+    out.push_back(near<double>(setting + "max margin error", 1.0, *b.flow.observed_order, 0.1,
+                               "errors " + scalar::round_text(txt(a.flow.max_margin_error), 3) +
+                                   ", " + scalar::round_text(txt(b.flow.max_margin_error), 3)));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<claim> rule_claims() {
@@ -130,7 +177,11 @@ std::vector<claim> rule_claims() {
           {"normalized-gd-linear-margins", "beyond",
            "normalised GD on orthogonal problems: margins grow linearly, slope eta sqrt(M / (N (M "
            "- 1))), gaps log(p(x) / p(x'))",
-           normalized_gd}};
+           normalized_gd},
+          {"momentum-flow-order-one", "beyond",
+           "heavy-ball and Nesterov momentum mu follow the gradient flow at speed 1 / (1 - mu) to "
+           "O(eta): observed order 1",
+           momentum_order}};
 }
 
 }  // namespace amflow::analysis

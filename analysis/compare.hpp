@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "amflow/descent/rules.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/model/problem.hpp"
 
@@ -23,12 +24,16 @@ struct compare_options {
   std::vector<Real> etas;         // step sizes, each > 0 and <= t_end
   Real t_end = Real(10);          // matched times eta k <= t_end
   flow::flow_options<Real> flow;  // stepper, time variable, tolerances (times are set per eta)
-  bool modified = true;           // also compare against the modified flow of each eta
-  int threads = 0;                // one eta per thread; 0: all hardware threads
+  // The rule GD runs with (rules.hpp); only rules with a gradient-flow limit (descent::
+  // flow_speed > 0: gd, momentum, nesterov), compared with the flow at that speed.
+  descent::rule_options<Real> rule;
+  bool modified = true;  // also compare against the modified flow of each eta
+  int threads = 0;       // one eta per thread; 0: all hardware threads
   // Receives each row, in the order of etas, as soon as it and the rows before it are done.
   std::function<void(const compare_row<Real>&)> on_row;
 
-  // Throws input_error naming the field (etas, t_end) and validates the flow options.
+  // Throws input_error naming the field (etas, t_end, rule, modified) and validates the flow and
+  // rule options.
   void validate() const;
 };
 

@@ -62,6 +62,17 @@ void compare_options<Real>::validate() const {
   if (!(t_end > 0) || !scalar::is_finite(t_end))
     throw input_error("t_end", text(t_end), "must be finite and positive");
   if (etas.empty()) throw input_error("etas", "(none)", "give at least one step size");
+  rule.validate();
+  if (!(descent::flow_speed(rule) > 0)) {
+    throw input_error("rule", descent::rule_name(rule.kind),
+                      "has no gradient-flow limit to compare with (rules with one: gd, momentum, "
+                      "nesterov)");
+  }
+  if (modified && rule.kind != descent::rule_kind::gd) {
+    throw input_error("modified", "true",
+                      "the modified flow is GD's; the rule " + descent::rule_name(rule.kind) +
+                          " is compared with its limit flow only");
+  }
   for (const Real& eta : etas) {
     if (!(eta > 0) || !scalar::is_finite(eta))
       throw input_error("etas", text(eta), "step sizes must be finite and positive");
@@ -86,6 +97,7 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
     descent::descent_options<Real> gd_opt;
     gd_opt.eta = row.eta;
     gd_opt.steps = row.steps;
+    gd_opt.rule = opt.rule;
     const descent::descent_result<Real> gd = descent::run(pb, gd_opt);
     if (!gd.ok) {
       failures[i] = "GD at eta = " + scalar::to_text<Real>(row.eta) + ": " + gd.message;
@@ -97,6 +109,7 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
     f.times.clear();
     for (long k = 0; k <= row.steps; ++k) f.times.push_back(Real(row.eta * k));
     f.modified_eta = Real(0);
+    f.speed = descent::flow_speed(opt.rule);
     const flow::flow_result<Real> ref = flow::integrate(pb, f);
     if (!ref.ok) {
       failures[i] = "the flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + ref.message;

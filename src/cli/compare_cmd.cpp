@@ -20,7 +20,8 @@ struct compare_cli_options {
   problem_source source;
   std::string etas = "list:1/2,1/4,1/8,1/16,1/32";
   std::string t_end = "4";
-  std::string against = "both";
+  std::string against;  // empty: both for --rule gd, flow for the others
+  rule_cli_options rule;
   std::string stepper = "auto";
   std::string tol;
   std::string time = "auto";
@@ -37,10 +38,24 @@ void run_compare(const compare_cli_options& o) {
   analysis::compare_options<Real> opt;
   opt.etas = io::parse_points<Real>(o.etas, "--etas");
   opt.t_end = scalar::parse_real<Real>(o.t_end, "--t-end");
-  if (o.against != "flow" && o.against != "modified" && o.against != "both") {
-    throw input_error("--against", o.against, "expected flow, modified or both");
+  opt.rule = parse_rule_options<Real>(o.rule);
+  opt.rule.validate();
+  const bool gd = opt.rule.kind == descent::rule_kind::gd;
+  const std::string against = o.against.empty() ? (gd ? "both" : "flow") : o.against;
+  if (against != "flow" && against != "modified" && against != "both") {
+    throw input_error("--against", against, "expected flow, modified or both");
   }
-  opt.modified = o.against != "flow";
+  if (!gd && against != "flow") {
+    throw input_error("--against", against,
+                      "the modified flow is GD's; --rule " + o.rule.rule +
+                          " is compared with its limit flow only");
+  }
+  if (!(descent::flow_speed(opt.rule) > 0)) {
+    throw input_error("--rule", o.rule.rule,
+                      "has no gradient-flow limit to compare with (rules with one: gd, momentum, "
+                      "nesterov)");
+  }
+  opt.modified = against != "flow";
   opt.threads = parse_threads(o.threads);
   opt.flow.stepper = parse_stepper_or_auto<Real>(o.stepper);
   if (opt.flow.stepper == flow::stepper_kind::rk4) {
@@ -86,12 +101,15 @@ void run_compare(const compare_cli_options& o) {
   meta["errors"] =
       "max over k = 0..K of max_x |m_x(GD, k) - m_x(reference, tau = eta k)|, K = floor(t_end / "
       "eta); observed_order = log(e_prev / e) / log(eta_prev / eta), null on the first row";
+  const std::string by = flow::stepper_name(opt.flow.stepper) + " at tolerance " +
+                         (o.tol.empty() ? default_tolerance_text<Real>() : o.tol) + " (" +
+                         flow::time_name(opt.flow.time) + " time)";
+  meta["rule"] = rule_text(o.rule, opt.rule.kind);
   meta["reference"] =
-      "flow: dZ/dtau = -G_E R G_U; modified: dW/dtau = -grad(L + eta/4 "
-      "|grad L|^2), both by " +
-      flow::stepper_name(opt.flow.stepper) + " at tolerance " +
-      (o.tol.empty() ? default_tolerance_text<Real>() : o.tol) + " (" +
-      flow::time_name(opt.flow.time) + " time)";
+      gd ? "flow: dZ/dtau = -G_E R G_U; modified: dW/dtau = -grad(L + eta/4 |grad L|^2), both by " +
+               by
+         : "flow: the limit of " + o.rule.rule + " as eta -> 0, dZ/dtau = -G_E R G_U / (1 - mu) " +
+               "(speed " + scalar::to_text<Real>(descent::flow_speed(opt.rule)) + "), by " + by;
   meta["reference_error"] =
       opt.flow.estimate_error
           ? "the reference's own error estimate (rerun at tolerance / 1000 in " +
@@ -151,8 +169,14 @@ void register_compare(CLI::App& app) {
   cmd->add_option("--t-end", o->t_end, "compare at the matched times eta k <= t-end")
       ->capture_default_str();
   cmd->add_option("--against", o->against,
-                  "flow, modified (dW/dtau = -grad(L + eta/4 |grad L|^2)) or both")
+                  "flow, modified (dW/dtau = -grad(L + eta/4 |grad L|^2)) or both (default: both "
+                  "for --rule gd, flow for momentum and nesterov)");
+  cmd->add_option("--rule", o->rule.rule,
+                  "GD's rule: gd, momentum or nesterov (the rules with a gradient-flow limit; "
+                  "momentum's: the flow at speed 1 / (1 - mu))")
       ->capture_default_str();
+  cmd->add_option("--momentum", o->rule.momentum,
+                  "mu for --rule momentum and nesterov (default 0.9)");
   cmd->add_option("--stepper", o->stepper,
                   "the reference's stepper: auto (taylor), taylor, "
                   "bulirsch-stoer, rkf78 or dopri5")
@@ -168,6 +192,7 @@ void register_compare(CLI::App& app) {
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("etas", "--etas")
+        .add("momentum", "--momentum", o->rule.momentum)
         .add("t_end", "--t-end", o->t_end)
         .add("tol", "--tol", o->tol)
         .add("rel_tol", "--tol", o->tol)

@@ -30,6 +30,7 @@ struct flow_cli_options {
   std::string max_steps = "10000000";
   std::string error_estimate = "rerun";
   std::string modified_eta;
+  rule_cli_options rule;
   bool timing = false;
 };
 
@@ -102,6 +103,18 @@ void run_flow(const flow_cli_options& o) {
   if (!o.modified_eta.empty()) {
     opt.modified_eta = scalar::parse_real<Real>(o.modified_eta, "--modified-eta");
   }
+  const descent::rule_options<Real> rule = parse_rule_options<Real>(o.rule);
+  rule.validate();
+  opt.speed = descent::flow_speed(rule);
+  if (!(opt.speed > 0)) {
+    throw input_error("--rule", o.rule.rule,
+                      "has no gradient-flow limit in amflow (rules with one: gd, momentum, "
+                      "nesterov)");
+  }
+  if (rule.kind != descent::rule_kind::gd && !o.modified_eta.empty()) {
+    throw input_error("--modified-eta", o.modified_eta,
+                      "the modified flow is GD's (--rule gd), not " + o.rule.rule + "'s");
+  }
   opt.validate();
   resolve_format(o.common.format, o.common.output);
 
@@ -110,6 +123,15 @@ void run_flow(const flow_cli_options& o) {
   meta["system"] = opt.modified_eta > 0 ? "modified flow of GD at eta = " + o.modified_eta +
                                               ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
                                         : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
+  if (rule.kind != descent::rule_kind::gd) {
+    const std::string mu = o.rule.momentum.empty() ? "0.9" : o.rule.momentum;
+    meta["rule"] = rule_text(o.rule, rule.kind);
+    meta["system"] =
+        "the limit of " + o.rule.rule + " with mu = " + mu +
+        " as eta -> 0 at tau = eta k: dZ/dtau = -G_E R(Z) G_U / (1 - mu), the gradient flow at "
+        "time tau / (1 - mu) = " +
+        scalar::to_text<Real>(opt.speed) + " tau (GD with this rule follows it to O(eta))";
+  }
   meta["stepper"] = flow::stepper_name(opt.stepper);
   meta["time"] = flow::time_name(opt.time);
   const std::string tol_text = o.tol.empty() ? default_tolerance_text<Real>() : o.tol;
@@ -226,6 +248,12 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--modified-eta", o->modified_eta,
                   "integrate the modified flow of GD at this step, dW/dtau = -grad(L + eta/4 "
                   "|grad L|^2), instead of the gradient flow");
+  cmd->add_option("--rule", o->rule.rule,
+                  "the rule whose eta -> 0 limit to integrate: gd (the gradient flow), momentum "
+                  "or nesterov (the gradient flow at speed 1 / (1 - mu))")
+      ->capture_default_str();
+  cmd->add_option("--momentum", o->rule.momentum,
+                  "mu for --rule momentum and nesterov (default 0.9)");
   cmd->callback([o, cmd] {
     // A tolerance the user gave through --tol is reported under --tol.
     const auto tolerance = [&](const std::string& own, const std::string& flag) {
@@ -240,6 +268,8 @@ void register_flow(CLI::App& app) {
         .add("step", "--step", o->step)
         .add("times", "--times")
         .add("modified_eta", "--modified-eta", o->modified_eta)
+        .add("momentum", "--momentum", o->rule.momentum)
+        .add("speed", "--momentum", o->rule.momentum)
         .add("max_steps", "--max-steps", o->max_steps);
     run_command(*cmd, flags, [&] {
       scalar::with_scalar(parse_digits(o->common.digits),

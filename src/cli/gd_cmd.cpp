@@ -245,14 +245,14 @@ void run_gd(const gd_cli_options& o) {
     meta["param"] = "full: W";
   }
   const descent::space_kind space = opt.resolved_space();
-  meta["space"] =
-      descent::space_name(space) +
-      (opt.space == descent::space_kind::automatic
-           ? space == descent::space_kind::weights
-                 ? opt.factors.rank > 0 ? std::string(" (auto: the factors A, B of W)")
-                                        : " (auto: the rule " + rule + " runs on W, d x d)"
-                 : std::string(" (auto: N x M logits)")
-           : std::string());
+  meta["space"] = descent::space_name(space) +
+                  (opt.space == descent::space_kind::automatic
+                       ? space == descent::space_kind::weights
+                             ? opt.factors.rank > 0 ? std::string(" (auto: the factors A, B of W)")
+                                                    : " (auto: the rule " + rule +
+                                                          " is not linear and runs on W, d x d)"
+                             : std::string(" (auto: N x M logits)")
+                       : std::string());
   meta["error_estimate"] =
       "none needed: each step is computed directly at the working precision (rounding only)";
 

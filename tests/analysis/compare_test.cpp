@@ -1,6 +1,9 @@
 // Convergence tables: GD is first order against the gradient flow and second order against the
 // modified flow (P10) on the pair problem; on an orthogonal problem GD is never behind the flow
 // (P5); the table does not depend on the thread count.
+#include <cmath>
+
+#include "amflow/descent/descent.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "analysis/instantiate.hpp"
@@ -70,6 +73,60 @@ TEST(compare, the_table_does_not_depend_on_the_thread_count) {
     EXPECT_EQ(a.rows[i].flow.max_margin_error, b.rows[i].flow.max_margin_error);
     EXPECT_EQ(a.rows[i].modified->loss_error, b.rows[i].modified->loss_error);
   }
+}
+
+// Heavy ball against its limit flow (speed 1 / (1 - mu) = 4): first order in eta.
+TEST(compare, momentum_is_first_order_against_its_limit_flow) {
+  const auto pb = io::parse_problem<double>(io::named_problem("pair"));
+  auto o = options<double>("list:1/64,1/128,1/256", "4", "1e-13");
+  o.modified = false;
+  o.rule.kind = descent::rule_kind::momentum;
+  o.rule.momentum = 0.75;
+  const auto r = analysis::compare(pb, o);
+  ASSERT_TRUE(r.ok) << r.message;
+  for (size_t i = 1; i < r.rows.size(); ++i) {
+    const double order =
+        std::log2(r.rows[i - 1].flow.final_margin_error / r.rows[i].flow.final_margin_error);
+    EXPECT_NEAR(order, 1.0, 0.05) << "eta = " << r.rows[i].eta;
+  }
+  EXPECT_LT(r.rows.back().flow.final_margin_error, 0.01);
+  // Plain GD at the same eta ends elsewhere (by far more than that error): the speed matters.
+  descent::descent_options<double> d;
+  d.eta = 1.0 / 256;
+  d.steps = 1024;
+  d.rule.kind = descent::rule_kind::momentum;
+  d.rule.momentum = 0.75;
+  d.record = false;
+  const auto gd = descent::run(pb, d);
+  const auto plain = descent::run(pb, [&] {
+    auto e = d;
+    e.rule.kind = descent::rule_kind::gd;
+    return e;
+  }());
+  EXPECT_GT(std::abs(gd.last.margins(0) - plain.last.margins(0)), 0.1);
+}
+
+TEST(compare, refuses_rules_without_a_flow_limit_and_the_modified_flow_for_momentum) {
+  const auto pb = io::parse_problem<double>(io::named_problem("pair"));
+  auto o = options<double>("list:1/2", "1", "1e-10");
+  const auto field_of = [&] {
+    try {
+      analysis::compare(pb, o);
+    } catch (const input_error& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  o.rule.kind = descent::rule_kind::sign;
+  o.modified = false;
+  EXPECT_EQ(field_of(), "rule");
+  o.rule.kind = descent::rule_kind::nesterov;
+  EXPECT_EQ(field_of(), "accepted");
+  o.modified = true;
+  EXPECT_EQ(field_of(), "modified");
+  o.modified = false;
+  o.rule.momentum = 1;
+  EXPECT_EQ(field_of(), "momentum");
 }
 
 TEST(compare, refuses_step_sizes_it_cannot_use) {

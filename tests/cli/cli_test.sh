@@ -100,7 +100,7 @@ fi
 if "$amflow" gd --problem pair --rule adam --beta1 0 --beta2 0 --epsilon 0 --steps 20 --format csv >"$work/adam.csv" &&
   "$amflow" gd --problem pair --rule sign --steps 20 --format csv >"$work/sign.csv" &&
   grep -qF '# rule: adam (beta1 = 0, beta2 = 0, epsilon = 0, bias correction on)' "$work/adam.csv" &&
-  grep -qF '# space: weights (auto: the rule adam runs on W, d x d)' "$work/adam.csv" &&
+  grep -qF '# space: weights (auto: the rule adam is not linear and runs on W, d x d)' "$work/adam.csv" &&
   cmp -s <(grep -v '^#' "$work/adam.csv") <(grep -v '^#' "$work/sign.csv") &&
   [ "$(grep -vc '^#' "$work/sign.csv")" -eq 22 ] &&
   "$amflow" gd --problem pair --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits)' &&
@@ -108,6 +108,28 @@ if "$amflow" gd --problem pair --rule adam --beta1 0 --beta2 0 --epsilon 0 --ste
   ok
 else
   fail "gd rules: meta and adam(0, 0) = sign"
+fi
+# Momentum runs in particle coordinates by default, and on W to the same rows up to rounding;
+# flow --rule momentum is the gradient flow at speed 1 / (1 - mu): its margins at tau are those
+# of the plain flow at 4 tau for mu = 3/4; compare --rule momentum measures order 1.
+if "$amflow" gd --problem pair --rule momentum --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits)' &&
+  "$amflow" flow --problem orthogonal --rule momentum --momentum 3/4 --times 0,1,2 --format csv >"$work/mflow.csv" &&
+  "$amflow" flow --problem orthogonal --times 0,4,8 --format csv >"$work/pflow.csv" &&
+  grep -qF '# system: the limit of momentum with mu = 3/4' "$work/mflow.csv" &&
+  cmp -s <(grep -v '^#' "$work/mflow.csv" | cut -d, -f2-6) <(grep -v '^#' "$work/pflow.csv" | cut -d, -f2-6) &&
+  [ "$(grep -v '^#' "$work/mflow.csv" | sed -n 3p | cut -d, -f1)" = "1.0000000000000000e+00" ] &&
+  "$amflow" compare --problem pair --rule momentum --momentum 1/2 --etas list:1/128,1/256 --format csv >"$work/mcmp.csv" &&
+  /usr/bin/python3 - "$work/mcmp.csv" <<'PY'
+import csv, math, sys
+rows = [r for r in csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith('#'))]
+a, b = (float(r['final_margin_error']) for r in rows)
+assert abs(math.log2(a / b) - 1) < 0.05, (a, b)
+assert 'modified_max_margin_error' not in rows[0]
+PY
+then
+  ok
+else
+  fail "momentum: particle space, flow --rule momentum, compare --rule momentum"
 fi
 # sweep --rule with the rule's parameters as axes: the meta names them "grid", and a cell is the
 # gd run with those parameters.
@@ -177,6 +199,11 @@ expect_bad "gd steps" "--steps" "0" -- gd --problem pair --steps 0
 expect_bad "gd space" "--space" "dual" -- gd --problem pair --space dual
 expect_bad "gd rule" "--rule" "lion" -- gd --problem pair --rule lion
 expect_bad "gd rule in particle space" "--space" "particle" "sign" -- gd --problem pair --rule sign --space particle
+expect_bad "flow rule without a flow limit" "--rule" "sign" "no gradient-flow limit" -- flow --problem pair --rule sign
+expect_bad "flow modified eta of momentum" "--modified-eta" "0.1" -- flow --problem pair --rule momentum --modified-eta 0.1
+expect_bad "compare rule without a flow limit" "--rule" "adam" -- compare --problem pair --rule adam
+expect_bad "compare momentum against modified" "--against" "both" -- compare --problem pair --rule momentum --against both
+expect_bad "compare momentum range" "--momentum" "1.5" -- compare --problem pair --rule momentum --momentum 1.5
 expect_bad "gd parameter of another rule" "--beta1" "0.5" "--rule gd" -- gd --problem pair --beta1 0.5
 expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --rule momentum --momentum 1
 expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1

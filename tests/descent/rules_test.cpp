@@ -215,24 +215,33 @@ TYPED_TEST(rules_test, every_rule_agrees_with_a_plain_loop_on_W) {
       o.steps = 100;
       o.record = false;
       o.rule.kind = k;
-      if (k == rule_kind::gd) o.space = descent::space_kind::weights;  // auto: particle
       o.rule.momentum = testing::num<Real>("0.8");
       o.rule.bias_correction = bias;
-      const auto r = descent::run(pb, o);
-      ASSERT_TRUE(r.ok) << r.message;
-      EXPECT_EQ(r.space, descent::space_kind::weights) << descent::rule_name(k);
       const grid<Real> W = plain_run(pb, o.rule, o.eta, o.steps);
-      Real worst(0), size(0);
-      for (int i = 0; i < pb.dim; ++i) {
-        for (int j = 0; j < pb.dim; ++j) {
-          worst = max(worst, Real(abs(Real(r.W(i, j) - W[i][j]))));
-          size = max(size, Real(abs(W[i][j])));
+      // The linear rules run on W and, by default, in particle coordinates (on the residual).
+      const bool linear = descent::rule_is_linear(k);
+      EXPECT_EQ(o.resolved_space(),
+                linear ? descent::space_kind::particle : descent::space_kind::weights)
+          << descent::rule_name(k);
+      for (descent::space_kind space :
+           {descent::space_kind::weights, descent::space_kind::particle}) {
+        if (space == descent::space_kind::particle && !linear) continue;
+        o.space = space;
+        const auto r = descent::run(pb, o);
+        ASSERT_TRUE(r.ok) << r.message;
+        EXPECT_EQ(r.space, space) << descent::rule_name(k);
+        Real worst(0), size(0);
+        for (int i = 0; i < pb.dim; ++i) {
+          for (int j = 0; j < pb.dim; ++j) {
+            worst = max(worst, Real(abs(Real(r.W(i, j) - W[i][j]))));
+            size = max(size, Real(abs(W[i][j])));
+          }
         }
+        EXPECT_LT(static_cast<double>(Real(worst / size)), bound)
+            << descent::rule_name(k) << (bias ? "" : " without bias correction") << " in "
+            << descent::space_name(space) << ", |W| " << static_cast<double>(size);
+        EXPECT_GT(static_cast<double>(size), 0.1) << descent::rule_name(k);
       }
-      EXPECT_LT(static_cast<double>(Real(worst / size)), bound)
-          << descent::rule_name(k) << (bias ? "" : " without bias correction") << ", |W| "
-          << static_cast<double>(size);
-      EXPECT_GT(static_cast<double>(size), 0.1) << descent::rule_name(k);
     }
   }
 }

@@ -2,6 +2,7 @@
 // twice the digits, the observed order of rk4, and its refusals.
 #include <chrono>
 
+#include "amflow/descent/rules.hpp"
 #include "amflow/flow/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/io/points.hpp"
@@ -64,6 +65,46 @@ TYPED_TEST(integrate_test, orthogonal_flow_matches_the_closed_form_up_to_1e12) {
   const bool relative = std::is_same_v<Real, double>;
   EXPECT_LT(static_cast<double>(closed_form_error(pb, r, relative)), bound)
       << "steps " << r.run.steps << " evaluations " << r.run.evaluations;
+}
+
+// The limit flow of momentum mu = 3/4 runs at speed 1 / (1 - mu) = 4: its margin at tau is the
+// closed form's at 4 tau, and the rows keep the requested times (streamed and kept alike).
+TYPED_TEST(integrate_test, a_flow_at_speed_c_is_the_gradient_flow_at_time_c_tau) {
+  using Real = TypeParam;
+  using std::abs;
+  using std::max;
+  const auto pb = named<Real>("orthogonal");
+  descent::rule_options<Real> rule;
+  rule.kind = descent::rule_kind::momentum;
+  rule.momentum = testing::num<Real>("0.75");
+  auto o = options<Real>(stepper_kind::taylor, time_kind::log, flow::default_tolerance<Real>(),
+                         times<Real>("0,0.5,3,1e3,1e6"));
+  o.speed = descent::flow_speed(rule);
+  EXPECT_EQ(o.speed, Real(4));
+  std::vector<Real> streamed;
+  for (bool stream : {false, true}) {
+    if (stream) o.on_sample = [&](size_t, const auto& s) { streamed.push_back(s.tau); };
+    const auto r = flow::integrate(pb, o);
+    ASSERT_TRUE(r.ok) << r.message;
+    const auto& samples = r.samples;
+    if (stream) {
+      EXPECT_EQ(streamed, o.times);
+      continue;
+    }
+    ASSERT_EQ(samples.size(), o.times.size());
+    for (size_t i = 0; i < samples.size(); ++i) {
+      EXPECT_EQ(samples[i].tau, o.times[i]);
+      Real worst(0);
+      for (int x = 0; x < pb.tokens; ++x) {
+        const Real exact = flow::orthogonal_margin(pb.p(x), pb.classes, Real(4 * o.times[i]));
+        worst = max(worst, Real(abs(Real(samples[i].margins(x) - exact)) / max(Real(1), exact)));
+      }
+      EXPECT_LT(static_cast<double>(worst), 1000 * static_cast<double>(o.rel_tol))
+          << "tau " << scalar::to_text(o.times[i]);
+    }
+  }
+  o.speed = Real(0);
+  EXPECT_THROW(flow::integrate(pb, o), input_error);
 }
 
 // The same goal from the tolerance's side: at 50 digits the estimate the run reports is honest,

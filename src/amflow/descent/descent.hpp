@@ -1,10 +1,13 @@
 // Gradient descent and SGD with a constant step eta, in particle coordinates (N x M numbers,
-// whatever d is) or on the memory W itself, and the other update rules (rules.hpp) on W:
+// whatever d is) or on the memory W itself, and the other update rules (rules.hpp): the linear
+// ones (momentum, nesterov) in either space, the others on W:
 //   GD     Z_{k+1} = Z_k - eta G_E R(Z_k) G_U,   R(Z) = diag(p) (softmax_rows(Z) - Y);
 //   SGD    the same with diag(p_hat_k) in place of diag(p), p_hat_k(x) = (times x occurs in a batch
 //          of B tokens drawn independently from p) / B, an unbiased estimate of p;
 //   W      W_{k+1} = W_k - eta D_k, D_k the rule's direction from grad L(W_k) = U^T R(E W^T U^T)^T
-//          E (d x d; for GD a cross-check of the particle form).
+//          E (d x d; for GD a cross-check of the particle form);
+//   linear rules in particle coordinates: the rule makes D_k (N x M) from the residuals R(Z_j),
+//          j <= k, and Z_{k+1} = Z_k - eta G_E D_k G_U (W = W0 - U^T (sum eta D)^T E).
 // Every step is watched for the paper's transients: loss increases and spikes, margin sign changes
 // (oscillations), the first step with perfect accuracy.
 #pragma once
@@ -23,7 +26,8 @@
 
 namespace amflow::descent {
 
-// automatic: particle coordinates for GD and SGD, W for the other rules.
+// automatic: particle coordinates for the linear rules (gd, momentum, nesterov; rule_is_linear) on
+// a full W, W for the other rules and for factorised memories.
 enum class space_kind { automatic, particle, weights };
 
 // "auto", "particle", "weights"; throws input_error(field, name) otherwise.
@@ -64,10 +68,10 @@ struct descent_options {
 
   // Throws input_error naming the field (eta, steps, batch, every, space, and the rule's) for
   // values the run cannot honour, including a final time eta * steps beyond Real's range and
-  // particle coordinates for a rule other than gd.
+  // particle coordinates for a rule that is not linear (rule_is_linear).
   void validate() const;
-  // The space the run goes in: `space`, or for automatic particle coordinates for gd (full W),
-  // W otherwise (a factorised run is in W space: its state is A and B).
+  // The space the run goes in: `space`, or for automatic particle coordinates for linear rules
+  // on a full W, W otherwise (a factorised run is in W space: its state is A and B).
   space_kind resolved_space() const;
 };
 

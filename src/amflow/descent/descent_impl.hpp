@@ -51,17 +51,18 @@ void descent_options<Real>::validate() const {
                         "whose Hessian differs");
     }
   }
-  if (space == space_kind::particle && rule.kind != rule_kind::gd) {
+  if (space == space_kind::particle && !rule_is_linear(rule.kind)) {
     throw input_error("space", "particle",
-                      "the rule " + rule_name(rule.kind) + " runs on W (space weights or auto)");
+                      "the rule " + rule_name(rule.kind) +
+                          " is not linear in the gradient and runs on W (space weights or auto)");
   }
 }
 
 template <class Real>
 space_kind descent_options<Real>::resolved_space() const {
   if (space != space_kind::automatic) return space;
-  return rule.kind == rule_kind::gd && factors.rank == 0 ? space_kind::particle
-                                                         : space_kind::weights;
+  return rule_is_linear(rule.kind) && factors.rank == 0 ? space_kind::particle
+                                                        : space_kind::weights;
 }
 
 template <class Real>
@@ -199,7 +200,12 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     }
     if (k == K) break;
     if (particle) {
-      model::advance(pb, s, R, opt.eta);
+      if (opt.rule.kind == rule_kind::gd) {
+        model::advance(pb, s, R, opt.eta);
+      } else {
+        rule->direction(R, D);  // linear rules run on R: D here is N x M
+        model::advance(pb, s, D, opt.eta);
+      }
     } else {
       G = model::gradient_of_residual(pb, R);
       std::string undefined;

@@ -61,6 +61,10 @@ bool rule_uses(rule_kind k, const std::string& parameter) {
   return false;
 }
 
+bool rule_is_linear(rule_kind k) {
+  return k == rule_kind::gd || k == rule_kind::momentum || k == rule_kind::nesterov;
+}
+
 batch_sampler::batch_sampler(const std::vector<double>& p, long batch, std::uint64_t seed)
     : batch_(batch), generator_(seed), counts_(p.size(), 0) {
   double sum = 0;

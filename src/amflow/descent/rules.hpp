@@ -12,7 +12,9 @@
 //              D = m_hat ./ (sqrt(v_hat) + epsilon), and 0 where both are 0 (with epsilon = 0,
 //              an entry whose gradient has been 0 so far; PyTorch would give 0/0 = NaN there)
 // A rule whose direction is undefined (normalized at G = 0, rescaled at std(G) = 0) says why and
-// the run stops there.
+// the run stops there. gd, momentum and nesterov are linear: their direction is a fixed linear
+// combination of the gradients so far, so they commute with the linear map R -> U^T R^T E and can
+// run on the residual R (N x M) in particle coordinates instead of on G.
 #pragma once
 
 #include <memory>
@@ -31,6 +33,8 @@ std::string rule_name(rule_kind k);
 // Whether the rule has the parameter "momentum" (momentum, nesterov) or "beta1", "beta2",
 // "epsilon", "bias_correction" (adam): one answer for the checks, the CLI and the sweep's axes.
 bool rule_uses(rule_kind k, const std::string& parameter);
+// gd, momentum, nesterov: the direction is linear in the gradients (particle coordinates apply).
+bool rule_is_linear(rule_kind k);
 
 template <class Real>
 struct rule_options {
@@ -45,6 +49,23 @@ struct rule_options {
   // their ranges (checked only for the rule that uses them).
   void validate() const;
 };
+
+// The speed c of the rule's limit flow as eta -> 0 at fixed parameters, dW/dtau = -c grad L(W)
+// with tau = eta k: 1 for gd; 1/(1 - mu) for momentum and nesterov (the buffer tends to
+// G / (1 - mu), and nesterov's G + mu b to the same); 0 for the others, whose limits (the sign
+// flow for sign and adam, the normalised flow) are not a speed of the gradient flow.
+template <class Real>
+Real flow_speed(const rule_options<Real>& options) {
+  switch (options.kind) {
+    case rule_kind::gd:
+      return Real(1);
+    case rule_kind::momentum:
+    case rule_kind::nesterov:
+      return Real(1) / Real(1 - options.momentum);
+    default:
+      return Real(0);
+  }
+}
 
 template <class Real>
 class update_rule {

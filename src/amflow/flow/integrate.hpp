@@ -82,6 +82,10 @@ struct flow_options {
   // P10), dZ/dtau = -G_E (R + (eta/2) T) G_U (model::modified_logit_velocity), which GD follows to
   // O(eta^2) where it follows the gradient flow to O(eta).
   Real modified_eta = Real(0);
+  // c > 0: the flow runs c times as fast, dZ/dtau = -c G_E R G_U (the gradient flow at time c tau;
+  // with modified_eta, the modified flow at time c tau). c = 1/(1 - mu) is the limit of heavy-ball
+  // and Nesterov momentum mu as eta -> 0 (descent::flow_speed).
+  Real speed = Real(1);
 
   // Observers. on_sample, when set, receives each sample (with its error estimate) in order as
   // soon as it is known, instead of the result keeping it (rows stream). on_progress gets the
@@ -89,7 +93,7 @@ struct flow_options {
   std::function<void(size_t i, const model::trajectory_sample<Real>&)> on_sample;
   std::function<void(double fraction)> on_progress;
 
-  // Throws input_error naming the field (rel_tol, abs_tol, tol, step, times, modified_eta,
+  // Throws input_error naming the field (rel_tol, abs_tol, tol, step, times, modified_eta, speed,
   // max_steps) for values the run cannot honour, including tolerances below
   // smallest_tolerance<Real>().
   void validate() const;

@@ -238,6 +238,12 @@ void flow_options<Real>::validate() const {
   }
   if (!is_finite(modified_eta) || modified_eta < 0)
     throw input_error("modified_eta", text(modified_eta), "must be finite and >= 0");
+  if (!is_finite(speed) || !(speed > 0))
+    throw input_error("speed", text(speed), "must be finite and positive");
+  if (!is_finite(Real(speed * times.back())))
+    throw input_error(
+        "speed", text(speed),
+        "the last sample time times speed is beyond the range of " + scalar::name<Real>());
   if (max_steps <= 0) throw input_error("max_steps", std::to_string(max_steps), "must be positive");
 }
 
@@ -486,6 +492,22 @@ flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
 template <class Real>
 flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<Real>& options) {
   options.validate();
+  if (options.speed != 1) {
+    // The flow at speed c is the flow at time c tau: integrate there, report at tau.
+    flow_options<Real> at = options;
+    at.speed = Real(1);
+    for (Real& t : at.times) t *= options.speed;
+    if (options.on_sample) {
+      at.on_sample = [&](size_t i, const model::trajectory_sample<Real>& s) {
+        model::trajectory_sample<Real> back = s;
+        back.tau = options.times[i];
+        options.on_sample(i, back);
+      };
+    }
+    flow_result<Real> result = integrate(pb, at);
+    for (size_t i = 0; i < result.samples.size(); ++i) result.samples[i].tau = options.times[i];
+    return result;
+  }
   if (!options.estimate_error) {
     flow_result<Real> result;
     detail::run_control<Real> control;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "amflow/io/problem_io.hpp"
+#include "amflow/model/layer_norm.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/quantities.hpp"
@@ -52,6 +53,13 @@
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
   PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                        \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template amflow::model::matrix<Real> amflow::model::layer_norm_logits<Real>(              \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&, const Real&);       \
+  PREFIX template amflow::model::matrix<Real> amflow::model::layer_norm_gradient<Real>(            \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&, const Real&,        \
+      const amflow::model::matrix<Real>&);                                                         \
+  PREFIX template amflow::model::matrix<Real> amflow::model::layer_norm_hessian<Real>(             \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&, const Real&);       \
   PREFIX template Real amflow::model::largest_eigenvalue<Real>(                                    \
       const amflow::model::matrix<Real>&);                                                         \
   PREFIX template Real amflow::model::sharpness<Real>(const amflow::model::problem<Real>&,         \

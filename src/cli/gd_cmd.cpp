@@ -39,6 +39,8 @@ struct gd_cli_options {
   std::string param = "full";
   std::string factor_scale, factor_seed;
   bool balanced = false;
+  bool layer_norm = false;
+  std::string layer_norm_epsilon;
   bool certify = false;
 };
 
@@ -62,6 +64,8 @@ void run_gd_certified(const gd_cli_options& o) {
     throw input_error("--space", o.space, "--certify runs in particle coordinates");
   }
   if (o.rule.rule != "gd") throw input_error("--rule", o.rule.rule, "--certify runs plain GD only");
+  if (o.layer_norm)
+    throw input_error("--layer-norm", "true", "--certify runs the linear head only");
   if (o.weights) throw input_error("--weights", "true", "not available with --certify");
   // Validation of the problem (every field named) at the asked precision, which the sharpness's
   // approximate eigenvectors use too.
@@ -208,6 +212,13 @@ void run_gd(const gd_cli_options& o) {
                                                : "true",
                       "applies to --param factorised:R");
   }
+  opt.layer_norm = o.layer_norm;
+  if (!o.layer_norm_epsilon.empty()) {
+    if (!o.layer_norm) {
+      throw input_error("--layer-norm-epsilon", o.layer_norm_epsilon, "applies to --layer-norm");
+    }
+    opt.layer_norm_epsilon = scalar::parse_real<Real>(o.layer_norm_epsilon, "--layer-norm-epsilon");
+  }
   const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
   const int threads = parse_threads(o.threads);
   opt.validate();
@@ -244,15 +255,24 @@ void run_gd(const gd_cli_options& o) {
   } else {
     meta["param"] = "full: W";
   }
+  meta["head"] = opt.layer_norm ? "layer norm: logits u_y . W e_x / sqrt(|W e_x|^2 + " +
+                                      (o.layer_norm_epsilon.empty() ? std::string("1e-5")
+                                                                    : o.layer_norm_epsilon) +
+                                      ") (margins below min_{y != f*(x)} |u_f*(x) - u_y|)"
+                                : "linear: logits u_y . W e_x";
   const descent::space_kind space = opt.resolved_space();
-  meta["space"] = descent::space_name(space) +
-                  (opt.space == descent::space_kind::automatic
-                       ? space == descent::space_kind::weights
-                             ? opt.factors.rank > 0 ? std::string(" (auto: the factors A, B of W)")
-                                                    : " (auto: the rule " + rule +
-                                                          " is not linear and runs on W, d x d)"
-                             : std::string(" (auto: N x M logits)")
-                       : std::string());
+  std::string why;  // why auto chose the space
+  if (space == descent::space_kind::particle) {
+    why = " (auto: N x M logits)";
+  } else if (opt.factors.rank > 0) {
+    why = " (auto: the factors A, B of W)";
+  } else if (opt.layer_norm) {
+    why = " (auto: with layer norm the logits are not linear in W)";
+  } else {
+    why = " (auto: the rule " + rule + " is not linear and runs on W, d x d)";
+  }
+  meta["space"] =
+      descent::space_name(space) + (opt.space == descent::space_kind::automatic ? why : "");
   meta["error_estimate"] =
       "none needed: each step is computed directly at the working precision (rounding only)";
 
@@ -393,7 +413,8 @@ void register_gd(CLI::App& app) {
                 "certain or undecided (full-batch GD)")
       ->disable_flag_override();
   cmd->add_option("--space", o->space,
-                  "auto (particle for gd, weights for the other rules), particle (N x M logits) "
+                  "auto (particle for gd, momentum and nesterov on a full W without layer norm, "
+                  "weights otherwise), particle (N x M logits) "
                   "or weights (W itself, d x d)")
       ->capture_default_str();
   add_rule_options(*cmd, o->rule);
@@ -406,9 +427,16 @@ void register_gd(CLI::App& app) {
                   "factorised: seed of A0 (B0: seed + 1), 0 to 2^64 - 1 (default 0)");
   cmd->add_flag("--balanced", o->balanced, "factorised: B0 = A0^T (A^T A - B B^T = 0 at start)")
       ->disable_flag_override();
+  cmd->add_flag("--layer-norm", o->layer_norm,
+                "layer norm before the unembedding: logits u_y . W e_x / sqrt(|W e_x|^2 + eps) "
+                "(runs on W)")
+      ->disable_flag_override();
+  cmd->add_option("--layer-norm-epsilon", o->layer_norm_epsilon,
+                  "eps of --layer-norm, > 0 (default 1e-5)");
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("eta", "--eta", o->eta)
+        .add("layer_norm_epsilon", "--layer-norm-epsilon", o->layer_norm_epsilon)
         .add("steps", "--steps", o->steps)
         .add("batch", "--batch", o->batch)
         .add("every", "--every", o->every)

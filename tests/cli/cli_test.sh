@@ -131,6 +131,23 @@ then
 else
   fail "momentum: particle space, flow --rule momentum, compare --rule momentum"
 fi
+# gd --layer-norm: the meta says the head and the space; margins of the orthogonal problem rise
+# to sqrt(3/2) and no further.
+if "$amflow" gd --problem orthogonal --layer-norm --eta 100 --steps 1000 --every 1000 --format csv >"$work/ln.csv" &&
+  grep -qF '# head: layer norm: logits u_y . W e_x / sqrt(|W e_x|^2 + 1e-5)' "$work/ln.csv" &&
+  grep -qF '# space: weights (auto: with layer norm the logits are not linear in W)' "$work/ln.csv" &&
+  /usr/bin/python3 - "$work/ln.csv" <<'PY'
+import csv, math, sys
+rows = [r for r in csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith('#'))]
+for x in range(3):
+    m = float(rows[-1]['m_%d' % x])
+    assert 0 < math.sqrt(1.5) - m < 1e-9, m
+PY
+then
+  ok
+else
+  fail "gd --layer-norm"
+fi
 # sweep --rule with the rule's parameters as axes: the meta names them "grid", and a cell is the
 # gd run with those parameters.
 if "$amflow" sweep --problem pair --rule adam --grid beta1=list:0,0.9 --steps 30 --format csv >"$work/sr.csv" &&
@@ -204,6 +221,11 @@ expect_bad "flow modified eta of momentum" "--modified-eta" "0.1" -- flow --prob
 expect_bad "compare rule without a flow limit" "--rule" "adam" -- compare --problem pair --rule adam
 expect_bad "compare momentum against modified" "--against" "both" -- compare --problem pair --rule momentum --against both
 expect_bad "compare momentum range" "--momentum" "1.5" -- compare --problem pair --rule momentum --momentum 1.5
+expect_bad "gd layer norm epsilon without layer norm" "--layer-norm-epsilon" "0.1" -- gd --problem pair --layer-norm-epsilon 0.1
+expect_bad "gd layer norm epsilon" "--layer-norm-epsilon" "0" "positive" -- gd --problem pair --layer-norm --layer-norm-epsilon 0
+expect_bad "gd layer norm in particle space" "--space" "particle" "layer norm" -- gd --problem pair --layer-norm --space particle
+expect_bad "gd layer norm sharpness" "--sharpness" "layer norm" -- gd --problem pair --layer-norm --sharpness
+expect_bad "gd layer norm certify" "--layer-norm" "--certify" -- gd --problem pair --layer-norm --certify
 expect_bad "gd parameter of another rule" "--beta1" "0.5" "--rule gd" -- gd --problem pair --beta1 0.5
 expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --rule momentum --momentum 1
 expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1

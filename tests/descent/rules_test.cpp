@@ -38,28 +38,47 @@ double agreement_bound() {
 }
 
 // grad L(W)_ij = sum_x p(x) sum_y (softmax(z_x)_y - [y = f*(x)]) u_y(i) e_x(j), with
-// z_xy = sum_ij u_y(i) W_ij e_x(j).
+// z_xy = sum_ij u_y(i) W_ij e_x(j). With layer norm (ln_eps > 0): h = W e_x, n = sqrt(|h|^2 +
+// eps), z_xy = u_y . h / n, and the sum over y gives v = sum_y r_y u_y, taken through
+// d(h / n)/dh: grad_ij = sum_x ((v - h (h . v) / n^2) / n)_i e_x(j).
 template <class Real>
-grid<Real> plain_gradient(const model::problem<Real>& pb, const grid<Real>& W) {
+grid<Real> plain_gradient(const model::problem<Real>& pb, const grid<Real>& W,
+                          const Real& ln_eps = Real(0)) {
   using std::exp;
+  using std::sqrt;
   const int d = pb.dim;
   grid<Real> G(d, std::vector<Real>(d, Real(0)));
   for (int x = 0; x < pb.tokens; ++x) {
+    std::vector<Real> h(d, Real(0));
+    for (int i = 0; i < d; ++i) {
+      for (int j = 0; j < d; ++j) h[i] += W[i][j] * pb.E(x, j);
+    }
+    Real n(1);
+    if (ln_eps > 0) {
+      Real n2 = ln_eps;
+      for (const Real& v : h) n2 += v * v;
+      n = sqrt(n2);
+    }
     std::vector<Real> z(pb.classes, Real(0));
     for (int y = 0; y < pb.classes; ++y) {
-      for (int i = 0; i < d; ++i) {
-        for (int j = 0; j < d; ++j) z[y] += pb.U(y, i) * W[i][j] * pb.E(x, j);
-      }
+      for (int i = 0; i < d; ++i) z[y] += pb.U(y, i) * h[i] / n;
     }
     Real top = z[0];
     for (const Real& v : z) top = v > top ? v : top;
     Real sum(0);
     for (Real& v : z) sum += (v = exp(Real(v - top)));
+    std::vector<Real> v(d, Real(0));
     for (int y = 0; y < pb.classes; ++y) {
       const Real r = pb.p(x) * (z[y] / sum - (y == pb.target[x] ? Real(1) : Real(0)));
-      for (int i = 0; i < d; ++i) {
-        for (int j = 0; j < d; ++j) G[i][j] += r * pb.U(y, i) * pb.E(x, j);
-      }
+      for (int i = 0; i < d; ++i) v[i] += r * pb.U(y, i);
+    }
+    if (ln_eps > 0) {
+      Real hv(0);
+      for (int i = 0; i < d; ++i) hv += h[i] * v[i];
+      for (int i = 0; i < d; ++i) v[i] = (v[i] - h[i] * hv / (n * n)) / n;
+    }
+    for (int i = 0; i < d; ++i) {
+      for (int j = 0; j < d; ++j) G[i][j] += v[i] * pb.E(x, j);
     }
   }
   return G;
@@ -159,11 +178,11 @@ grid<Real> times(const grid<Real>& X, const grid<Real>& Y, bool transpose_x = fa
 // K steps of a rule on W from W0.
 template <class Real>
 grid<Real> plain_run(const model::problem<Real>& pb, const descent::rule_options<Real>& o,
-                     const Real& eta, long K) {
+                     const Real& eta, long K, const Real& ln_eps = Real(0)) {
   grid<Real> W = to_grid<Real>(pb.W0);
   plain_rule<Real> rule{o};
   for (long k = 1; k <= K; ++k) {
-    const grid<Real> D = rule.direction(plain_gradient(pb, W));
+    const grid<Real> D = rule.direction(plain_gradient(pb, W, ln_eps));
     for (size_t i = 0; i < W.size(); ++i) {
       for (size_t j = 0; j < W.size(); ++j) W[i][j] -= eta * D[i][j];
     }
@@ -317,6 +336,64 @@ TYPED_TEST(rules_test, sign_descent_margins_are_exactly_two_eta_k_on_orthonormal
       EXPECT_EQ(r.samples[k].margins(x), Real(Real(k) / 2)) << "step " << k << " token " << x;
     }
   }
+}
+
+// Layer norm before the unembedding: gd, momentum, sign and adam with it agree with the plain loop
+// (its gradient through d(h / n)/dh written above), 100 steps from a random W0 and from W0 = 0,
+// where the hidden states are 0 and the first gradient is 1 / sqrt(eps) times the linear head's.
+// The run goes on W, and the margins stay below min_{y != f*(x)} |u_f*(x) - u_y|.
+TYPED_TEST(rules_test, layer_norm_runs_agree_with_a_plain_loop) {
+  using Real = TypeParam;
+  using std::abs;
+  using std::max;
+  for (const bool zero : {false, true}) {
+    auto spec = testing::correlated_spec(5, 4, 4, 11, "1");
+    if (zero) spec["init"] = {{"kind", "zero"}};
+    const auto pb = io::parse_problem<Real>(spec);
+    const Real eps = testing::num<Real>(zero ? "0.01" : "1e-5");
+    for (rule_kind k : {rule_kind::gd, rule_kind::momentum, rule_kind::sign, rule_kind::adam}) {
+      descent::descent_options<Real> o;
+      o.eta = testing::num<Real>("0.05");
+      o.steps = 100;
+      o.rule.kind = k;
+      o.layer_norm = true;
+      o.layer_norm_epsilon = eps;
+      EXPECT_EQ(o.resolved_space(), descent::space_kind::weights);
+      Real top(-1000);  // max over states and tokens of m_x - the bound
+      o.on_record = [&](long, const model::trajectory_sample<Real>& s) {
+        for (int x = 0; x < pb.tokens; ++x) {
+          Real bound(1000);
+          for (int y = 0; y < pb.classes; ++y) {
+            if (y != pb.target[x]) {
+              bound = std::min(bound, Real((pb.U.row(pb.target[x]) - pb.U.row(y)).norm()));
+            }
+          }
+          top = max(top, Real(s.margins(x) - bound));
+        }
+      };
+      const auto r = descent::run(pb, o);
+      ASSERT_TRUE(r.ok) << r.message;
+      EXPECT_LT(top, Real(0)) << descent::rule_name(k);
+      const grid<Real> W = plain_run(pb, o.rule, o.eta, o.steps, eps);
+      Real worst(0), size(0);
+      for (int i = 0; i < pb.dim; ++i) {
+        for (int j = 0; j < pb.dim; ++j) {
+          worst = max(worst, Real(abs(Real(r.W(i, j) - W[i][j]))));
+          size = max(size, Real(abs(W[i][j])));
+        }
+      }
+      EXPECT_LT(static_cast<double>(Real(worst / size)), agreement_bound<Real>())
+          << descent::rule_name(k) << (zero ? " from W0 = 0" : "") << ", |W| "
+          << static_cast<double>(size);
+    }
+  }
+  descent::descent_options<Real> o;
+  o.layer_norm = true;
+  o.space = descent::space_kind::particle;
+  EXPECT_THROW(o.validate(), input_error);
+  o.space = descent::space_kind::automatic;
+  o.layer_norm_epsilon = Real(0);
+  EXPECT_THROW(o.validate(), input_error);
 }
 
 // What the rules refuse, and the steps they cannot take.

@@ -27,7 +27,7 @@
 namespace amflow::descent {
 
 // automatic: particle coordinates for the linear rules (gd, momentum, nesterov; rule_is_linear) on
-// a full W, W for the other rules and for factorised memories.
+// a full W, W for the other rules, for factorised memories and with layer norm.
 enum class space_kind { automatic, particle, weights };
 
 // "auto", "particle", "weights"; throws input_error(field, name) otherwise.
@@ -56,10 +56,14 @@ struct descent_options {
   space_kind space = space_kind::automatic;
   rule_options<Real> rule;      // the update rule (default: gd) and its parameters
   factorisation<Real> factors;  // W = A B (rank >= 1), which runs on the factors
-  bool sharpness = false;       // lambda_max of the Hessian at each recorded state
-  bool weights = false;         // the memory W at each recorded state (trajectory_sample::W)
-  long every = 1;               // record the states k = 0, every, 2 every, ... and K
-  bool record = true;           // false: record only the last state (sweeps)
+  // Layer norm before the unembedding (model/layer_norm.hpp): logits u_y . W e_x / sqrt(|W e_x|^2
+  // + layer_norm_epsilon). W -> Z is then not linear: the run goes on W.
+  bool layer_norm = false;
+  Real layer_norm_epsilon = Real(1) / 100000;
+  bool sharpness = false;  // lambda_max of the Hessian at each recorded state
+  bool weights = false;    // the memory W at each recorded state (trajectory_sample::W)
+  long every = 1;          // record the states k = 0, every, 2 every, ... and K
+  bool record = true;      // false: record only the last state (sweeps)
   // Observers. on_record, when set, receives each recorded state as it is reached instead of the
   // result keeping it (rows stream; memory stays O(N M) however long the run). on_step(k) follows
   // every update k = 1 .. K (progress).
@@ -71,7 +75,8 @@ struct descent_options {
   // particle coordinates for a rule that is not linear (rule_is_linear).
   void validate() const;
   // The space the run goes in: `space`, or for automatic particle coordinates for linear rules
-  // on a full W, W otherwise (a factorised run is in W space: its state is A and B).
+  // on a full W without layer norm, W otherwise (a factorised run is in W space: its state is A
+  // and B).
   space_kind resolved_space() const;
 };
 

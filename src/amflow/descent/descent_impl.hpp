@@ -12,6 +12,7 @@
 #include "amflow/descent/descent.hpp"
 #include "amflow/descent/rules_impl.hpp"
 #include "amflow/errors.hpp"
+#include "amflow/model/layer_norm.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/model/random.hpp"
@@ -51,6 +52,20 @@ void descent_options<Real>::validate() const {
                         "whose Hessian differs");
     }
   }
+  if (layer_norm) {
+    if (!(layer_norm_epsilon > 0) || !scalar::is_finite(layer_norm_epsilon)) {
+      throw input_error("layer_norm_epsilon", scalar::to_text<Real>(layer_norm_epsilon),
+                        "must be finite and positive");
+    }
+    if (space == space_kind::particle) {
+      throw input_error("space", "particle",
+                        "with layer norm the logits are not linear in W: the run goes on W");
+    }
+    if (sharpness) {
+      throw input_error("sharpness", "true",
+                        "the sharpness is computed for the linear head, not with layer norm");
+    }
+  }
   if (space == space_kind::particle && !rule_is_linear(rule.kind)) {
     throw input_error("space", "particle",
                       "the rule " + rule_name(rule.kind) +
@@ -61,8 +76,8 @@ void descent_options<Real>::validate() const {
 template <class Real>
 space_kind descent_options<Real>::resolved_space() const {
   if (space != space_kind::automatic) return space;
-  return rule_is_linear(rule.kind) && factors.rank == 0 ? space_kind::particle
-                                                        : space_kind::weights;
+  return rule_is_linear(rule.kind) && factors.rank == 0 && !layer_norm ? space_kind::particle
+                                                                       : space_kind::weights;
 }
 
 template <class Real>
@@ -163,7 +178,10 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   model::matrix<Real> R;
   model::vector<Real> margins;  // reused: no allocation per step
   for (long k = 0; k <= K; ++k) {
-    if (!particle) s.Z = model::logits(pb, W);
+    if (!particle) {
+      s.Z = opt.layer_norm ? model::layer_norm_logits(pb, W, opt.layer_norm_epsilon)
+                           : model::logits(pb, W);
+    }
     if (sampler && k < K) {
       const std::vector<long>& counts = sampler->draw();
       for (int x = 0; x < pb.tokens; ++x) w(x) = Real(counts[x]) / Real(opt.batch);
@@ -207,7 +225,8 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
         model::advance(pb, s, D, opt.eta);
       }
     } else {
-      G = model::gradient_of_residual(pb, R);
+      G = opt.layer_norm ? model::layer_norm_gradient(pb, W, opt.layer_norm_epsilon, R)
+                         : model::gradient_of_residual(pb, R);
       std::string undefined;
       if (factorised) {
         GA = G * B.transpose();  // dL/dA

@@ -455,6 +455,33 @@ def fig_convergence(spec):
     save(fig, spec)
 
 
+def fig_rule_scaling(spec):
+    doc = read(spec["data"]["scaling"])
+    rules = []
+    for r in doc["rows"]:
+        if r["rule"] not in rules:
+            rules.append(r["rule"])
+    fig, axes = figure(spec, PAGE, 3.0, 1, 2)
+    for ax, which, label in [(axes[0], "all_classes", "every class"), (axes[1], "mean_loss", "the mean loss")]:
+        for i, rule in enumerate(rules):
+            rows = [r for r in doc["rows"] if r["rule"] == rule and r["steps_" + which] is not None]
+            n = np.array([float(r["N"]) for r in rows])
+            k = np.array([float(r["steps_" + which]) for r in rows])
+            colour = [OKABE_ITO[4], OKABE_ITO[3], OKABE_ITO[2], OKABE_ITO[5], OKABE_ITO[0]][i % 5]
+            marker = "osD^v"[i % 5]
+            exponent = doc["summary"].get(f"exponent_{rule}_{which}")
+            text = rule if exponent is None else f"{rule}: slope {float(exponent):.2f}"
+            ax.loglog(n, k, marker, color=colour, markersize=3.5, label=text)
+            if exponent is not None and len(n) > 1:
+                e = float(exponent)
+                c = np.mean(np.log(k) - e * np.log(n))
+                ax.loglog(n, np.exp(c) * n ** e, "-", color=colour, linewidth=0.8)
+        ax.set_xlabel("N (tokens = classes = d)")
+        ax.set_ylabel(f"steps until {label} is <= {doc['meta']['target']}")
+        ax.legend(loc="upper left", framealpha=0.9)
+    save(fig, spec)
+
+
 def fig_precision(spec):
     d = spec["data"]
     ref = read(d["reference"], exact=True)["rows"][-1]
@@ -508,6 +535,7 @@ FIGURES = {
     "orthogonal": fig_orthogonal,
     "gd-vs-flow": fig_gd_vs_flow,
     "convergence": fig_convergence,
+    "rule-scaling": fig_rule_scaling,
     "precision": fig_precision,
 }
 

@@ -263,6 +263,8 @@ void register_gd(CLI::App& app);
 void register_compare(CLI::App& app);
 // Registers "amflow sweep".
 void register_sweep(CLI::App& app);
+// amflow scaling (src/cli/scaling_cmd.cpp).
+void register_scaling(CLI::App& app);
 // Registers "amflow enclose".
 void register_enclose(CLI::App& app);
 // Registers "amflow landscape".

@@ -148,6 +148,28 @@ then
 else
   fail "gd --layer-norm"
 fi
+# amflow scaling: sign descent's counts in closed form (the first k with log(1 + (N - 1)
+# e^{-2 eta k}) <= target), GD's from the reduced run, a fitted exponent per rule in the summary.
+if "$amflow" scaling --rules gd,sign --sizes list:10,100 --eta 0.1 --target 0.1 --format csv >"$work/scaling.csv" &&
+  /usr/bin/python3 - "$work/scaling.csv" <<'PY'
+import csv, math, sys
+lines = open(sys.argv[1]).read().splitlines()
+rows = list(csv.DictReader(l for l in lines if not l.startswith('#')))
+assert [(r['rule'], r['N']) for r in rows] == [('gd', '10'), ('gd', '100'), ('sign', '10'), ('sign', '100')], rows
+for r in rows:
+    if r['rule'] == 'sign':
+        n = int(r['N'])
+        k = math.ceil(math.log((n - 1) / math.expm1(0.1)) / 0.2)
+        assert int(r['steps_all_classes']) == k, (r, k)
+summary = {l.split(': ')[0][2:]: l.split(': ')[1] for l in lines if l.startswith('# exponent_')}
+assert 1.1 < float(summary['exponent_gd_all_classes']) < 1.5, summary
+assert float(summary['exponent_sign_all_classes']) < 0.3, summary
+PY
+then
+  ok
+else
+  fail "amflow scaling"
+fi
 # sweep --rule with the rule's parameters as axes: the meta names them "grid", and a cell is the
 # gd run with those parameters.
 if "$amflow" sweep --problem pair --rule adam --grid beta1=list:0,0.9 --steps 30 --format csv >"$work/sr.csv" &&
@@ -226,6 +248,12 @@ expect_bad "gd layer norm epsilon" "--layer-norm-epsilon" "0" "positive" -- gd -
 expect_bad "gd layer norm in particle space" "--space" "particle" "layer norm" -- gd --problem pair --layer-norm --space particle
 expect_bad "gd layer norm sharpness" "--sharpness" "layer norm" -- gd --problem pair --layer-norm --sharpness
 expect_bad "gd layer norm certify" "--layer-norm" "--certify" -- gd --problem pair --layer-norm --certify
+expect_bad "scaling rule with a global norm" "--rules" "normalized" -- scaling --rules normalized
+expect_bad "scaling sizes" "--sizes" "list:2.5" -- scaling --sizes list:2.5
+expect_bad "scaling sizes order" "--sizes" "list:20,10" -- scaling --sizes list:20,10
+expect_bad "scaling parameter of no rule" "--beta1" "0.5" -- scaling --rules gd,sign --beta1 0.5
+expect_bad "scaling digits" "--digits" "30" "double" -- scaling --digits 30
+expect_bad "scaling target" "--target" "-1" -- scaling --target=-1
 expect_bad "gd parameter of another rule" "--beta1" "0.5" "--rule gd" -- gd --problem pair --beta1 0.5
 expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --rule momentum --momentum 1
 expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1

@@ -122,7 +122,23 @@ class Generator:
         common = [("--digits", lambda: pick(rng, ["15", "18", "33", "30", "50", "9", "10001",
                                                    "abc", "", "1e2", "16"])),
                   ("--format", lambda: pick(rng, FORMATS))]
-        kind = rng.randrange(11)
+        kind = rng.randrange(12)
+        if kind == 11:
+            # scaling: small sizes and few steps (its cost is N times the steps).
+            return ["scaling"] + self.options([
+                ("--digits", lambda: pick(rng, ["15", "30", "x"])),
+                ("--format", lambda: pick(rng, FORMATS)),
+                ("--rules", lambda: pick(rng, ["gd", "sign,adam", "gd,momentum", "normalized",
+                                               "lion", "", "gd,,sign"])),
+                ("--sizes", lambda: pick(rng, ["list:2,5,10", "list:10", "list:1", "list:5,3",
+                                               "list:2.5", "linspace:2:20:3", "list:1e9"])),
+                ("--eta", lambda: pick(rng, ["0.5", "1", "0", "-1", "1e308", "nan"])),
+                ("--target", lambda: pick(rng, ["0.1", "0.5", "0", "1e-300", "10"])),
+                ("--zipf", lambda: pick(rng, ["1", "0", "-1", "2"])),
+                ("--momentum", lambda: pick(rng, ["0.5", "1"])),
+                ("--beta1", lambda: pick(rng, ["0.5", "1"])),
+                ("--max-steps", lambda: pick(rng, ["1000", "0", "-1", "5"])),
+                ("--threads", lambda: pick(rng, ["0", "1", "-1"]))]) + ["--max-steps", "20000"]
         if kind == 0:
             sub = pick(rng, ["show", "check", "list", "shw", ""])
             args = ["problem", sub] if sub else ["problem"]
@@ -146,7 +162,9 @@ class Generator:
                 ("--step", lambda: pick(rng, ["1/100", "0.1", "0", "1e-30"])),
                 ("--max-steps", lambda: pick(rng, ["5", "1000", "0", "-1"])),
                 ("--error-estimate", lambda: pick(rng, ["rerun", "none", "yes"])),
-                ("--modified-eta", lambda: pick(rng, ["0.5", "0", "-1", "1e300"]))])
+                ("--modified-eta", lambda: pick(rng, ["0.5", "0", "-1", "1e300"])),
+                ("--rule", lambda: pick(rng, ["gd", "momentum", "nesterov", "sign", "lion"])),
+                ("--momentum", lambda: pick(rng, ["0.5", "0", "1", "-1", "0.999999"]))])
         if kind == 2:
             return ["gd"] + self.source() + self.gd_options(common)
         if kind == 3:
@@ -157,7 +175,9 @@ class Generator:
                 ("--against", lambda: pick(rng, ["flow", "modified", "both", "euler"])),
                 ("--stepper", lambda: pick(rng, ["auto", "rk4", "taylor", "dopri5"])),
                 ("--tol", lambda: pick(rng, ["1e-8", "0", "1e-40"])),
-                ("--threads", lambda: pick(rng, ["0", "1", "-1"]))])
+                ("--threads", lambda: pick(rng, ["0", "1", "-1"])),
+                ("--rule", lambda: pick(rng, ["gd", "momentum", "nesterov", "adam"])),
+                ("--momentum", lambda: pick(rng, ["0.5", "1", "x"]))])
             # Valid but long: dopri5 (order 5) at a precision's default tolerance beyond double
             # takes minutes (float128 at 1e-29: two rows in 5 min); keep it to double.
             if "dopri5" in args and "--digits" in args and \
@@ -249,7 +269,10 @@ class Generator:
             ("--param", lambda: pick(rng, ["full", "factorised:2", "factorised:0",
                                            "factorised:x", "lowrank"])),
             ("--factor-scale", lambda: pick(rng, ["0.1", "0", "-1", "1e400"])),
-            ("--factor-seed", lambda: pick(rng, ["0", "5", "-1"]))])
+            ("--factor-seed", lambda: pick(rng, ["0", "5", "-1"])),
+            ("--layer-norm-epsilon", lambda: pick(rng, ["1e-5", "0", "-1", "inf"]))])
+        if rng.random() < 0.15:
+            args.append("--layer-norm")
         if rng.random() < 0.2:
             args.append("--sharpness")
         if rng.random() < 0.2:

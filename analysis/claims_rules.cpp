@@ -6,6 +6,7 @@
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/flow/factorised.hpp"
+#include "amflow/flow/sign_flow.hpp"
 #include "analysis/claims_support.hpp"
 #include "analysis/compare.hpp"
 
@@ -308,6 +309,59 @@ std::vector<check> factorised_balancedness(const verify_options& o) {
   return out;
 }
 
+// The sign flow dW/dtau = -sign(grad L) on the pair problem (e_0 = (1, 0), e_1 = (a, s), U = I,
+// p = (3/4, 1/4)) from W = 0: the signs of G(0) = R^T E make W = tau [[1, -1], [-1, 1]], so m_0 =
+// 2 tau and m_1 = 2 (s - a) tau, until G(0, 0) = -p0 sigma(-m_0) + a p1 sigma(-m_1) (= -G(1, 0))
+// reaches 0 at the root tau* of p0 sigma(-2 tau) = a p1 sigma(2 (a - s) tau). There the new signs
+// would lower m_0 and raise m_1, which moves G(0, 0) back below 0 on both sides: the flow would
+// slide along G(0, 0) = 0 and is not defined classically past tau* (sign descent chatters there).
+// Before tau*, sign descent at any eta is the flow exactly (a constant direction).
+std::vector<check> sign_flow_pair(const verify_options& o) {
+  using std::exp;
+  using std::sqrt;
+  const auto pb = named<hp>("pair");
+  const hp a = num<hp>("0.95"), s = sqrt(hp(1 - a * a));
+  const hp p0 = pb.p(0), p1 = pb.p(1);
+  const auto sigma = [](const hp& z) { return hp(1 / (1 + exp(hp(-z)))); };
+  const auto f = [&](const hp& t) {
+    return hp(p0 * sigma(hp(-2 * t)) - a * p1 * sigma(hp(2 * (a - s) * t)));
+  };
+  hp lo(0), hi(2);
+  for (int i = 0; i < 4 * o.digits; ++i) {
+    const hp mid = (lo + hi) / 2;
+    (f(mid) > 0 ? lo : hi) = mid;
+  }
+  flow::sign_flow_options<hp> fo;
+  fo.times = {hp(1)};
+  const auto r = flow::integrate_sign_flow(pb, fo);
+  const std::string setting =
+      "pair (alpha = 0.95, p = (3/4, 1/4)), sign flow from W = 0, " + digits_text(o);
+  std::vector<check> out;
+  if (r.events.empty()) throw std::runtime_error("the sign flow found no event on the pair");
+  check at = near<hp>(setting + ": the time where it stops being defined", hi, r.events[0].tau,
+                      num<hp>("1e-" + std::to_string(o.digits - 5)),
+                      "the root of p0 sigma(-2 tau) = a p1 sigma(2 (a - s) tau)");
+  at.pass = at.pass && !r.ok && r.events.size() == 1 &&
+            r.message.find("not defined past") != std::string::npos;
+  out.push_back(at);
+  // Sign descent at eta = 1/64 up to tau*: the flow's margins 2 eta k and 2 (s - a) eta k.
+  const hp eta = num<hp>("1/64");
+  const long K = static_cast<long>(static_cast<double>(hi / eta));
+  hp worst(0);
+  rule_run(pb, {.kind = descent::rule_kind::sign}, eta, K,
+           [&](long k, const model::vector<hp>& m, const model::matrix<hp>&) {
+             using std::abs;
+             using std::max;
+             worst = max(worst, hp(abs(hp(m(0) - 2 * eta * k))));
+             worst = max(worst, hp(abs(hp(m(1) - 2 * (s - a) * eta * k))));
+           });
+  out.push_back(near<hp>(setting + "; sign descent eta = 1/64, k <= " + std::to_string(K) +
+                             " (tau < tau*): max_k |m(GD, k) - m(flow, eta k)|",
+                         hp(0), worst, num<hp>("1e-" + std::to_string(o.digits - 5)),
+                         "a constant direction before tau*: GD is the flow"));
+  return out;
+}
+
 }  // namespace
 
 std::vector<claim> rule_claims() {
@@ -333,7 +387,12 @@ std::vector<claim> rule_claims() {
       {"factorised-balancedness", "beyond",
        "W = A B: the gradient flow conserves A^T A - B B^T to rounding; GD moves it by O(eta^2) "
        "per step (order 2), O(eta) at a fixed time (order 1)",
-       factorised_balancedness}};
+       factorised_balancedness},
+      {"sign-flow-pair", "beyond",
+       "the sign flow of the pair problem is linear until the root of p0 sigma(-2 tau) = a p1 "
+       "sigma(2 (a - s) tau), where it would slide (not defined past it); sign descent is the "
+       "flow before it",
+       sign_flow_pair}};
 }
 
 }  // namespace amflow::analysis

@@ -6,6 +6,7 @@
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "amflow/flow/sign_flow.hpp"
 #include "amflow/instantiate.hpp"
 #include "amflow/io/points.hpp"
 #include "amflow/io/problem_io.hpp"
@@ -69,6 +70,71 @@ std::vector<Real> sample_times(const flow_cli_options& o, const Real& t_end, boo
   return times;
 }
 
+// flow --rule sign: the piecewise linear sign flow (flow/sign_flow.hpp), with its events.
+template <class Real>
+void run_sign_flow(const flow_cli_options& o, const model::problem<Real>& pb,
+                   const std::vector<Real>& times) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
+  for (const auto& [text, flag] :
+       {std::pair{o.stepper == "auto" ? std::string() : o.stepper, "--stepper"},
+        std::pair{o.tol, "--tol"}, std::pair{o.rel_tol, "--rel-tol"},
+        std::pair{o.abs_tol, "--abs-tol"}, std::pair{o.modified_eta, "--modified-eta"}}) {
+    if (!text.empty()) {
+      throw input_error(flag, text,
+                        "does not apply to --rule sign (the sign flow is piecewise linear, "
+                        "integrated exactly between its events)");
+    }
+  }
+  flow::sign_flow_options<Real> opt;
+  opt.times = times;
+  opt.max_step = scalar::parse_real<Real>(o.step, "--step");
+  resolve_format(o.common.format, o.common.output);
+  nlohmann::json meta = run_meta<Real>("flow");
+  meta["problem"] = o.source.label();
+  meta["rule"] = "sign";
+  meta["system"] =
+      "the sign flow dW/dtau = -sign(grad L(W)) (the limit of sign descent, and of Adam with "
+      "epsilon = 0, as eta -> 0 at tau = eta k): piecewise linear between events, where an entry "
+      "of grad L changes sign";
+  meta["method"] =
+      "exact segments W_s - (tau - tau_s) S; events searched on steps of at most 1.5 times an "
+      "entry's predicted zero and --step (1 + tau), located by bisection to a few ulps; an entry "
+      "crossing 0 and back within one step would be missed";
+  meta["error_estimate"] =
+      "margin_error, loss_error: the events' bisection brackets carried to the margins (2 w per "
+      "entry of W per event); rounding not included";
+  std::vector<std::string> columns = {"tau", "loss", "zero_one_loss"};
+  for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
+  columns.push_back("margin_error");
+  columns.push_back("loss_error");
+  table_output out(o.common, columns, meta);
+  const flow::sign_flow_result<Real> r = flow::integrate_sign_flow(pb, opt);
+  underflow_watch underflow;
+  for (const auto& s : r.samples) {
+    std::vector<io::cell> row = {
+        num(s.tau), underflow.positive(s.loss, "the loss", "tau = " + scalar::to_text<Real>(s.tau)),
+        num(s.zero_one_loss)};
+    for (Eigen::Index x = 0; x < s.margins.size(); ++x) row.push_back(num(s.margins(x)));
+    row.push_back(num(*s.margin_error));
+    row.push_back(num(*s.loss_error));
+    out.row(row);
+  }
+  nlohmann::json events = nlohmann::json::array();
+  for (size_t i = 0; i < r.events.size() && i < 100; ++i) {
+    const auto& e = r.events[i];
+    events.push_back({{"tau", scalar::to_text<Real>(e.tau)},
+                      {"bracket", scalar::to_text<Real>(e.bracket)},
+                      {"entry", {e.row, e.col}},
+                      {"entries", e.entries}});
+  }
+  if (!r.ok) throw std::runtime_error("flow did not complete: " + r.message);
+  nlohmann::json summary = {{"events", static_cast<long long>(r.events.size())},
+                            {"search_steps", r.steps}};
+  summary["first_events"] = events;
+  underflow.note(summary, scalar::name<Real>());
+  out.finish(summary);
+}
+
 template <class Real>
 void run_flow(const flow_cli_options& o) {
   const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
@@ -105,11 +171,15 @@ void run_flow(const flow_cli_options& o) {
   }
   const descent::rule_options<Real> rule = parse_rule_options<Real>(o.rule);
   rule.validate();
+  if (rule.kind == descent::rule_kind::sign) {
+    run_sign_flow<Real>(o, pb, opt.times);
+    return;
+  }
   opt.speed = descent::flow_speed(rule);
   if (!(opt.speed > 0)) {
     throw input_error("--rule", o.rule.rule,
-                      "has no gradient-flow limit in amflow (rules with one: gd, momentum, "
-                      "nesterov)");
+                      "has no flow limit in amflow (rules with one: gd, momentum, nesterov, "
+                      "sign)");
   }
   if (rule.kind != descent::rule_kind::gd && !o.modified_eta.empty()) {
     throw input_error("--modified-eta", o.modified_eta,
@@ -250,7 +320,8 @@ void register_flow(CLI::App& app) {
                   "|grad L|^2), instead of the gradient flow");
   cmd->add_option("--rule", o->rule.rule,
                   "the rule whose eta -> 0 limit to integrate: gd (the gradient flow), momentum "
-                  "or nesterov (the gradient flow at speed 1 / (1 - mu))")
+                  "or nesterov (the gradient flow at speed 1 / (1 - mu)), sign (the sign flow "
+                  "dW/dtau = -sign(grad L), where it is defined)")
       ->capture_default_str();
   cmd->add_option("--momentum", o->rule.momentum,
                   "mu for --rule momentum and nesterov (default 0.9)");

@@ -170,6 +170,16 @@ then
 else
   fail "amflow scaling"
 fi
+# flow --rule sign: the sign flow; margins 2 tau on axis-aligned embeddings, and on the pair
+# problem exit 1 at the time it stops being defined (0.63521735637164...).
+if "$amflow" flow --problem orthogonal --rule sign --times list:0,1,5 --format csv >"$work/sf.csv" &&
+  [ "$(grep -v '^#' "$work/sf.csv" | tail -1 | cut -d, -f4-6)" = "1.0000000000000000e+01,1.0000000000000000e+01,1.0000000000000000e+01" ] &&
+  grep -qF '# events: 0' "$work/sf.csv"; then
+  "$amflow" flow --problem pair --rule sign --times list:0,1 --format csv >/dev/null 2>"$work/sf.err"
+  if [ $? -eq 1 ] && grep -qF 'not defined past tau = 6.352173563716' "$work/sf.err"; then ok; else fail "flow --rule sign on the pair"; fi
+else
+  fail "flow --rule sign on orthogonal"
+fi
 # sweep --rule with the rule's parameters as axes: the meta names them "grid", and a cell is the
 # gd run with those parameters.
 if "$amflow" sweep --problem pair --rule adam --grid beta1=list:0,0.9 --steps 30 --format csv >"$work/sr.csv" &&
@@ -238,7 +248,8 @@ expect_bad "gd steps" "--steps" "0" -- gd --problem pair --steps 0
 expect_bad "gd space" "--space" "dual" -- gd --problem pair --space dual
 expect_bad "gd rule" "--rule" "lion" -- gd --problem pair --rule lion
 expect_bad "gd rule in particle space" "--space" "particle" "sign" -- gd --problem pair --rule sign --space particle
-expect_bad "flow rule without a flow limit" "--rule" "sign" "no gradient-flow limit" -- flow --problem pair --rule sign
+expect_bad "flow rule without a flow limit" "--rule" "adam" "no flow limit" -- flow --problem pair --rule adam
+expect_bad "flow sign with a tolerance" "--tol" "1e-8" "piecewise linear" -- flow --problem pair --rule sign --tol 1e-8
 expect_bad "flow modified eta of momentum" "--modified-eta" "0.1" -- flow --problem pair --rule momentum --modified-eta 0.1
 expect_bad "compare rule without a flow limit" "--rule" "adam" -- compare --problem pair --rule adam
 expect_bad "compare momentum against modified" "--against" "both" -- compare --problem pair --rule momentum --against both

@@ -9,7 +9,9 @@
 //   linear rules in particle coordinates: the rule makes D_k (N x M) from the residuals R(Z_j),
 //          j <= k, and Z_{k+1} = Z_k - eta G_E D_k G_U (W = W0 - U^T (sum eta D)^T E).
 // Every step is watched for the paper's transients: loss increases and spikes, margin sign changes
-// (oscillations), the first step with perfect accuracy.
+// (oscillations), the first step with perfect accuracy. What is trained (particle coordinates, W,
+// W = A B, with a linear or layer-norm head) is one seam, parameterisations.hpp; the loop is the
+// same for all.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "amflow/descent/descent.hpp"
+#include "amflow/descent/parameterisations.hpp"
 #include "amflow/descent/rules_impl.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/model/layer_norm.hpp"
@@ -149,22 +150,8 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   descent_result<Real> result;
   transient_detector<Real> watch(pb.tokens);
   result.space = opt.resolved_space();
-  const bool particle = result.space == space_kind::particle;
   const long K = opt.steps;
-  const std::unique_ptr<update_rule<Real>> rule = make_rule(opt.rule);
-  model::matrix<Real> G, D;  // the gradient in W and the rule's direction (d x d)
-  // W = A B: each factor with its own rule.
-  const bool factorised = opt.factors.rank > 0;
-  model::matrix<Real> A, B, GA, GB, DA, DB;
-  std::unique_ptr<update_rule<Real>> rule_B;
-  if (factorised) {
-    if (!pb.zero_init) {
-      throw input_error("rank", std::to_string(opt.factors.rank),
-                        "a factorised memory starts at A0 B0: the problem's W0 must be 0");
-    }
-    std::tie(A, B) = initial_factors(opt.factors, pb.dim);
-    rule_B = make_rule(opt.rule);
-  }
+  const std::unique_ptr<parameterisation<Real>> state = make_parameterisation(pb, opt);
 
   std::optional<batch_sampler> sampler;
   if (opt.batch > 0) {
@@ -173,41 +160,36 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     sampler.emplace(p, opt.batch, opt.seed);
   }
   model::vector<Real> w = pb.p;  // the residual's row weights: p, or the batch frequencies
-  model::particle_state<Real> s = model::initial_state(pb);
-  model::matrix<Real> W = factorised ? model::matrix<Real>(A * B) : pb.W0;
   model::matrix<Real> R;
   model::vector<Real> margins;  // reused: no allocation per step
   for (long k = 0; k <= K; ++k) {
-    if (!particle) {
-      s.Z = opt.layer_norm ? model::layer_norm_logits(pb, W, opt.layer_norm_epsilon)
-                           : model::logits(pb, W);
-    }
+    const model::matrix<Real>& Z = state->logits();
     if (sampler && k < K) {
       const std::vector<long>& counts = sampler->draw();
       for (int x = 0; x < pb.tokens; ++x) w(x) = Real(counts[x]) / Real(opt.batch);
     }
-    const Real loss = model::residual_and_loss(pb, s.Z, w, R);
+    const Real loss = model::residual_and_loss(pb, Z, w, R);
     bool finite = scalar::is_finite(loss);
-    for (Eigen::Index i = 0; finite && i < s.Z.size(); ++i) finite = scalar::is_finite(s.Z(i));
+    for (Eigen::Index i = 0; finite && i < Z.size(); ++i) finite = scalar::is_finite(Z(i));
     if (!finite) {
       result.ok = false;
       result.message = "the state is no longer finite at step " + std::to_string(k) +
                        " (tau = " + scalar::to_text<Real>(Real(opt.eta * k)) + ")";
       break;
     }
-    const Real zero_one = model::zero_one_loss(pb, s.Z);
-    model::margins_into(pb, s.Z, margins);
+    const Real zero_one = model::zero_one_loss(pb, Z);
+    model::margins_into(pb, Z, margins);
     watch.observe(loss, zero_one, margins);
     const bool recorded = opt.record ? (k % opt.every == 0 || k == K) : k == K;
     if (recorded) {
       model::trajectory_sample<Real> sample{
-          Real(opt.eta * k), s.Z, loss, zero_one, margins, {}, {}, {}, {}, {}};
+          Real(opt.eta * k), Z, loss, zero_one, margins, {}, {}, {}, {}, {}};
       if (opt.sharpness) {
-        const model::sharpness_result<Real> h = model::sharpness_with_error(pb, s.Z);
+        const model::sharpness_result<Real> h = model::sharpness_with_error(pb, Z);
         sample.sharpness = h.value;
         sample.sharpness_error = h.error;
       }
-      if (opt.weights) sample.W = particle ? model::weights(pb, s.Q) : W;
+      if (opt.weights) sample.W = state->memory();
       if (k == K) result.last = sample;
       if (opt.on_record) {
         opt.on_record(k, sample);
@@ -217,48 +199,19 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
       }
     }
     if (k == K) break;
-    if (particle) {
-      if (opt.rule.kind == rule_kind::gd) {
-        model::advance(pb, s, R, opt.eta);
-      } else {
-        rule->direction(R, D);  // linear rules run on R: D here is N x M
-        model::advance(pb, s, D, opt.eta);
-      }
-    } else {
-      G = opt.layer_norm ? model::layer_norm_gradient(pb, W, opt.layer_norm_epsilon, R)
-                         : model::gradient_of_residual(pb, R);
-      std::string undefined;
-      if (factorised) {
-        GA = G * B.transpose();  // dL/dA
-        GB = A.transpose() * G;  // dL/dB
-        undefined = rule->direction(GA, DA);
-        if (undefined.empty()) undefined = rule_B->direction(GB, DB);
-      } else {
-        undefined = rule->direction(G, D);
-      }
-      if (!undefined.empty()) {
-        result.ok = false;
-        result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
-                         std::to_string(k) + ": " + undefined;
-        break;
-      }
-      if (factorised) {
-        A -= opt.eta * DA;
-        B -= opt.eta * DB;
-        W = A * B;
-      } else {
-        W -= opt.eta * D;
-      }
+    const std::string undefined = state->step(R, opt.eta);
+    if (!undefined.empty()) {
+      result.ok = false;
+      result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
+                       std::to_string(k) + ": " + undefined;
+      break;
     }
     if (opt.on_step) opt.on_step(k + 1);
   }
   result.summary = watch.finish(K);
-  result.Z = s.Z;
-  result.W = particle ? model::weights(pb, s.Q) : W;
-  if (factorised) {
-    result.A = std::move(A);
-    result.B = std::move(B);
-  }
+  result.Z = state->logits();
+  result.W = state->memory();
+  state->factors(result.A, result.B);
   return result;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "amflow/errors.hpp"
+#include "amflow/flow/sample_times.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -75,14 +76,7 @@ factorised_result<Real> integrate_factorised(const model::problem<Real>& pb, mod
   if (!(o.step > 0) || !scalar::is_finite(o.step)) {
     throw input_error("step", scalar::to_text<Real>(o.step), "must be finite and positive");
   }
-  if (o.times.empty()) throw input_error("times", "(none)", "give at least one sample time");
-  for (size_t i = 0; i < o.times.size(); ++i) {
-    if (!scalar::is_finite(o.times[i]) || o.times[i] < 0 ||
-        (i > 0 && !(o.times[i] > o.times[i - 1]))) {
-      throw input_error("times", scalar::to_text<Real>(o.times[i]),
-                        "sample times must be finite, >= 0 and increase strictly");
-    }
-  }
+  check_sample_times(o.times);
   factorised_result<Real> r;
   const Real eps = scalar::epsilon<Real>();
   const auto sample = [&](const Real& tau) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "amflow/errors.hpp"
+#include "amflow/flow/sample_times.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/model/trajectory.hpp"
@@ -84,14 +85,7 @@ template <class Real>
 sign_flow_result<Real> integrate_sign_flow(const model::problem<Real>& pb,
                                            const sign_flow_options<Real>& o) {
   using std::abs;
-  if (o.times.empty()) throw input_error("times", "(none)", "give at least one sample time");
-  for (size_t i = 0; i < o.times.size(); ++i) {
-    if (!scalar::is_finite(o.times[i]) || o.times[i] < 0 ||
-        (i > 0 && !(o.times[i] > o.times[i - 1]))) {
-      throw input_error("times", scalar::to_text<Real>(o.times[i]),
-                        "sample times must be finite, >= 0 and increase strictly");
-    }
-  }
+  check_sample_times(o.times);
   if (!(o.max_step > 0) || !scalar::is_finite(o.max_step)) {
     throw input_error("max_step", scalar::to_text<Real>(o.max_step), "must be finite and positive");
   }

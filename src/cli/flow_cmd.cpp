@@ -78,7 +78,8 @@ void run_sign_flow(const flow_cli_options& o, const model::problem<Real>& pb,
   for (const auto& [text, flag] :
        {std::pair{o.stepper == "auto" ? std::string() : o.stepper, "--stepper"},
         std::pair{o.tol, "--tol"}, std::pair{o.rel_tol, "--rel-tol"},
-        std::pair{o.abs_tol, "--abs-tol"}, std::pair{o.modified_eta, "--modified-eta"}}) {
+        std::pair{o.abs_tol, "--abs-tol"}, std::pair{o.modified_eta, "--modified-eta"},
+        std::pair{o.time == "auto" ? std::string() : o.time, "--time"}}) {
     if (!text.empty()) {
       throw input_error(flag, text,
                         "does not apply to --rule sign (the sign flow is piecewise linear, "

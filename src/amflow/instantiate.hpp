@@ -19,6 +19,8 @@
       const nlohmann::json&);                                                                  \
   PREFIX template nlohmann::json amflow::io::resolved_json<Real>(                              \
       const amflow::model::problem<Real>&);                                                    \
+  PREFIX template std::pair<amflow::model::matrix<Real>, amflow::model::matrix<Real>>          \
+  amflow::io::parse_factors<Real>(const nlohmann::json&, int, int);                            \
   PREFIX template amflow::model::matrix<Real> amflow::model::logits<Real>(                     \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
   PREFIX template std::vector<int> amflow::model::predictions<Real>(                           \

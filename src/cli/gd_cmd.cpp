@@ -10,6 +10,7 @@
 #include "amflow/descent/descent.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
+#include "amflow/io/json_read.hpp"
 #include "amflow/io/problem_io.hpp"
 #include "amflow/parallel.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -37,7 +38,7 @@ struct gd_cli_options {
   std::string space = "auto";
   rule_cli_options rule;
   std::string param = "full";
-  std::string factor_scale, factor_seed;
+  std::string factor_scale, factor_seed, factor_init;
   bool balanced = false;
   bool layer_norm = false;
   std::string layer_norm_epsilon;
@@ -197,19 +198,37 @@ void run_gd(const gd_cli_options& o) {
     }
     if (!o.factor_seed.empty()) opt.factors.seed = parse_seed(o.factor_seed, "--factor-seed");
     opt.factors.balanced = o.balanced;
+    if (!o.factor_init.empty()) {
+      if (!o.factor_scale.empty() || !o.factor_seed.empty() || o.balanced) {
+        throw input_error("--factor-init", o.factor_init,
+                          "gives A0 and B0 itself: no --factor-scale, --factor-seed or --balanced");
+      }
+      try {
+        std::tie(opt.factors.A0, opt.factors.B0) =
+            io::parse_factors<Real>(io::read_json_file(o.factor_init), pb.dim, opt.factors.rank);
+      } catch (const input_error& e) {
+        if (e.value() == o.factor_init)
+          throw input_error("--factor-init", o.factor_init, e.reason());
+        throw input_error("--factor-init", o.factor_init + ": " + e.field(),
+                          e.value() + ": " + e.reason());
+      }
+    }
     if (!pb.zero_init) {
       throw input_error("--param", o.param,
                         "a factorised memory starts at A0 B0: the problem's W0 must be 0");
     }
   } else if (o.param != "full") {
     throw input_error("--param", o.param, "expected full or factorised:R (R >= 1)");
-  } else if (!o.factor_scale.empty() || !o.factor_seed.empty() || o.balanced) {
+  } else if (!o.factor_scale.empty() || !o.factor_seed.empty() || o.balanced ||
+             !o.factor_init.empty()) {
     throw input_error(!o.factor_scale.empty()  ? "--factor-scale"
                       : !o.factor_seed.empty() ? "--factor-seed"
-                                               : "--balanced",
+                      : o.balanced             ? "--balanced"
+                                               : "--factor-init",
                       !o.factor_scale.empty()  ? o.factor_scale
                       : !o.factor_seed.empty() ? o.factor_seed
-                                               : "true",
+                      : o.balanced             ? "true"
+                                               : o.factor_init,
                       "applies to --param factorised:R");
   }
   opt.layer_norm = o.layer_norm;
@@ -247,11 +266,14 @@ void run_gd(const gd_cli_options& o) {
         "factorised: W = A B, A d x " + std::to_string(opt.factors.rank) + ", B " +
         std::to_string(opt.factors.rank) +
         " x d, both trained (each with its own rule "
-        "state); A0 = " +
-        (o.factor_scale.empty() ? std::string("0.1") : o.factor_scale) + " N(0, 1) from seed " +
-        std::to_string(opt.factors.seed) +
-        (opt.factors.balanced ? ", B0 = A0^T (balanced)"
-                              : ", B0 the same from seed " + std::to_string(opt.factors.seed + 1));
+        "state); " +
+        (!o.factor_init.empty()
+             ? "A0 and B0 from " + o.factor_init
+             : "A0 = " + (o.factor_scale.empty() ? std::string("0.1") : o.factor_scale) +
+                   " N(0, 1) from seed " + std::to_string(opt.factors.seed) +
+                   (opt.factors.balanced
+                        ? ", B0 = A0^T (balanced)"
+                        : ", B0 the same from seed " + std::to_string(opt.factors.seed + 1)));
   } else {
     meta["param"] = "full: W";
   }
@@ -427,6 +449,9 @@ void register_gd(CLI::App& app) {
                   "factorised: seed of A0 (B0: seed + 1), 0 to 2^64 - 1 (default 0)");
   cmd->add_flag("--balanced", o->balanced, "factorised: B0 = A0^T (A^T A - B B^T = 0 at start)")
       ->disable_flag_override();
+  cmd->add_option("--factor-init", o->factor_init,
+                  "factorised: A0 and B0 from a JSON file {\"A\": d rows of R, \"B\": R rows of "
+                  "d} (reals as in problem files)");
   cmd->add_flag("--layer-norm", o->layer_norm,
                 "layer norm before the unembedding: logits u_y . W e_x / sqrt(|W e_x|^2 + eps) "
                 "(runs on W)")

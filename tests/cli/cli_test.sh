@@ -265,6 +265,12 @@ expect_bad "scaling sizes order" "--sizes" "list:20,10" -- scaling --sizes list:
 expect_bad "scaling parameter of no rule" "--beta1" "0.5" -- scaling --rules gd,sign --beta1 0.5
 expect_bad "scaling digits" "--digits" "30" "double" -- scaling --digits 30
 expect_bad "scaling target" "--target" "-1" -- scaling --target=-1
+printf '{"A": [["0.1", "0"], ["0", "0.2"]], "B": [["1", "0"], ["0", "1"]]}' >"$work/factors.json"
+printf '{"A": [["0.1"], ["0"]], "B": [["1", "0"]], "C": 1}' >"$work/factors_extra.json"
+expect_bad "gd factor init shape" "--factor-init" "A[0]" "row length must be 1" -- gd --problem pair --param factorised:1 --factor-init "$work/factors.json"
+expect_bad "gd factor init key" "--factor-init" "C" -- gd --problem pair --param factorised:1 --factor-init "$work/factors_extra.json"
+expect_bad "gd factor init without factors" "--factor-init" "factorised" -- gd --problem pair --factor-init "$work/factors.json"
+expect_bad "gd factor init with a seed" "--factor-init" "--factor-seed" -- gd --problem pair --param factorised:2 --factor-init "$work/factors.json" --factor-seed 3
 expect_bad "gd parameter of another rule" "--beta1" "0.5" "--rule gd" -- gd --problem pair --beta1 0.5
 expect_bad "gd momentum range" "--momentum" "1" "[0, 1)" -- gd --problem pair --rule momentum --momentum 1
 expect_bad "gd adam epsilon" "--epsilon" "-1" -- gd --problem pair --rule adam --epsilon -1

@@ -270,6 +270,7 @@ class Generator:
                                            "factorised:x", "lowrank"])),
             ("--factor-scale", lambda: pick(rng, ["0.1", "0", "-1", "1e400"])),
             ("--factor-seed", lambda: pick(rng, ["0", "5", "-1"])),
+            ("--factor-init", lambda: pick(rng, ["/nonexistent.json", "", "/dev/null"])),
             ("--layer-norm-epsilon", lambda: pick(rng, ["1e-5", "0", "-1", "inf"]))])
         if rng.random() < 0.15:
             args.append("--layer-norm")

@@ -438,6 +438,46 @@ TYPED_TEST(rules_test, every_rule_with_sgd_batches_agrees_with_a_plain_loop) {
   }
 }
 
+// Explicit factors: A0 and B0 as given (parsed exactly from a factors object), the run held to the
+// plain loop from them; wrong shapes are refused by name.
+TYPED_TEST(rules_test, explicit_factors_start_the_factorised_run) {
+  using Real = TypeParam;
+  const auto pb = named<Real>("large-memory");
+  const nlohmann::json spec = nlohmann::json::parse(R"({
+      "A": [["0.1", "0"], ["0", "0.2"], ["1/3", "-0.5"], ["0", "0"], ["0.25", "1"]],
+      "B": [["0.3", "0", "0.1", "0", "-1"], ["0", "0.7", "0", "2/7", "0"]]})");
+  descent::descent_options<Real> o;
+  o.eta = testing::num<Real>("0.1");
+  o.steps = 20;
+  o.record = false;
+  o.factors.rank = 2;
+  std::tie(o.factors.A0, o.factors.B0) = io::parse_factors<Real>(spec, pb.dim, 2);
+  EXPECT_EQ(o.factors.A0(2, 0), testing::num<Real>("1/3"));
+  EXPECT_EQ(o.factors.B0(1, 3), testing::num<Real>("2/7"));
+  const auto r = descent::run(pb, o);
+  ASSERT_TRUE(r.ok) << r.message;
+  const auto [A, B] = plain_factorised_run(pb, o.rule, o.eta, o.steps, to_grid<Real>(o.factors.A0),
+                                           to_grid<Real>(o.factors.B0));
+  EXPECT_LT(gap_and_size(r.A, A).first, agreement_bound<Real>());
+  EXPECT_LT(gap_and_size(r.B, B).first, agreement_bound<Real>());
+  const auto field_of = [&](const descent::factorisation<Real>& f) {
+    try {
+      descent::initial_factors(f, pb.dim);
+    } catch (const input_error& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  descent::factorisation<Real> f = o.factors;
+  EXPECT_EQ(field_of(f), "accepted");
+  f.rank = 3;
+  EXPECT_EQ(field_of(f), "A0");
+  f = o.factors;
+  f.B0 = f.B0.transpose().eval();
+  EXPECT_EQ(field_of(f), "B0");
+  EXPECT_THROW(io::parse_factors<Real>(spec, pb.dim, 3), input_error);
+}
+
 // What the rules refuse, and the steps they cannot take.
 TYPED_TEST(rules_test, refusals_and_undefined_steps) {
   using Real = TypeParam;

@@ -47,6 +47,8 @@ struct factorisation {
   Real scale = Real(1) / 10;
   std::uint64_t seed = 0;
   bool balanced = false;
+  // Explicit A0 (d x r) and B0 (r x d), used instead of the random start when both are given.
+  model::matrix<Real> A0, B0;
 };
 
 template <class Real>

@@ -84,6 +84,28 @@ space_kind descent_options<Real>::resolved_space() const {
 template <class Real>
 std::pair<model::matrix<Real>, model::matrix<Real>> initial_factors(const factorisation<Real>& f,
                                                                     int dim) {
+  if (f.A0.size() > 0 || f.B0.size() > 0) {
+    const auto shape = [](const model::matrix<Real>& X) {
+      return std::to_string(X.rows()) + " x " + std::to_string(X.cols());
+    };
+    if (f.A0.rows() != dim || f.A0.cols() != f.rank) {
+      throw input_error("A0", shape(f.A0),
+                        "must be d x r = " + std::to_string(dim) + " x " + std::to_string(f.rank));
+    }
+    if (f.B0.rows() != f.rank || f.B0.cols() != dim) {
+      throw input_error("B0", shape(f.B0),
+                        "must be r x d = " + std::to_string(f.rank) + " x " + std::to_string(dim));
+    }
+    for (Eigen::Index i = 0; i < f.A0.size(); ++i) {
+      if (!scalar::is_finite(f.A0(i)))
+        throw input_error("A0", "not finite", "entries must be finite");
+    }
+    for (Eigen::Index i = 0; i < f.B0.size(); ++i) {
+      if (!scalar::is_finite(f.B0(i)))
+        throw input_error("B0", "not finite", "entries must be finite");
+    }
+    return {f.A0, f.B0};
+  }
   const auto gaussian = [&](std::uint64_t seed, int rows, int cols) {
     const std::vector<double> g =
         model::standard_normals(seed, static_cast<size_t>(rows) * static_cast<size_t>(cols));

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "amflow/model/problem.hpp"
@@ -15,6 +16,13 @@ namespace amflow::io {
 // field (a JSON path such as "frequencies.p[1]") and the value.
 template <class Real>
 model::problem<Real> parse_problem(const nlohmann::json& spec);
+
+// The factors of a memory W = A B given explicitly: {"A": d rows of `rank` reals, "B": `rank` rows
+// of d reals} (reals as in problem files). Throws input_error naming the field ("A", "B[1][0]")
+// and the value.
+template <class Real>
+std::pair<model::matrix<Real>, model::matrix<Real>> parse_factors(const nlohmann::json& spec,
+                                                                  int dim, int rank);
 
 // The resolved problem as a problem file with explicit kinds (every value printed with all the
 // digits of Real, as strings so that they read back exactly): parse_problem of it gives the same

@@ -417,6 +417,15 @@ void check_readable(const model::matrix<Real>& A, const std::string& field) {
 }  // namespace detail
 
 template <class Real>
+std::pair<model::matrix<Real>, model::matrix<Real>> parse_factors(const nlohmann::json& spec,
+                                                                  int dim, int rank) {
+  using namespace detail;
+  if (!spec.is_object()) throw input_error("factors", show(spec), "must be a JSON object");
+  only_keys(spec, "", {"A", "B"});
+  return {rows_at<Real>(spec, "", "A", dim, rank), rows_at<Real>(spec, "", "B", rank, dim)};
+}
+
+template <class Real>
 model::problem<Real> parse_problem(const nlohmann::json& spec) {
   using namespace detail;
   if (!spec.is_object()) throw input_error("problem", show(spec), "must be a JSON object");

@@ -71,7 +71,7 @@ void compare_options<Real>::validate() const {
   if (modified && rule.kind != descent::rule_kind::gd) {
     throw input_error("modified", "true",
                       "the modified flow is GD's; the rule " + descent::rule_name(rule.kind) +
-                          " is compared with its limit flow only");
+                          " is compared with its limit flow only (against the flow)");
   }
   for (const Real& eta : etas) {
     if (!(eta > 0) || !scalar::is_finite(eta))

@@ -39,21 +39,10 @@ void run_compare(const compare_cli_options& o) {
   opt.etas = io::parse_points<Real>(o.etas, "--etas");
   opt.t_end = scalar::parse_real<Real>(o.t_end, "--t-end");
   opt.rule = parse_rule_options<Real>(o.rule);
-  opt.rule.validate();
   const bool gd = opt.rule.kind == descent::rule_kind::gd;
   const std::string against = o.against.empty() ? (gd ? "both" : "flow") : o.against;
   if (against != "flow" && against != "modified" && against != "both") {
     throw input_error("--against", against, "expected flow, modified or both");
-  }
-  if (!gd && against != "flow") {
-    throw input_error("--against", against,
-                      "the modified flow is GD's; --rule " + o.rule.rule +
-                          " is compared with its limit flow only");
-  }
-  if (!(descent::flow_speed(opt.rule) > 0)) {
-    throw input_error("--rule", o.rule.rule,
-                      "has no gradient-flow limit to compare with (rules with one: gd, momentum, "
-                      "nesterov)");
   }
   opt.modified = against != "flow";
   opt.threads = parse_threads(o.threads);
@@ -193,6 +182,8 @@ void register_compare(CLI::App& app) {
     flag_map flags;
     flags.add("etas", "--etas")
         .add("momentum", "--momentum", o->rule.momentum)
+        .add("rule", "--rule", o->rule.rule)
+        .add("modified", "--against", o->against)
         .add("t_end", "--t-end", o->t_end)
         .add("tol", "--tol", o->tol)
         .add("rel_tol", "--tol", o->tol)

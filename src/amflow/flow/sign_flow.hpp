@@ -119,20 +119,20 @@ sign_flow_result<Real> integrate_sign_flow(const model::problem<Real>& pb,
   Real shift(0);  // sum over events of 2 * bracket: the estimate of each entry's error
   Real now(0);
   size_t next = 0;
-  const auto emit = [&](const Real& tau) {
-    model::trajectory_sample<Real> s = model::measure(pb, tau, model::logits(pb, at(tau)));
-    // The margins are differences of logits u_y . W e_x: an error of `shift` per entry of W moves
-    // them by at most shift * max_{x,y,y'} |e_x|_1 |u_y - u_y'|_1.
-    Real scale(0);
-    for (int x = 0; x < pb.tokens; ++x) {
-      for (int y = 0; y < pb.classes; ++y) {
-        for (int z = 0; z < pb.classes; ++z) {
-          using std::max;
-          scale = max(scale, Real(pb.E.row(x).cwiseAbs().sum() *
-                                  (pb.U.row(y) - pb.U.row(z)).cwiseAbs().sum()));
-        }
+  // The margins are differences of logits u_y . W e_x: an error of `shift` per entry of W moves
+  // them by at most shift * max_{x,y,y'} |e_x|_1 |u_y - u_y'|_1.
+  Real scale(0);
+  for (int x = 0; x < pb.tokens; ++x) {
+    for (int y = 0; y < pb.classes; ++y) {
+      for (int z = 0; z < pb.classes; ++z) {
+        using std::max;
+        scale = max(scale, Real(pb.E.row(x).cwiseAbs().sum() *
+                                (pb.U.row(y) - pb.U.row(z)).cwiseAbs().sum()));
       }
     }
+  }
+  const auto emit = [&](const Real& tau) {
+    model::trajectory_sample<Real> s = model::measure(pb, tau, model::logits(pb, at(tau)));
     s.margin_error = shift * scale;
     s.loss_error = shift * scale;  // |dL| <= max |d margin| (L is 1-Lipschitz in the logits)
     r.samples.push_back(std::move(s));

@@ -239,13 +239,13 @@ std::string default_tolerance_text() {
   return "1e-" + std::to_string((85 * scalar::digits<Real>() + 99) / 100);
 }
 
-// --stepper: "auto" is the Taylor series at every precision (its order grows with the digits; it
-// beats Bulirsch-Stoer 8-40x from 19 digits and 2-8x in double, and only it reaches the last digits
-// of double); otherwise a stepper's name (input_error naming --stepper when unknown).
+// --stepper: a stepper's name (input_error naming --stepper when unknown). "auto" is the Taylor
+// series at every precision (its order grows with the digits; it beats Bulirsch-Stoer 8-40x from 19
+// digits and 2-8x in double, and only it reaches the last digits of double), handing over to Radau
+// IIA where the flow turns stiff (near a finite limit), so that far times cost what near ones do.
 template <class Real>
 flow::stepper_kind parse_stepper_or_auto(const std::string& name) {
-  if (name != "auto") return flow::parse_stepper(name, "--stepper");
-  return flow::stepper_kind::taylor;
+  return flow::parse_stepper(name, "--stepper");
 }
 
 // Thrown by `amflow verify` after writing its table when a claim failed: exit code 3.

@@ -212,10 +212,16 @@ void run_flow(const flow_cli_options& o) {
     meta["rel_tol"] = o.rel_tol.empty() ? tol_text : o.rel_tol;
     meta["abs_tol"] = o.abs_tol.empty() ? tol_text : o.abs_tol;
   }
-  const bool taylor = opt.stepper == flow::stepper_kind::taylor;
+  const bool taylor =
+      opt.stepper == flow::stepper_kind::taylor || opt.stepper == flow::stepper_kind::automatic;
+  const bool implicit =
+      opt.stepper == flow::stepper_kind::radau || opt.stepper == flow::stepper_kind::automatic;
   meta["error_estimate"] =
       opt.estimate_error
-          ? "|this run - a rerun by the Taylor stepper in " + flow::promoted_name<Real>() + " at " +
+          ? "|this run - a rerun by " +
+                (implicit ? "the same stepper (" + flow::stepper_name(opt.stepper) + ")"
+                          : std::string("the Taylor stepper")) +
+                " in " + flow::promoted_name<Real>() + " at " +
                 (opt.stepper == flow::stepper_kind::rk4
                      ? "its default tolerance " + default_tolerance_text<flow::promoted_t<Real>>()
                      : std::string("the tolerance / 1000")) +
@@ -258,17 +264,32 @@ void run_flow(const flow_cli_options& o) {
 
   nlohmann::json summary = {{"steps", result.run.steps}, {"rejected_steps", result.run.rejected}};
   // The Taylor stepper evaluates no right-hand side: it computes K series coefficients per step
-  // (order K), a count not comparable with an odeint stepper's evaluations.
+  // (order K), a count not comparable with an odeint stepper's evaluations. Radau IIA (radau, and
+  // auto after its handover) evaluates gradients in its Newton iterations.
   const std::string work = taylor ? "series_coefficients" : "rhs_evaluations";
-  if (taylor && result.run.steps > 0) {
-    summary["taylor_order"] = result.run.evaluations / result.run.steps;
-  }
-  summary[work] = result.run.evaluations;
+  const auto count = [&](const flow::run_stats& run, const std::string& prefix) {
+    const long explicit_steps = run.steps - run.radau_steps;
+    if (opt.stepper == flow::stepper_kind::radau) {
+      summary[prefix + "steps"] = run.steps;
+      summary[prefix + "radau_gradients"] = run.radau_gradients;
+      return;
+    }
+    summary[prefix + "steps"] = run.steps;
+    if (opt.stepper == flow::stepper_kind::automatic) {
+      summary[prefix + "taylor_steps"] = explicit_steps;
+      summary[prefix + "radau_steps"] = run.radau_steps;
+      summary[prefix + "radau_gradients"] = run.radau_gradients;
+    }
+    summary[prefix + work] = run.evaluations;
+    if (prefix.empty() && taylor && explicit_steps > 0) {
+      summary["taylor_order"] = run.evaluations / explicit_steps;
+    }
+  };
+  count(result.run, "");
   if (opt.estimate_error) {
     summary["max_margin_error"] = scalar::to_text<Real>(worst_margin);
     summary["max_loss_error"] = scalar::to_text<Real>(worst_loss);
-    summary["rerun_steps"] = result.reference.steps;
-    summary["rerun_" + work] = result.reference.evaluations;
+    count(result.reference, "rerun_");
   }
   if (o.timing) {
     summary["seconds"] = seconds;

@@ -68,10 +68,11 @@ expect_bad "flow tol below precision" "--tol" "1e-20" "15 digits" -- flow --prob
 expect_bad "flow t-end infinite" "--t-end" "inf" -- flow --problem orthogonal --t-end inf
 expect_bad "flow t-end negative" "--t-end" "-5" -- flow --problem orthogonal --t-end=-5
 if "$amflow" flow --problem orthogonal --digits 50 --t-end 1e12 --format json --output "$work/t.json" &&
-  grep -q '"stepper":"taylor"' "$work/t.json" && grep -q '"taylor_order":51' "$work/t.json" &&
+  grep -q '"stepper":"auto"' "$work/t.json" && grep -q '"taylor_order":51' "$work/t.json" &&
   grep -q '"series_coefficients"' "$work/t.json" && ! grep -q 'rhs_evaluations' "$work/t.json" &&
+  grep -q '"radau_steps":0' "$work/t.json" &&
   "$amflow" flow --problem orthogonal --t-end 1e3 --format json --output "$work/b.json" &&
-  grep -q '"stepper":"taylor"' "$work/b.json" &&
+  grep -q '"stepper":"auto"' "$work/b.json" &&
   "$amflow" flow --problem orthogonal --t-end 1e3 --stepper bulirsch-stoer --format json --output "$work/b.json" &&
   grep -q '"stepper":"bulirsch-stoer"' "$work/b.json"; then ok; else fail "flow auto stepper"; fi
 # The error estimate's rerun (at a higher precision) leaves the reported digits alone: the rows
@@ -90,6 +91,8 @@ for args in "--digits 25 --stepper bulirsch-stoer" "--digits 25 --stepper taylor
   }
 done
 if [ $same_rows = 1 ] && "$amflow" flow --problem pair --digits 25 --t-end 5 --format csv |
+  grep -qF '# error_estimate: |this run - a rerun by the same stepper (auto) in MPFR at 35 digits' &&
+  "$amflow" flow --problem pair --digits 25 --t-end 5 --stepper taylor --format csv |
   grep -qF '# error_estimate: |this run - a rerun by the Taylor stepper in MPFR at 35 digits'; then
   ok
 else
@@ -208,7 +211,22 @@ else
   fail "gd factorised: meta, balancedness drift $d1 / $d2, W0 refused"
 fi
 if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --format json --output "$work/m.json" &&
-  grep -q '"stepper":"taylor"' "$work/m.json"; then ok; else fail "flow modified flow by taylor (auto)"; fi
+  grep -q '"stepper":"auto"' "$work/m.json" && grep -q '"radau_steps":0' "$work/m.json" &&
+  ! "$amflow" flow --problem pair --modified-eta 0.5 --stepper radau --t-end 2 2>/dev/null; then
+  ok
+else
+  fail "flow modified flow by taylor (auto), refused by radau"
+fi
+# Far time on a converging problem: auto hands over to Radau IIA and reaches 1e15 in well under a
+# second's worth of steps, its estimate within the tolerance.
+if "$amflow" flow --problem underparameterized --digits 50 --t-end 1e15 --format json --output "$work/u.json" &&
+  /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+ok = s["radau_steps"] > 0 and s["steps"] < 200 and float(s["max_margin_error"]) < 1e-43
+ok = ok and abs(d["rows"][-1]["tau"] - 1e15) < 1 and d["meta"]["stepper"] == "auto"
+sys.exit(0 if ok else 1)' "$work/u.json"; then ok; else fail "flow far time on a converging problem"; fi
 expect_bad "flow unknown stepper" "--stepper" "euler" -- flow --problem orthogonal --stepper euler
 expect_bad "flow times not increasing" "--times" "0.5" -- flow --problem orthogonal --times 1,0.5
 expect_bad "flow times spec" "--times" "logspace:0:1" -- flow --problem orthogonal --times logspace:0:1

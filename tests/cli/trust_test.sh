@@ -260,7 +260,7 @@ expect_bad "24: a NUL after the value" "after the JSON value" -- gd "$work/trail
 
 # 25. Consistency: problem list takes --format, --steps 1e3, --help names amflow, tolerances as
 # typed.
-if "$amflow" problem list --format json | "$py" -c "import json, sys; assert len(json.load(sys.stdin)['rows']) == 5"; then
+if "$amflow" problem list --format json | "$py" -c "import json, sys; assert len(json.load(sys.stdin)['rows']) == 6"; then
   ok; else fail "25: problem list --format json"; fi
 if [ "$("$amflow" gd --problem pair --steps 1e3 --every 1e3 --format csv | grep -v '^#' | tail -n 1 | cut -d, -f1)" = 1000 ]; then
   ok; else fail "25: --steps 1e3"; fi

@@ -15,7 +15,12 @@
 
 namespace amflow::flow {
 
-enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer, taylor };
+// taylor: the Taylor series (src/amflow/flow/taylor_impl.hpp); radau: Radau IIA collocation,
+// implicit and L-stable, whose step is set by accuracy even where the flow is stiff (near a finite
+// limit; src/amflow/flow/radau_impl.hpp); automatic ("auto"): the Taylor series, handing over to
+// Radau IIA once its steps are held by stability (the gradient flow; the modified flow stays with
+// the Taylor series).
+enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer, taylor, radau, automatic };
 
 // The next higher precision, in which the error-estimating rerun can go (flow_options::
 // higher_precision): double -> long double, long double -> float128, float128 -> MPFR at 43
@@ -42,7 +47,8 @@ template <class Real>
 std::string promoted_name();
 enum class time_kind { linear, log };
 
-// "rk4", "dopri5", "rkf78", "bulirsch-stoer", "taylor"; throws input_error(field, name) otherwise.
+// "rk4", "dopri5", "rkf78", "bulirsch-stoer", "taylor", "radau", "auto"; throws
+// input_error(field, name) otherwise.
 stepper_kind parse_stepper(const std::string& name, const std::string& field);
 std::string stepper_name(stepper_kind k);
 // "linear", "log"; throws input_error(field, name) otherwise.
@@ -111,6 +117,11 @@ struct run_stats {
   long steps = 0;        // accepted steps
   long rejected = 0;     // rejected trial steps (adaptive steppers)
   long evaluations = 0;  // right-hand-side evaluations (taylor: series coefficients)
+  // Radau IIA's share (radau: all of it; automatic: after the handover, none before): its accepted
+  // steps (counted in `steps` too) and the gradients its Newton iterations evaluated (not counted
+  // in `evaluations`).
+  long radau_steps = 0;
+  long radau_gradients = 0;
 };
 
 template <class Real>

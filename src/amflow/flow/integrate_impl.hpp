@@ -18,6 +18,7 @@
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "amflow/flow/radau_impl.hpp"
 #include "amflow/flow/taylor_impl.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
@@ -196,10 +197,24 @@ std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& o
       return drive(y, targets, step, opt.max_steps, log_time, name, stats, control,
                    controlled(bs(abs_tol, rel_tol)), record);
     }
-    case stepper_kind::taylor: {
+    case stepper_kind::taylor:
+    case stepper_kind::radau:
+    case stepper_kind::automatic: {
       const Real tol = rel_tol > 0 && (abs_tol == 0 || rel_tol < abs_tol) ? rel_tol : abs_tol;
-      return taylor_drive(pb, targets, tol, opt.modified_eta, opt.max_steps, log_time, stats,
-                          control, record_Z);
+      if (opt.stepper == stepper_kind::radau) {
+        return radau_drive(pb, pb.Z0, Real(0), step, targets, 0, tol, opt.max_steps, log_time,
+                           stats, control, record_Z);
+      }
+      if (opt.stepper == stepper_kind::taylor) {
+        return taylor_drive(pb, targets, tol, opt.modified_eta, opt.max_steps, log_time, stats,
+                            control, record_Z);
+      }
+      taylor_handover<Real> handover;
+      const std::string failure = taylor_drive(pb, targets, tol, opt.modified_eta, opt.max_steps,
+                                               log_time, stats, control, record_Z, &handover);
+      if (!failure.empty() || !handover.happened) return failure;
+      return radau_drive(pb, handover.Z, handover.t, handover.h, targets, handover.next, tol,
+                         opt.max_steps, log_time, stats, control, record_Z);
     }
   }
   return "unknown stepper";
@@ -238,6 +253,9 @@ void flow_options<Real>::validate() const {
   }
   if (!is_finite(modified_eta) || modified_eta < 0)
     throw input_error("modified_eta", text(modified_eta), "must be finite and >= 0");
+  if (modified_eta > 0 && stepper == stepper_kind::radau)
+    throw input_error("modified_eta", text(modified_eta),
+                      "the radau stepper integrates the gradient flow only (use taylor or auto)");
   if (!is_finite(speed) || !(speed > 0))
     throw input_error("speed", text(speed), "must be finite and positive");
   if (!is_finite(Real(speed * times.back())))
@@ -385,9 +403,13 @@ flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
   run_control<Ref> ref_control;
   ref_control.stop = &stop[1];
   const bool promoted = !std::is_same_v<Ref, Real> || ref_digits > 0;
-  const stepper_kind ref_stepper = promoted ? stepper_kind::taylor : options.stepper;
+  // A promoted rerun by odeint could change later runs' digits (see above): the Taylor series, or
+  // the reported run's own stepper when that is Radau IIA or auto (no function statics either).
+  const bool implicit =
+      options.stepper == stepper_kind::radau || options.stepper == stepper_kind::automatic;
+  const stepper_kind ref_stepper = promoted && !implicit ? stepper_kind::taylor : options.stepper;
   // The Taylor stepper's rerun has a higher order and never shortens steps to land on samples.
-  ref_control.halve_intervals = !rk4 && ref_stepper != stepper_kind::taylor;
+  ref_control.halve_intervals = !rk4 && ref_stepper != stepper_kind::taylor && !implicit;
   // Side by side, the reported run's share; one after the other (MPFR), half each.
   if (sequential) {
     ref_control.on_step = progress_of<Ref>(options, 0, 0.5);

@@ -9,7 +9,10 @@ stepper_kind parse_stepper(const std::string& name, const std::string& field) {
   if (name == "rkf78") return stepper_kind::rkf78;
   if (name == "bulirsch-stoer") return stepper_kind::bulirsch_stoer;
   if (name == "taylor") return stepper_kind::taylor;
-  throw input_error(field, name, "unknown stepper (rk4, dopri5, rkf78, bulirsch-stoer, taylor)");
+  if (name == "radau") return stepper_kind::radau;
+  if (name == "auto") return stepper_kind::automatic;
+  throw input_error(field, name,
+                    "unknown stepper (rk4, dopri5, rkf78, bulirsch-stoer, taylor, radau, auto)");
 }
 
 std::string stepper_name(stepper_kind k) {
@@ -24,6 +27,10 @@ std::string stepper_name(stepper_kind k) {
       return "bulirsch-stoer";
     case stepper_kind::taylor:
       return "taylor";
+    case stepper_kind::radau:
+      return "radau";
+    case stepper_kind::automatic:
+      return "auto";
   }
   return "?";
 }

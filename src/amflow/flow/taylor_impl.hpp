@@ -24,12 +24,14 @@
 // are evaluated from the series (dense output), so steps are never shortened to land on them.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "amflow/flow/integrate.hpp"
 #include "amflow/model/particles.hpp"
+#include "amflow/model/quantities.hpp"
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/dot.hpp"
 
@@ -300,15 +302,98 @@ int taylor_order(const Real& tol) {
   return static_cast<int>(std::max(4.0, k));
 }
 
+// Where the Taylor run hands over to an implicit stepper (flow::stepper_kind::automatic): set by
+// taylor_drive when the flow has become stiff for it, with the state, the time, the step it was
+// about to take and the next target.
+template <class Real>
+struct taylor_handover {
+  bool happened = false;
+  model::matrix<Real> Z;
+  Real t = Real(0);
+  Real h = Real(0);
+  size_t next = 0;
+};
+
+// Decides where the Taylor run should hand over to Radau IIA: where its step is held by stability
+// and that will not pass. The rate of the linearised flow is c(t) lambda_max (lambda_max the
+// Hessian's largest eigenvalue, c = e^t in log time). For a mode decaying at rate Lambda, the
+// Jorba-Zou step is e^-2 (K! / (a Lambda^K))^(1/K) ~ (K / (e^3 Lambda)) a^(-1/K) for amplitude a:
+// once a is near the tolerance, h Lambda ~ 0.4 K (measured: 0.40 on every named problem); the step
+// is taken to be held by stability when h Lambda >= K / 4. That alone is no reason to leave: on
+// separable problems the rate in log time tends to a constant (the Hessian decays like 1 / tau)
+// and the steps keep one size (pair, large-memory: 0.40 K from s = 8 on, ~170 steps to 1e15),
+// while near a finite limit it grows like e^s (underparameterized, mixed: log(rate) grows by 1.00
+// per unit of s). So the monitor fits the growth g of log(rate) per unit of t over its last three
+// checks, all held, and predicts the Taylor steps left at h = 0.4 K / rate(t'), rate(t') = rate(t)
+// e^(g (t' - t)):
+//   g > 0:  (e^(g T) - 1) / g  rate / (0.4 K),   g <= 0:  min(T, 1 / |g|) rate / (0.4 K),
+// T the time left (in linear time a rate falling like 1 / tau, g = -1 / tau, gets tau rate /
+// (0.4 K) per e-folding). It hands over when more than 5000 steps are predicted (a Radau step
+// costs as much as some tens of Taylor steps and it needs some dozens to reach tau = 1e15).
+// Checked every 8 steps; lambda_max (a symmetric eigenproblem) only once the trace of the Hessian,
+// an upper bound, says the step may be held.
+template <class Real>
+class stiffness_monitor {
+ public:
+  bool stiff(const model::problem<Real>& pb, const model::matrix<Real>& Z, const Real& t,
+             const Real& h, int order, bool log_time, long steps, const Real& end) {
+    using std::exp;
+    using std::log;
+    if (steps == 0 || steps % 8 != 0) return false;
+    const Real c = log_time ? Real(exp(t)) : Real(1);
+    if (h * c * trace(pb, Z) * 4 < order) {
+      checks_.clear();
+      return false;
+    }
+    const Real rate = model::sharpness(pb, Z) * c;
+    if (!(rate > 0) || h * rate * 4 < order) {
+      checks_.clear();
+      return false;
+    }
+    checks_.push_back({static_cast<double>(t), static_cast<double>(log(rate))});
+    if (checks_.size() > 3) checks_.erase(checks_.begin());
+    if (checks_.size() < 3) return false;
+    const double g = (checks_.back().log_rate - checks_.front().log_rate) /
+                     (checks_.back().t - checks_.front().t);
+    const double left = static_cast<double>(end - t);
+    const double per_step = static_cast<double>(rate) / (0.4 * order);
+    const double predicted = g > 0 ? std::expm1(std::min(g * left, 700.0)) / g * per_step
+                                   : std::min(left, g < 0 ? -1 / g : left) * per_step;
+    return predicted > 5000;
+  }
+
+ private:
+  // tr H = sum_x p(x) G_E(x, x) (sum_y pi_y G_U(y, y) - pi^T G_U pi) >= lambda_max.
+  static Real trace(const model::problem<Real>& pb, const model::matrix<Real>& Z) {
+    const model::matrix<Real> P = model::softmax_rows(Z);
+    Real sum(0);
+    for (int x = 0; x < pb.tokens; ++x) {
+      const model::vector<Real> pi = P.row(x).transpose();
+      const Real spread = Real(pi.dot(pb.G_U.diagonal())) - Real(pi.dot(pb.G_U * pi));
+      sum += pb.p(x) * pb.G_E(x, x) * spread;
+    }
+    return sum;
+  }
+
+  struct check {
+    double t;
+    double log_rate;
+  };
+  std::vector<check> checks_;
+};
+
 // One run of the Taylor integrator through the targets (integration variable), recording the state
-// at each from the series. Returns "" or why it stopped.
+// at each from the series. Returns "" or why it stopped. With a handover (the gradient flow only),
+// the run stops where stiffness_monitor says so and fills it in.
 template <class Real, class Record>
 std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>& targets,
                          const Real& tol, const Real& modified_eta, long max_steps, bool log_time,
-                         run_stats& stats, const run_control<Real>& control, Record&& record) {
+                         run_stats& stats, const run_control<Real>& control, Record&& record,
+                         taylor_handover<Real>* handover = nullptr) {
   using std::abs;
   using std::max;
   taylor_series<Real> series(pb, taylor_order(tol), modified_eta);
+  stiffness_monitor<Real> monitor;
   model::matrix<Real> Z = pb.Z0;
   Real t(0);
   size_t next = 0;
@@ -325,6 +410,15 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
     const Real h = series.step(tol);
     if (!(h > 16 * scalar::epsilon<Real>() * max(Real(1), abs(t)))) {
       return "taylor: the step size fell to " + scalar::to_text<Real>(h) + where();
+    }
+    if (handover && !(modified_eta > 0) &&
+        monitor.stiff(pb, Z, t, h, series.order(), log_time, stats.steps, targets.back())) {
+      handover->happened = true;
+      handover->Z = Z;
+      handover->t = t;
+      handover->h = h;
+      handover->next = next;
+      return "";
     }
     const Real t_new = t + h;
     while (next < targets.size() && !(targets[next] > t_new)) {

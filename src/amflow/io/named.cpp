@@ -35,6 +35,14 @@ constexpr named catalogue[] = {
          "inputs": {"kind": "angles", "degrees": [0, 30, 60]}, "outputs": {"kind": "orthonormal"},
          "frequencies": {"kind": "explicit", "p": ["6/11", "3/11", "2/11"]},
          "target": {"kind": "mod", "modulus": 2}, "init": {"kind": "zero"}})"},
+    {"mixed",
+     "one context, two next tokens (e_0 = e_1, labels 0 and 1, p = 1/2, 1/4) beside a separable "
+     "one at 60 degrees (p = 1/4): m_0 = -m_1 -> log(p0 / p1) = log 2 while m_2 grows like log(3 "
+     "tau / 8)",
+     R"({"tokens": 3, "classes": 2, "dim": 2,
+         "inputs": {"kind": "angles", "degrees": [0, 0, 60]}, "outputs": {"kind": "orthonormal"},
+         "frequencies": {"kind": "explicit", "p": ["1/2", "1/4", "1/4"]},
+         "target": {"kind": "explicit", "map": [0, 1, 0]}, "init": {"kind": "zero"}})"},
     {"large-memory",
      "N = M = d = 5, random unit input and output embeddings (seeds 1, 2), Zipf(1), W0 = 0",
      R"({"tokens": 5, "classes": 5, "dim": 5,

@@ -296,7 +296,8 @@ std::vector<check> descent_lemma(const verify_options&) {
 
 }  // namespace
 
-std::vector<claim> orthogonal_claims() {
+// This file's claims, registered below.
+static std::vector<claim> group() {
   return {
       {"orthogonal-closed-form", "P1",
        "flow margins solve e^m + (M-1) m = p M tau + 1 (orthogonal, W0 = 0)", closed_form},
@@ -321,5 +322,7 @@ std::vector<claim> orthogonal_claims() {
        descent_lemma},
   };
 }
+
+static const claim_group registered(10, group);
 
 }  // namespace amflow::analysis

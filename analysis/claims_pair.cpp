@@ -260,7 +260,8 @@ std::vector<check> orders(const verify_options&) {
 
 }  // namespace
 
-std::vector<claim> pair_claims() {
+// This file's claims, registered below.
+static std::vector<claim> group() {
   return {
       {"pair-initial-velocity", "P7", "dm/dtau at 0 = (p0 - alpha p1, p1 - alpha p0)",
        initial_velocity},
@@ -280,5 +281,7 @@ std::vector<claim> pair_claims() {
        orders},
   };
 }
+
+static const claim_group registered(20, group);
 
 }  // namespace amflow::analysis

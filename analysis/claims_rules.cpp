@@ -364,7 +364,8 @@ std::vector<check> sign_flow_pair(const verify_options& o) {
 
 }  // namespace
 
-std::vector<claim> rule_claims() {
+// This file's claims, registered below.
+static std::vector<claim> group() {
   return {
       {"sign-descent-margins", "beyond",
        "sign descent on axis-aligned orthonormal embeddings moves every margin by exactly "
@@ -394,5 +395,7 @@ std::vector<claim> rule_claims() {
        "flow before it",
        sign_flow_pair}};
 }
+
+static const claim_group registered(40, group);
 
 }  // namespace amflow::analysis

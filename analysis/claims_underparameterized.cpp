@@ -146,7 +146,8 @@ std::vector<check> threshold(const verify_options& o) {
 
 }  // namespace
 
-std::vector<claim> underparameterized_claims() {
+// This file's claims, registered below.
+static std::vector<claim> group() {
   return {{"underparameterized", "P9",
            "d < N: the cross-entropy minimiser classifies worse than the best linear classifier",
            underparameterized},
@@ -154,5 +155,7 @@ std::vector<claim> underparameterized_claims() {
            "GD converges below eta_c = 2 / lambda_max(H(W*)) and not above (eta_c certified)",
            threshold}};
 }
+
+static const claim_group registered(30, group);
 
 }  // namespace amflow::analysis

@@ -2,7 +2,9 @@
 // outcome with its message: one broken claim does not hide the others.
 #include "analysis/verify.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <utility>
 
 #include "amflow/errors.hpp"
 #include "amflow/parallel.hpp"
@@ -41,12 +43,29 @@ std::string certainty_name(certainty c) {
   return "?";
 }
 
+namespace {
+
+// The registered groups (a function-local static: registration runs during static
+// initialisation, in an order between files that C++ leaves open).
+std::vector<std::pair<int, std::vector<claim> (*)()>>& groups() {
+  static std::vector<std::pair<int, std::vector<claim> (*)()>> registered;
+  return registered;
+}
+
+}  // namespace
+
+claim_group::claim_group(int rank, std::vector<claim> (*make)()) {
+  groups().emplace_back(rank, make);
+}
+
 const std::vector<claim>& claims() {
   static const std::vector<claim> all = [] {
+    auto ordered = groups();
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<claim> v;
-    for (auto group :
-         {orthogonal_claims(), pair_claims(), underparameterized_claims(), rule_claims()}) {
-      for (auto& c : group) v.push_back(std::move(c));
+    for (const auto& [rank, make] : ordered) {
+      for (auto& c : make()) v.push_back(std::move(c));
     }
     return v;
   }();

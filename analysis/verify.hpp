@@ -1,8 +1,9 @@
 // The claim registry behind `amflow verify`: each prediction of ../shared/paper-notes.md (P1..P10)
 // becomes one entry (name, the prediction it checks, a statement, and how to run it). Running a
 // claim gives one or more checks: the setting, the predicted and the measured value, the error, the
-// tolerance and whether the error is within it. Adding a claim is adding one entry to a table in
-// analysis/claims_*.cpp.
+// tolerance and whether the error is within it. A group of claims is one file,
+// analysis/claims_*.cpp, that registers itself (a static claim_group); adding a file adds its
+// claims, with no edit elsewhere.
 #pragma once
 
 #include <functional>
@@ -66,11 +67,13 @@ struct claim {
 // Every claim of the default suite, in the order of the predictions.
 const std::vector<claim>& claims();
 
-// The claims' groups, one per file (analysis/claims_*.cpp), concatenated by claims().
-std::vector<claim> orthogonal_claims();
-std::vector<claim> pair_claims();
-std::vector<claim> underparameterized_claims();
-std::vector<claim> rule_claims();
+// Registers a group of claims when the program starts: one static object per claims_*.cpp file.
+// claims() lists the groups by rank (then by registration), each group's claims in its order.
+// Ranks in use: 10 orthogonal (P1-P5), 20 pair (P6-P8), 30 under-parameterised (P9), 40 update
+// rules, 50 far-time limits.
+struct claim_group {
+  claim_group(int rank, std::vector<claim> (*make)());
+};
 
 struct claim_outcome {
   const claim* source = nullptr;

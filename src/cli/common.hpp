@@ -265,6 +265,7 @@ void register_compare(CLI::App& app);
 void register_sweep(CLI::App& app);
 // amflow scaling (src/cli/scaling_cmd.cpp).
 void register_scaling(CLI::App& app);
+void register_limits(CLI::App& app);
 // Registers "amflow enclose".
 void register_enclose(CLI::App& app);
 // Registers "amflow landscape".

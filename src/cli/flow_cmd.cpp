@@ -314,8 +314,8 @@ void register_flow(CLI::App& app) {
   cmd->add_option("--times", o->times,
                   "sample times: a,b,c | linspace:a:b:n | logspace:a:b:n (exponents of 10)");
   cmd->add_option("--stepper", o->stepper,
-                  "auto (taylor), taylor, bulirsch-stoer, "
-                  "rkf78, dopri5 or rk4")
+                  "auto (taylor, handing over to radau where the flow converges), taylor, radau, "
+                  "bulirsch-stoer, rkf78, dopri5 or rk4")
       ->capture_default_str();
   cmd->add_option("--tol", o->tol,
                   "relative and absolute per-step tolerance (default 10^-(0.85 digits))");

@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   amflow::cli::register_compare(app);
   amflow::cli::register_sweep(app);
   amflow::cli::register_scaling(app);
+  amflow::cli::register_limits(app);
   amflow::cli::register_verify(app);
   amflow::cli::register_enclose(app);
   amflow::cli::register_landscape(app);

@@ -217,6 +217,17 @@ if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --form
 else
   fail "flow modified flow by taylor (auto), refused by radau"
 fi
+# limits: the pair's hard margin (|W_hat|^2 = 1 / (1 - 0.95) = 20), the under-parameterised
+# minimiser with eta_c, the mixed problem (neither) exit 1 with nothing written, a bad name exit 2.
+if "$amflow" limits --problem pair --digits 30 --format csv | grep -q '^norm2,,,1.99999999999999999999999999999' &&
+  "$amflow" limits --problem underparameterized --format csv | grep -q '^eta_c,,,6.25106335' &&
+  ! "$amflow" limits --problem mixed --format csv --output "$work/mixed.csv" 2>/dev/null &&
+  [ ! -e "$work/mixed.csv" ]; then
+  ok
+else
+  fail "limits: hard margin, minimiser, neither"
+fi
+expect_bad "limits unknown problem" "--problem" "nope" -- limits --problem nope
 # Far time on a converging problem: auto hands over to Radau IIA and reaches 1e15 in well under a
 # second's worth of steps, its estimate within the tolerance.
 if "$amflow" flow --problem underparameterized --digits 50 --t-end 1e15 --format json --output "$work/u.json" &&

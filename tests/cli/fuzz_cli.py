@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-NAMES = ["orthogonal", "pair", "zipf-orthogonal", "underparameterized", "large-memory"]
+NAMES = ["orthogonal", "pair", "zipf-orthogonal", "underparameterized", "large-memory", "mixed"]
 EDGE = ["", "0", "-0", "-1", "1", "2", "1e3", "1e-3", "1/3", "-1/3", "1/0", "0/0", "nan", "NaN",
         "inf", "-inf", "1e999", "-1e999", "1e-999", "1e-400", "1e100001", "abc", "1.5", "+3",
         " 7 ", "0x10", "18446744073709551616", "9223372036854775807", "-9223372036854775808",
@@ -122,7 +122,12 @@ class Generator:
         common = [("--digits", lambda: pick(rng, ["15", "18", "33", "30", "50", "9", "10001",
                                                    "abc", "", "1e2", "16"])),
                   ("--format", lambda: pick(rng, FORMATS))]
-        kind = rng.randrange(12)
+        kind = rng.randrange(13)
+        if kind == 12:
+            # limits: any problem (files included); digits kept moderate.
+            return ["limits"] + self.source() + self.options([
+                ("--digits", lambda: pick(rng, ["15", "18", "33", "30", "50", "x", ""])),
+                ("--format", lambda: pick(rng, FORMATS))])
         if kind == 11:
             # scaling: small sizes and few steps (its cost is N times the steps).
             return ["scaling"] + self.options([

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "amflow/flow/integrate.hpp"
+#include "amflow/model/limits.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/scalar/convert.hpp"
 
@@ -169,25 +170,6 @@ int radau_stages(const Real& tol) {
   return std::max(3, static_cast<int>(std::ceil(digits / 3)));
 }
 
-// F with G_E = F F^T (see the header comment): E itself when d <= N.
-template <class Real>
-model::matrix<Real> gram_factor(const model::matrix<Real>& E, const model::matrix<Real>& gram) {
-  using std::sqrt;
-  if (E.cols() <= E.rows()) return E;
-  const Eigen::SelfAdjointEigenSolver<model::matrix<Real>> eig(gram);
-  const Real top = eig.eigenvalues().maxCoeff();
-  const Real floor = 100 * Real(gram.rows()) * scalar::epsilon<Real>() * top;
-  std::vector<Eigen::Index> kept;
-  for (Eigen::Index k = 0; k < gram.rows(); ++k) {
-    if (eig.eigenvalues()(k) > floor) kept.push_back(k);
-  }
-  model::matrix<Real> F(gram.rows(), static_cast<Eigen::Index>(kept.size()));
-  for (size_t j = 0; j < kept.size(); ++j) {
-    F.col(j) = eig.eigenvectors().col(kept[j]) * sqrt(Real(eig.eigenvalues()(kept[j])));
-  }
-  return F;
-}
-
 template <class Real>
 class radau_stepper {
   using matrix_t = model::matrix<Real>;
@@ -199,8 +181,8 @@ class radau_stepper {
         Zb_(Zb),
         log_time_(log_time),
         tol_(tol),
-        F_(gram_factor(pb.E, pb.G_E)),
-        G_(gram_factor(pb.U, pb.G_U)),
+        F_(model::gram_factor(pb.E, pb.G_E)),
+        G_(model::gram_factor(pb.U, pb.G_U)),
         high_(make_radau_tableau<Real>(radau_stages(tol))),
         low_(make_radau_tableau<Real>(radau_stages(tol) - 1)) {
     X_ = model::matrix<Real>::Zero(F_.cols(), G_.cols());
@@ -277,33 +259,10 @@ class radau_stepper {
     return F_.transpose() * model::residual(pb_, logits(X)) * G_;
   }
 
-  // H_X at X_ and its eigenpairs.
+  // H_X at X_ (model::reduced_hessian) and its eigenpairs.
   void freeze() {
-    const Eigen::Index rE = F_.cols(), rU = G_.cols(), r = rE * rU;
-    const model::matrix<Real> P = model::softmax_rows(logits(X_));
-    model::matrix<Real> H = model::matrix<Real>::Zero(r, r);
-    for (int x = 0; x < pb_.tokens; ++x) {
-      model::matrix<Real> S(pb_.classes, pb_.classes);
-      for (int y = 0; y < pb_.classes; ++y) {
-        for (int z = 0; z < pb_.classes; ++z) S(y, z) = -P(x, y) * P(x, z);
-        // pi_y (1 - pi_y) from the other weights (no cancellation at large margins)
-        Real others(0);
-        for (int z = 0; z < pb_.classes; ++z) {
-          if (z != y) others += P(x, z);
-        }
-        S(y, y) = P(x, y) * others;
-      }
-      const model::matrix<Real> B = pb_.p(x) * (G_.transpose() * S * G_);
-      const model::vector<Real> f = F_.row(x).transpose();
-      for (Eigen::Index j = 0; j < rU; ++j) {
-        for (Eigen::Index l = 0; l < rU; ++l) {
-          if (B(j, l) == 0) continue;
-          H.block(j * rE, l * rE, rE, rE) += B(j, l) * (f * f.transpose());
-        }
-      }
-    }
-    const matrix_t sym = (H + H.transpose()) / Real(2);
-    const Eigen::SelfAdjointEigenSolver<matrix_t> eig(sym);
+    const Eigen::SelfAdjointEigenSolver<matrix_t> eig(
+        model::reduced_hessian(pb_, logits(X_), F_, G_));
     Q_ = eig.eigenvectors();
     mu_ = eig.eigenvalues();
     frozen_ = true;

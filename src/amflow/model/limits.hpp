@@ -1,0 +1,335 @@
+// Where the flow goes as tau -> infinity. A separable problem (some W puts every target ahead) has
+// no minimiser: W(tau) / |W(tau)| tends to the hard-margin direction,
+//   W_hat = argmin |W|_F^2  subject to  m_i(W) = (u_t - u_y)^T W e_x >= 1 for every constraint
+//   i = (x, y), y != t = f*(x),
+// and tau L(tau) -> |W_hat|_F^2 = sum_i alpha_i (alpha the dual weights; the derivation is in
+// analysis/claims_limits.cpp). A non-separable problem whose loss attains its infimum has a
+// minimiser W* (unique in the span the flow moves in), where the Hessian's largest eigenvalue sets
+// GD's edge eta_c = 2 / lambda_max. Shapes as in model/problem.hpp.
+#pragma once
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "amflow/model/particles.hpp"
+#include "amflow/model/problem.hpp"
+#include "amflow/model/quantities.hpp"
+#include "amflow/scalar/convert.hpp"
+
+namespace amflow::model {
+
+// F with G = F F^T: E itself when it has no more columns than rows (d <= N), else the Gram
+// matrix's eigenvectors above 100 n eps lambda_max scaled by the square roots of their eigenvalues
+// (the rank the Gram matrix has beyond rounding).
+template <class Real>
+matrix<Real> gram_factor(const matrix<Real>& E, const matrix<Real>& gram) {
+  using std::sqrt;
+  if (E.cols() <= E.rows()) return E;
+  const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(gram);
+  const Real top = eig.eigenvalues().maxCoeff();
+  const Real floor = 100 * Real(gram.rows()) * scalar::epsilon<Real>() * top;
+  std::vector<Eigen::Index> kept;
+  for (Eigen::Index k = 0; k < gram.rows(); ++k) {
+    if (eig.eigenvalues()(k) > floor) kept.push_back(k);
+  }
+  matrix<Real> F(gram.rows(), static_cast<Eigen::Index>(kept.size()));
+  for (size_t j = 0; j < kept.size(); ++j) {
+    F.col(j) = eig.eigenvectors().col(kept[j]) * sqrt(Real(eig.eigenvalues()(kept[j])));
+  }
+  return F;
+}
+
+// The Hessian of X -> L(Z0' + F X G^T) at logits Z (on vec(X), column-major, r_E r_U square):
+//   H_X = sum_x p(x) (G^T S_x G) kron (f_x f_x^T),  S_x = diag(pi_x) - pi_x pi_x^T,
+// f_x row x of F; each pi_y (1 - pi_y) formed from the other weights (no cancellation at large
+// margins); exactly symmetric.
+template <class Real>
+matrix<Real> reduced_hessian(const problem<Real>& pb, const matrix<Real>& Z, const matrix<Real>& F,
+                             const matrix<Real>& G) {
+  const Eigen::Index rE = F.cols(), rU = G.cols(), r = rE * rU;
+  const matrix<Real> P = softmax_rows(Z);
+  matrix<Real> H = matrix<Real>::Zero(r, r);
+  matrix<Real> S(pb.classes, pb.classes);
+  for (int x = 0; x < pb.tokens; ++x) {
+    for (int y = 0; y < pb.classes; ++y) {
+      Real others(0);
+      for (int z = 0; z < pb.classes; ++z) {
+        S(y, z) = -P(x, y) * P(x, z);
+        if (z != y) others += P(x, z);
+      }
+      S(y, y) = P(x, y) * others;
+    }
+    const matrix<Real> B = pb.p(x) * (G.transpose() * S * G);
+    const vector<Real> f = F.row(x).transpose();
+    const matrix<Real> ff = f * f.transpose();
+    for (Eigen::Index j = 0; j < rU; ++j) {
+      for (Eigen::Index l = 0; l < rU; ++l) H.block(j * rE, l * rE, rE, rE) += B(j, l) * ff;
+    }
+  }
+  return (H + H.transpose()) / Real(2);
+}
+
+// K positive definite (its smallest eigenvalue > 0).
+template <class Real>
+bool eig_positive(const matrix<Real>& K) {
+  const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(K, Eigen::EigenvaluesOnly);
+  return eig.eigenvalues().minCoeff() > 0;
+}
+
+template <class Real>
+struct hard_margin_result {
+  bool separable = false;
+  std::string message;  // why not, when not separable (or the solve failed)
+  // The support: constraints (x, y) with alpha > 0, and their weights; W_hat = sum_i alpha_i
+  // (u_t - u_y) e_x^T.
+  std::vector<std::pair<int, int>> support;
+  vector<Real> alpha;
+  matrix<Real> W;                 // d x d, W_hat
+  Real norm2 = Real(0);           // |W_hat|_F^2 = sum alpha
+  matrix<Real> margins;           // N x M: (u_t - u_y)^T W_hat e_x (the target column 0)
+  Real smallest_alpha = Real(0);  // min over the support (> 0 for a valid solution)
+  Real slack = Real(0);      // min over constraints off the support of m_i - 1 (> 0, or none: 1)
+  Real residual = Real(0);   // max over the support of |m_i - 1| (rounding)
+  Real condition = Real(0);  // of K_SS: the weights' relative error is about condition (residual +
+                             // eps), before the inputs' own rounding
+};
+
+// The hard-margin memory. The support is identified by coordinate ascent on the dual
+//   max_{alpha >= 0} sum alpha - (1/2) alpha^T K alpha,
+//   K_ij = G_E(x, x') (u_t - u_y) . (u_t' - u_y')
+// in double (an unbounded dual, sum alpha > 1e8, says the problem is not separable); then the
+// active set's equations K_SS alpha_S = 1 are solved at the working precision and the KKT
+// conditions are checked there: alpha_S > 0 and every other constraint strictly satisfied. A
+// support that fails them is reported (separable = false with the reason), never returned as a
+// solution.
+template <class Real>
+hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
+  using std::abs;
+  using std::max;
+  using std::min;
+  const int N = pb.tokens, M = pb.classes;
+  std::vector<std::pair<int, int>> constraints;
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      if (y != pb.target[x]) constraints.push_back({x, y});
+    }
+  }
+  const auto n = static_cast<Eigen::Index>(constraints.size());
+  const auto kernel = [&](const auto& G_E, const auto& G_U, Eigen::Index i, Eigen::Index j) {
+    const auto [x, y] = constraints[i];
+    const auto [x2, y2] = constraints[j];
+    const int t = pb.target[x], t2 = pb.target[x2];
+    return G_E(x, x2) * (G_U(t, t2) - G_U(t, y2) - G_U(y, t2) + G_U(y, y2));
+  };
+  hard_margin_result<Real> result;
+  // Dual coordinate ascent in double.
+  const Eigen::MatrixXd GE = pb.G_E.unaryExpr([](const Real& v) { return static_cast<double>(v); });
+  const Eigen::MatrixXd GU = pb.G_U.unaryExpr([](const Real& v) { return static_cast<double>(v); });
+  Eigen::MatrixXd K(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) K(i, j) = kernel(GE, GU, i, j);
+  }
+  Eigen::VectorXd alpha = Eigen::VectorXd::Zero(n), Ka = Eigen::VectorXd::Zero(n);
+  const long sweeps = std::max<long>(2000, 100000000L / std::max<long>(1, n * n));
+  for (long sweep = 0; sweep < sweeps; ++sweep) {
+    double change = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!(K(i, i) > 0)) continue;
+      const double next = std::max(0.0, alpha(i) + (1 - Ka(i)) / K(i, i));
+      const double d = next - alpha(i);
+      if (d != 0) {
+        Ka += d * K.col(i);
+        alpha(i) = next;
+        change = std::max(change, std::abs(d));
+      }
+    }
+    if (alpha.sum() > 1e8) {
+      result.message =
+          "not separable: the hard-margin dual is unbounded (sum alpha > 1e8 by coordinate ascent)";
+      return result;
+    }
+    if (change <= 1e-14 * std::max(1.0, alpha.maxCoeff())) break;
+  }
+  const double top = alpha.maxCoeff();
+  if (!(top > 0)) {
+    result.message = "no constraint is active (every K_ii = 0: some target cannot be separated)";
+    return result;
+  }
+  std::vector<Eigen::Index> S;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (alpha(i) > 1e-9 * top) S.push_back(i);
+  }
+  const auto s = static_cast<Eigen::Index>(S.size());
+  matrix<Real> KS(s, s);
+  for (Eigen::Index a = 0; a < s; ++a) {
+    for (Eigen::Index b = 0; b < s; ++b) KS(a, b) = kernel(pb.G_E, pb.G_U, S[a], S[b]);
+  }
+  const vector<Real> ones = vector<Real>::Ones(s);
+  const Eigen::LDLT<matrix<Real>> ldlt(KS);
+  vector<Real> aS = ldlt.solve(ones);
+  // One step of refinement at the working precision.
+  aS += ldlt.solve(vector<Real>(ones - KS * aS));
+  result.alpha = aS;
+  result.smallest_alpha = aS.minCoeff();
+  result.norm2 = aS.sum();
+  matrix<Real> C = matrix<Real>::Zero(M, N);  // W_hat = U^T C E
+  for (Eigen::Index a = 0; a < s; ++a) {
+    const auto [x, y] = constraints[S[a]];
+    result.support.push_back({x, y});
+    C(pb.target[x], x) += aS(a);
+    C(y, x) -= aS(a);
+  }
+  result.W = pb.U.transpose() * C * pb.E;
+  // Margins of every constraint from the kernel: m_i = sum_{a in S} K_{i S_a} alpha_a.
+  result.margins = matrix<Real>::Zero(N, M);
+  Real slack(1), residual(0);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    Real m(0);
+    for (Eigen::Index a = 0; a < s; ++a) m += kernel(pb.G_E, pb.G_U, i, S[a]) * aS(a);
+    const auto [x, y] = constraints[i];
+    result.margins(x, y) = m;
+    const bool on = std::find(S.begin(), S.end(), i) != S.end();
+    if (on) {
+      residual = max(residual, Real(abs(Real(m - 1))));
+    } else {
+      slack = min(slack, Real(m - 1));
+    }
+  }
+  result.slack = slack;
+  result.residual = residual;
+  // The active set's equations must be well posed and hold: K_SS far from singular at this
+  // precision (the dual ascent of a non-separable problem leaves a singular one, whose "solution"
+  // is huge and does not solve them), every weight positive and every other margin > 1.
+  {
+    const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(KS, Eigen::EigenvaluesOnly);
+    result.condition = eig.eigenvalues().maxCoeff() / abs(Real(eig.eigenvalues().minCoeff()));
+  }
+  const Real eps = scalar::epsilon<Real>();
+  const bool posed = result.condition * eps < Real(1) / 1000 && eig_positive(KS);
+  if (!posed || !(residual <= 1000 * Real(s) * eps * result.condition) ||
+      !(result.smallest_alpha > 0) || !(slack > 0)) {
+    result.message =
+        "no hard-margin memory: the support found by dual ascent fails the KKT conditions (its "
+        "equations singular or unsolved, a weight <= 0 or a margin off the support <= 1): not "
+        "separable, or degenerate";
+    return result;
+  }
+  result.separable = true;
+  return result;
+}
+
+template <class Real>
+struct minimiser_result {
+  bool found = false;
+  std::string message;
+  matrix<Real> Z;  // N x M logits at W*
+  matrix<Real> W;  // d x d, the minimum-norm memory with those logits (weights_from_logits)
+  Real loss = Real(0);
+  Real gradient_norm = Real(0);  // |grad L(W*)|_F
+  int iterations = 0;
+  vector<Real> spectrum;  // eigenvalues of the Hessian of L at W* on vec(W), ascending (d^2)
+  Real eta_c = Real(0);   // 2 / lambda_max
+};
+
+// W* by Newton's method in the coordinates the flow moves in (Z = Z0 + F X G^T, G_E = F F^T,
+// G_U = G G^T), with the Hessian pseudo-inverted (eigenvalues below 1e3 eps lambda_max dropped:
+// directions the loss does not see) and a backtracking line search on the loss; converged when
+// the gradient is below 100 eps (relative to the first one) and the Newton decrement stops falling.
+// A separable problem, or one whose infimum is not attained, makes Newton's iterates run away
+// (found = false with the reason).
+template <class Real>
+minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 200) {
+  using std::abs;
+  using std::sqrt;
+  const matrix<Real> F = gram_factor(pb.E, pb.G_E), G = gram_factor(pb.U, pb.G_U);
+  const Eigen::Index rE = F.cols(), rU = G.cols(), r = rE * rU;
+  const auto logits_of = [&](const matrix<Real>& X) {
+    return matrix<Real>(pb.Z0 + F * X * G.transpose());
+  };
+  const Real eps = scalar::epsilon<Real>();
+  minimiser_result<Real> result;
+  matrix<Real> X = matrix<Real>::Zero(rE, rU);
+  Real first_gradient(-1);
+  for (int iteration = 0; iteration < max_iterations; ++iteration) {
+    const matrix<Real> Z = logits_of(X);
+    const matrix<Real> g = F.transpose() * residual(pb, Z) * G;
+    const Real gnorm = g.norm();
+    if (first_gradient < 0) first_gradient = gnorm;
+    result.iterations = iteration;
+    if (gnorm <= 100 * eps * std::max(Real(1), first_gradient)) break;
+    const matrix<Real> H = reduced_hessian(pb, Z, F, G);
+    const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(H);
+    const Real top = eig.eigenvalues().maxCoeff();
+    const vector<Real> gv = Eigen::Map<const vector<Real>>(g.data(), r);
+    const vector<Real> c = eig.eigenvectors().transpose() * gv;
+    vector<Real> step = vector<Real>::Zero(r);
+    for (Eigen::Index k = 0; k < r; ++k) {
+      if (eig.eigenvalues()(k) > 1000 * eps * top) {
+        step -= (c(k) / eig.eigenvalues()(k)) * eig.eigenvectors().col(k);
+      }
+    }
+    const Real L0 = loss(pb, Z);
+    Real t(1);
+    matrix<Real> next;
+    for (int halving = 0; halving < 60; ++halving) {
+      next = X + t * Eigen::Map<const matrix<Real>>(step.data(), rE, rU);
+      if (loss(pb, logits_of(next)) <= L0 + eps * abs(L0)) break;
+      t /= 2;
+    }
+    X = next;
+    if (!(X.cwiseAbs().maxCoeff() < 1e6)) {
+      result.message =
+          "Newton's iterates run away (|X| > 1e6): no finite minimiser (separable, or the infimum "
+          "is not attained)";
+      return result;
+    }
+  }
+  result.Z = logits_of(X);
+  // Directions the Newton steps dropped must be ones the loss cannot see: logit changes constant
+  // along each row. Otherwise the loss is flat there only because the iterates ran off towards an
+  // infimum that is not attained (the separable part of a mixed problem).
+  {
+    const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(reduced_hessian(pb, result.Z, F, G));
+    const Real top = eig.eigenvalues().maxCoeff();
+    for (Eigen::Index k = 0; k < r; ++k) {
+      if (eig.eigenvalues()(k) > 1000 * eps * top) continue;
+      const vector<Real> v = eig.eigenvectors().col(k);
+      const matrix<Real> dZ = F * Eigen::Map<const matrix<Real>>(v.data(), rE, rU) * G.transpose();
+      Real spread(0);
+      for (int x = 0; x < pb.tokens; ++x) {
+        spread = std::max(spread, Real(dZ.row(x).maxCoeff() - dZ.row(x).minCoeff()));
+      }
+      if (spread > 1000 * eps * std::max(Real(1), Real(dZ.cwiseAbs().maxCoeff()))) {
+        result.message =
+            "no finite minimiser: the loss flattens along a direction that changes the margins "
+            "(its infimum is approached at infinity; the separable part of a mixed problem)";
+        return result;
+      }
+    }
+  }
+  const matrix<Real> g = F.transpose() * residual(pb, result.Z) * G;
+  result.gradient_norm = g.norm();
+  if (!(result.gradient_norm <= 1000 * eps * std::max(Real(1), first_gradient))) {
+    result.message = "Newton's method did not converge in " + std::to_string(max_iterations) +
+                     " iterations (gradient " + scalar::to_text<Real>(result.gradient_norm) + ")";
+    return result;
+  }
+  // With F = E and G = U (d <= N, M) the coordinates are the memory itself: W = W0 + X^T.
+  result.W = F.cols() == pb.dim && G.cols() == pb.dim && pb.dim <= pb.tokens && pb.dim <= pb.classes
+                 ? matrix<Real>(pb.W0 + X.transpose())
+                 : weights_from_logits(pb, result.Z);
+  result.loss = loss(pb, result.Z);
+  const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(hessian(pb, result.W),
+                                                        Eigen::EigenvaluesOnly);
+  result.spectrum = eig.eigenvalues();
+  result.eta_c = 2 / result.spectrum.maxCoeff();
+  result.found = true;
+  return result;
+}
+
+}  // namespace amflow::model

@@ -1,0 +1,146 @@
+// amflow limits: where the flow goes as tau -> infinity (model/limits.hpp). A separable problem:
+// its hard-margin memory W_hat (support constraints with their dual weights, the margins it gives,
+// |W_hat|^2 and the loss constants tau L -> |W_hat|^2 and tau l_x -> sum_y alpha_xy / p(x)). A
+// non-separable one: its minimiser W* (margins, loss), the Hessian's spectrum there and
+// eta_c = 2 / lambda_max.
+#include <memory>
+
+#include "amflow/errors.hpp"
+#include "amflow/instantiate.hpp"
+#include "amflow/model/limits.hpp"
+#include "amflow/scalar/convert.hpp"
+#include "amflow/scalar/dispatch.hpp"
+#include "cli/common.hpp"
+
+namespace amflow::cli {
+namespace {
+
+struct limits_cli_options {
+  common_options common;
+  problem_source source;
+};
+
+template <class Real>
+void run_limits(const limits_cli_options& o) {
+  const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
+  resolve_format(o.common.format, o.common.output);
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
+  const auto idx = [](int i) { return i < 0 ? io::cell::null() : io::cell::integer(i); };
+  nlohmann::json meta = run_meta<Real>("limits");
+  meta["problem"] = o.source.label();
+  meta["columns"] =
+      "quantity; x, y: the token and the competing class it concerns (null: none); value; error: "
+      "a bound or estimate of value's distance to the exact quantity (see trust)";
+
+  const model::hard_margin_result<Real> hm = model::hard_margin(pb);
+  nlohmann::json summary = nlohmann::json::object();
+  summary["separable"] = hm.separable;
+  if (hm.separable) {
+    meta["limit"] =
+        "separable: W(tau) / |W(tau)| -> W_hat / |W_hat|, W_hat = argmin |W|_F^2 subject to "
+        "(u_t - u_y)^T W e_x >= 1 (the hard margin); tau L(tau) -> |W_hat|_F^2 = sum alpha, "
+        "tau l_x(tau) -> sum_y alpha_xy / p(x) (l_x the loss of token x)";
+    meta["method"] =
+        "support found by dual coordinate ascent in double, then K_SS alpha_S = 1 solved at the "
+        "working precision; KKT checked there: alpha_S > 0 and every other margin > 1";
+    meta["trust"] =
+        "the working precision's solve of the exact active set (the KKT checks hold with margins "
+        "smallest_alpha and slack); error, an estimate: margins the largest |m_i - 1| on the "
+        "support, the weights and the constants cond(K_SS) (that + eps) times their value (the "
+        "problem's own inputs, as rounded at this precision, are taken as exact)";
+    table_output out(o.common, {"quantity", "x", "y", "value", "error"}, meta);
+    const Real e = hm.residual;
+    const Real relative = hm.condition * (hm.residual + scalar::epsilon<Real>());
+    for (Eigen::Index a = 0; a < hm.alpha.size(); ++a) {
+      out.row({io::cell::words("alpha"), idx(hm.support[a].first), idx(hm.support[a].second),
+               num(hm.alpha(a)), num(Real(relative * hm.alpha(a)))});
+    }
+    for (int x = 0; x < pb.tokens; ++x) {
+      for (int y = 0; y < pb.classes; ++y) {
+        if (y == pb.target[x]) continue;
+        out.row({io::cell::words("margin"), idx(x), idx(y), num(hm.margins(x, y)), num(e)});
+      }
+    }
+    out.row({io::cell::words("norm2"), idx(-1), idx(-1), num(hm.norm2),
+             num(Real(relative * hm.norm2))});
+    for (int x = 0; x < pb.tokens; ++x) {
+      Real sum(0);
+      for (Eigen::Index a = 0; a < hm.alpha.size(); ++a) {
+        if (hm.support[a].first == x) sum += hm.alpha(a);
+      }
+      out.row({io::cell::words("tau_loss_of_token"), idx(x), idx(-1), num(Real(sum / pb.p(x))),
+               num(Real(relative * sum / pb.p(x)))});
+    }
+    out.row({io::cell::words("tau_loss"), idx(-1), idx(-1), num(hm.norm2),
+             num(Real(relative * hm.norm2))});
+    summary["support"] = static_cast<long>(hm.support.size());
+    summary["smallest_alpha"] = scalar::to_text<Real>(hm.smallest_alpha);
+    summary["slack"] = scalar::to_text<Real>(hm.slack);
+    summary["condition"] = scalar::to_text<Real>(hm.condition);
+    out.finish(summary);
+    return;
+  }
+  summary["not_separable"] = hm.message;
+  const model::minimiser_result<Real> w = model::minimiser(pb);
+  if (!w.found) {
+    throw std::runtime_error("limits: not separable (" + hm.message +
+                             ") and no minimiser: " + w.message);
+  }
+  meta["limit"] =
+      "not separable: W(tau) -> W*, the minimiser of L (in the span the flow moves in); GD "
+      "converges to it for eta < eta_c = 2 / lambda_max(Hessian at W*)";
+  meta["method"] =
+      "Newton's method with the Hessian pseudo-inverted and a backtracking line search, to a "
+      "gradient of 100 eps; the spectrum by the symmetric eigensolver on the d^2 x d^2 Hessian";
+  meta["trust"] =
+      "estimates to first order: d = |grad L| / lambda_min+ is the distance from the computed "
+      "minimiser to the exact one of a function lambda_min+-strongly convex near it (lambda_min+ "
+      "the smallest positive eigenvalue); margins and eigenvalues move by about d, the loss by "
+      "|grad L| d, eta_c by eta_c^2 d / 2";
+  table_output out(o.common, {"quantity", "x", "y", "value", "error"}, meta);
+  Real smallest(0);
+  const Real top = w.spectrum.maxCoeff();
+  for (Eigen::Index k = 0; k < w.spectrum.size(); ++k) {
+    if (w.spectrum(k) > 1000 * scalar::epsilon<Real>() * top &&
+        (smallest == 0 || w.spectrum(k) < smallest)) {
+      smallest = w.spectrum(k);
+    }
+  }
+  const Real distance = smallest > 0 ? Real(w.gradient_norm / smallest) : Real(0);
+  const model::vector<Real> m = model::margins(pb, w.Z);
+  for (int x = 0; x < pb.tokens; ++x) {
+    out.row({io::cell::words("margin"), idx(x), idx(-1), num(m(x)), num(distance)});
+  }
+  out.row({io::cell::words("loss"), idx(-1), idx(-1), num(w.loss),
+           num(Real(w.gradient_norm * distance))});
+  for (Eigen::Index k = 0; k < w.spectrum.size(); ++k) {
+    out.row({io::cell::words("hessian_eigenvalue"), idx(static_cast<int>(k)), idx(-1),
+             num(w.spectrum(k)), num(distance)});
+  }
+  out.row({io::cell::words("eta_c"), idx(-1), idx(-1), num(w.eta_c),
+           num(Real(w.eta_c * w.eta_c / 2 * distance))});
+  summary["newton_iterations"] = w.iterations;
+  summary["gradient_norm"] = scalar::to_text<Real>(w.gradient_norm);
+  out.finish(summary);
+}
+
+}  // namespace
+
+void register_limits(CLI::App& app) {
+  auto o = std::make_shared<limits_cli_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "limits",
+      "where the flow goes as tau -> infinity: the hard-margin memory and the loss constants of "
+      "a separable problem, or the minimiser W*, the Hessian's spectrum there and eta_c");
+  add_problem_source(*cmd, o->source);
+  add_common(*cmd, o->common);
+  cmd->callback([o, cmd] {
+    flag_map flags;
+    run_command(*cmd, flags, [&] {
+      scalar::with_scalar(parse_digits(o->common.digits),
+                          [&]<class Real>() { run_limits<Real>(*o); });
+    });
+  });
+}
+
+}  // namespace amflow::cli

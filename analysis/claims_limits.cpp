@@ -13,12 +13,24 @@
 // 0.95. Orthogonal problems: alpha_xy = 1 / M for every wrong class, so tau l_x -> (M - 1) / (M
 // p(x)).
 //
+// The flip bifurcation at eta_c. GD is the map g(W) = W - eta grad L(W), with W* a fixed point and
+// Dg(W*) = I - eta H; at eta_c = 2 / lambda_max its eigenvalue along the top eigenvector passes
+// through -1. On the centre manifold the map reads x -> -(1 + mu) x + c x^3 + ... (the quadratic
+// term removed by a change of coordinates), mu proportional to eta - eta_c: its period-2 points
+// solve (1 + mu) - c x^2 = 1 + O(mu x^2), so for c > 0 (supercritical, the cycle stable) GD
+// settles into a period-2 cycle of amplitude sqrt(mu / c), growing like (eta - eta_c)^(1/2).
+// Measured in double on the under-parameterised problem: below eta_c GD reaches W*, above it
+// alternates between two points, and the half-difference of consecutive margins fitted against
+// eta / eta_c - 1 on a log-log scale has slope 1/2.
+//
 // A finite limit. The under-parameterised problem's flow converges to the minimiser W* (Newton's
 // method, model::minimiser); the mixed problem's converging part to log(p0 / p1) + 2 / tau while
 // its separable token's margin grows like log(3 tau / 8) (derived in tests/flow/radau_test.cpp).
 #include <cmath>
+#include <utility>
 
 #include "amflow/model/limits.hpp"
+#include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
 #include "analysis/claims_support.hpp"
 
@@ -143,6 +155,73 @@ std::vector<check> mixed_limit(const verify_options& o) {
   };
 }
 
+// GD in double in particle coordinates from W0 for `steps` steps; the margins at the last two.
+std::pair<model::vector<double>, model::vector<double>> gd_last_two(
+    const model::problem<double>& pb, double eta, long steps) {
+  model::particle_state<double> s = model::initial_state(pb);
+  for (long k = 0; k + 1 < steps; ++k) model::gd_step(pb, s, eta);
+  const model::vector<double> before = model::margins(pb, s.Z);
+  model::gd_step(pb, s, eta);
+  return {before, model::margins(pb, s.Z)};
+}
+
+std::vector<check> flip_bifurcation(const verify_options& o) {
+  const std::string name = "underparameterized";
+  const auto hpb = named<hp>(name);
+  const model::minimiser_result<hp> w = model::minimiser(hpb);
+  if (!w.found) throw std::runtime_error("no minimiser: " + w.message);
+  const auto pb = named<double>(name);
+  const double eta_c = static_cast<double>(w.eta_c);
+  const model::vector<hp> limit_hp = model::margins(hpb, w.Z);
+  model::vector<double> limit(limit_hp.size());
+  for (Eigen::Index x = 0; x < limit.size(); ++x) limit(x) = static_cast<double>(limit_hp(x));
+  const long steps = 100000;
+  const auto gap = [](const model::vector<double>& a, const model::vector<double>& b) {
+    return (a - b).cwiseAbs().maxCoeff();
+  };
+  const auto below = gd_last_two(pb, 0.99 * eta_c, steps);
+  const auto above = gd_last_two(pb, 1.01 * eta_c, steps);
+  const auto above2 = gd_last_two(pb, 1.01 * eta_c, steps + 2);
+  // Amplitudes at eta = (1 + delta) eta_c and the least-squares slope of log A on log delta.
+  const std::vector<double> deltas = {8e-3, 4e-3, 2e-3, 1e-3};
+  std::vector<double> xs, ys;
+  std::string amplitudes;
+  for (const double delta : deltas) {
+    const auto [a, b] = gd_last_two(pb, (1 + delta) * eta_c, 4 * steps);
+    const double amplitude = gap(a, b) / 2;
+    xs.push_back(std::log(delta));
+    ys.push_back(std::log(amplitude));
+    amplitudes += (amplitudes.empty() ? "" : ", ") + txt(amplitude);
+  }
+  const double n = static_cast<double>(xs.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    sx += xs[i];
+    sy += ys[i];
+    sxx += xs[i] * xs[i];
+    sxy += xs[i] * ys[i];
+  }
+  const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  std::string delta_text;
+  for (const double d : deltas) delta_text += (delta_text.empty() ? "" : ", ") + txt(d);
+  const std::string where = name + ", GD in double, eta_c = 2 / lambda_max(H(W*)) = " + txt(eta_c) +
+                            " (Newton at " + digits_text(o) + "), ";
+  return {
+      near<double>(
+          where + "eta = 0.99 eta_c, " + std::to_string(steps) + " steps: max_x |m_x - m_x(W*)|", 0,
+          gap(below.second, limit), 1e-10, "converges"),
+      near<double>(where + "eta = 1.01 eta_c, steps " + std::to_string(steps) + " and " +
+                       std::to_string(steps + 2) + ": max_x |m_x(k + 2) - m_x(k)|",
+                   0, gap(above.second, above2.second), 1e-12, "a period-2 orbit"),
+      order_check<double>(where + "eta = 1.01 eta_c: max_x |m_x(k + 1) - m_x(k)|",
+                          comparison::greater, 1e-3, gap(above.first, above.second),
+                          "not a fixed point"),
+      near<double>(where + "amplitudes " + amplitudes + " at eta / eta_c - 1 = " + delta_text +
+                       " (" + std::to_string(4 * steps) + " steps): fitted exponent",
+                   0.5, slope, 0.02, "a flip bifurcation: amplitude ~ (eta - eta_c)^(1/2)"),
+  };
+}
+
 // This file's claims, registered below.
 std::vector<claim> group() {
   return {{"loss-constant-pair", "beyond",
@@ -155,6 +234,10 @@ std::vector<claim> group() {
            "under-parameterised: the flow reaches W* (Newton) at tau = 1e15 in a bounded number "
            "of steps",
            far_minimiser},
+          {"flip-bifurcation", "P9",
+           "GD converges below eta_c and settles into a period-2 cycle above it, of amplitude "
+           "~ (eta - eta_c)^(1/2)",
+           flip_bifurcation},
           {"mixed-limit", "beyond",
            "mixed problem: the converging part -> log(p0 / p1) + 2 / tau, the separable margin ~ "
            "log(3 tau / 8), to 1e15",

@@ -137,9 +137,11 @@ void run_compare(const compare_cli_options& o) {
   };
   const analysis::compare_result<Real> result = analysis::compare(pb, opt);
   if (!result.ok) throw std::runtime_error("compare did not complete: " + result.message);
-  // The Taylor stepper counts series coefficients (K per step), not right-hand-side evaluations.
-  const std::string work =
-      opt.flow.stepper == flow::stepper_kind::taylor ? "series_coefficients" : "rhs_evaluations";
+  // The Taylor stepper (and auto, until a handover to Radau IIA, whose gradients are not counted
+  // here) counts series coefficients (K per step), not right-hand-side evaluations.
+  const bool series = opt.flow.stepper == flow::stepper_kind::taylor ||
+                      opt.flow.stepper == flow::stepper_kind::automatic;
+  const std::string work = series ? "series_coefficients" : "rhs_evaluations";
   nlohmann::json summary = {{work, evaluations}};
   if (opt.modified) summary["modified_" + work] = modified_evaluations;
   out.finish(summary);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ using hp = mpfr_real;  // the high-precision type: MPFR at verify_options::digit
 template <class Real>
 std::string txt(const Real& x) {
   return scalar::to_text<Real>(x);
+}
+
+// Six significant digits, for a setting's text (the value used is the exact one).
+inline std::string brief(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", x);
+  return buffer;
 }
 
 template <class Real>

@@ -39,7 +39,11 @@ void run_limits(const limits_cli_options& o) {
     meta["limit"] =
         "separable: W(tau) / |W(tau)| -> W_hat / |W_hat|, W_hat = argmin |W|_F^2 subject to "
         "(u_t - u_y)^T W e_x >= 1 (the hard margin); tau L(tau) -> |W_hat|_F^2 = sum alpha, "
-        "tau l_x(tau) -> sum_y alpha_xy / p(x) (l_x the loss of token x)";
+        "tau l_x(tau) -> sum_y alpha_xy / p(x) (l_x the loss of token x); W(tau) = W_hat log tau "
+        "+ W~ + o(1), tan(angle(W, W_hat)) (log tau + angle_shift) -> angle_constant (printed "
+        "when the support spans the directions the flow moves in, W~ then fixed), W - W_hat log "
+        "tau approaching W~ like tau^-approach_rate when approach_rate < 1 (log tau / tau "
+        "otherwise)";
     meta["method"] =
         "support found by dual coordinate ascent in double, then K_SS alpha_S = 1 solved at the "
         "working precision; KKT checked there: alpha_S > 0 and every other margin > 1";
@@ -73,10 +77,19 @@ void run_limits(const limits_cli_options& o) {
     }
     out.row({io::cell::words("tau_loss"), idx(-1), idx(-1), num(hm.norm2),
              num(Real(relative * hm.norm2))});
+    const Real shift_error = relative * (abs(hm.shift) + 1);
+    out.row({io::cell::words("angle_shift"), idx(-1), idx(-1), num(hm.shift), num(shift_error)});
+    if (hm.offset_determined) {
+      out.row({io::cell::words("angle_constant"), idx(-1), idx(-1), num(hm.angle_constant),
+               num(Real(relative * (hm.angle_constant + abs(hm.shift) + 1)))});
+    }
+    out.row({io::cell::words("approach_rate"), idx(-1), idx(-1), num(hm.approach_rate),
+             num(Real(relative * hm.approach_rate))});
     summary["support"] = static_cast<long>(hm.support.size());
     summary["smallest_alpha"] = scalar::to_text<Real>(hm.smallest_alpha);
     summary["slack"] = scalar::to_text<Real>(hm.slack);
     summary["condition"] = scalar::to_text<Real>(hm.condition);
+    summary["offset_determined"] = hm.offset_determined;
     out.finish(summary);
     return;
   }

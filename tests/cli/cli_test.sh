@@ -217,9 +217,12 @@ if "$amflow" flow --problem pair --digits 30 --modified-eta 0.5 --t-end 2 --form
 else
   fail "flow modified flow by taylor (auto), refused by radau"
 fi
-# limits: the pair's hard margin (|W_hat|^2 = 1 / (1 - 0.95) = 20), the under-parameterised
+# limits: the pair's hard margin (|W_hat|^2 = 1 / (1 - 0.95) = 20) and angle constant (log 3 / 2
+# sqrt(0.05 / 1.95) = 0.08795937876600292658890292644805..., mpmath), the under-parameterised
 # minimiser with eta_c, the mixed problem (neither) exit 1 with nothing written, a bad name exit 2.
-if "$amflow" limits --problem pair --digits 30 --format csv | grep -q '^norm2,,,1.99999999999999999999999999999' &&
+"$amflow" limits --problem pair --digits 30 --format csv > "$work/pair-limits.csv"
+if grep -q '^norm2,,,1.99999999999999999999999999999' "$work/pair-limits.csv" &&
+  grep -q '^angle_constant,,,8.795937876600292658890292644' "$work/pair-limits.csv" &&
   "$amflow" limits --problem underparameterized --format csv | grep -q '^eta_c,,,6.25106335' &&
   ! "$amflow" limits --problem mixed --format csv --output "$work/mixed.csv" 2>/dev/null &&
   [ ! -e "$work/mixed.csv" ]; then

@@ -1,9 +1,12 @@
 // The far-time limits (model/limits.hpp): the hard margin against closed forms (the pair problem's
 // |W_hat|^2 = 1 / (1 - alpha) for several alpha; orthonormal embeddings' weights 1 / M), the
-// minimiser's KKT conditions and its refusal where the infimum is not attained.
+// minimiser's KKT conditions and its refusal where the infimum is not attained; the offset W~ of
+// W(tau) = W_hat log tau + W~ + o(1) against the flow itself, from a non-zero W0.
 #include "amflow/model/limits.hpp"
 
+#include "amflow/flow/integrate.hpp"
 #include "amflow/io/problem_io.hpp"
+#include "amflow/model/particles.hpp"
 #include "support.hpp"
 
 namespace amflow {
@@ -64,6 +67,80 @@ TEST(limits, minimiser_is_stationary_and_mixed_has_none) {
   const auto mixed = named("mixed");
   EXPECT_FALSE(model::hard_margin(mixed).separable);
   EXPECT_FALSE(model::minimiser(mixed).found);
+}
+
+// The offset against the flow (auto, log time): W(tau) = W0 + the minimum-norm memory with logits
+// Z - Z0 (the flow moves W in the gradients' span, inside that row space), and |W(tau) - W_hat log
+// tau - W~| decays like tau^-rate, rate = lambda_min(sum alpha_i a_i a_i^T) when below 1. Pair
+// (support spanning the plane): that matrix's eigenvalues are 2 (1 -+ alpha) / (2 (1 - alpha)),
+// rate 1, corrections O(log tau / tau) with a large constant (e^(-2 b_x) ~ 800): below 1e-11 at
+// 1e15. Three orthonormal tokens and classes: per token (1/3) times the Gram of u_y - u_t, whose
+// eigenvalues are 1 and 3, rate 1/3, so the deviation falls by 1000^(1/3) = 10 from 1e9 to 1e12
+// (the differences between a token's wrong logits, excited by a non-symmetric W0). Both from a
+// non-zero W0, whose part off the gradients' span stays.
+TEST(limits, offset_is_where_the_flow_goes) {
+  scalar::set_mpfr_digits(40);
+  auto pair = io::named_problem("pair");
+  pair["init"] =
+      nlohmann::json::parse(R"({"kind": "explicit", "W": [["0.3", "-0.2"], ["0.1", "0.4"]]})");
+  auto three = io::named_problem("zipf-orthogonal");
+  three["tokens"] = three["classes"] = three["dim"] = 3;
+  three["init"] = {{"kind", "gaussian"}, {"seed", 7}, {"scale", "1"}};
+  const Real alpha("0.95");
+  for (const auto& spec : {pair, three}) {
+    const bool is_pair = spec["tokens"] == 2;
+    const auto pb = io::parse_problem<Real>(spec);
+    ASSERT_FALSE(pb.zero_init);
+    const auto hm = model::hard_margin(pb);
+    ASSERT_TRUE(hm.separable && hm.offset_determined) << hm.message;
+    EXPECT_LT(abs(Real(hm.approach_rate - (is_pair ? Real(1) : Real(1) / 3))), Real("1e-35"));
+    flow::flow_options<Real> o;
+    o.time = flow::time_kind::log;
+    o.rel_tol = o.abs_tol = flow::default_tolerance<Real>();
+    o.step = Real(1) / 100;
+    o.times = {Real("1e9"), Real("1e12"), Real("1e15")};
+    o.estimate_error = false;
+    const auto r = flow::integrate(pb, o);
+    ASSERT_TRUE(r.ok) << r.message;
+    std::vector<Real> rest;
+    for (const auto& s : r.samples) {
+      const model::matrix<Real> W =
+          pb.W0 + model::weights_from_logits(pb, model::matrix<Real>(s.Z - pb.Z0));
+      rest.push_back(model::matrix<Real>(W - hm.W * log(s.tau) - hm.offset).norm());
+    }
+    if (is_pair) {
+      EXPECT_LT(rest[2], Real("1e-11"));
+    } else {
+      const Real ratio = rest[0] / rest[1];
+      EXPECT_GT(ratio, Real(8));
+      EXPECT_LT(ratio, Real(12));
+      EXPECT_LT(rest[2], Real("1e-4"));
+    }
+    EXPECT_GT(hm.offset.norm(), Real("0.1"));
+  }
+}
+
+// Three orthonormal tokens, two classes, the third token e_2 = (2, 0, 1) with label 0: W_hat's
+// v = e_0 - e_1 gives it margin 2, so the support {0, 1} does not span the direction of e_2's
+// third coordinate: the shift is fixed, W~ is not.
+TEST(limits, offset_needs_a_spanning_support) {
+  scalar::set_mpfr_digits(30);
+  const nlohmann::json spec = {
+      {"tokens", 3},
+      {"classes", 2},
+      {"dim", 3},
+      {"inputs", {{"kind", "explicit"}, {"rows", {{1, 0, 0}, {0, 1, 0}, {2, 0, 1}}}}},
+      {"outputs", {{"kind", "orthonormal"}}},
+      {"frequencies", {{"kind", "uniform"}}},
+      {"target", {{"kind", "explicit"}, {"map", {0, 1, 0}}}},
+      {"init", {{"kind", "zero"}}}};
+  const auto hm = model::hard_margin(io::parse_problem<Real>(spec));
+  ASSERT_TRUE(hm.separable) << hm.message;
+  EXPECT_EQ(hm.support.size(), 2U);
+  EXPECT_FALSE(hm.offset_determined);
+  // K_SS = 2 I, alpha = (1/2, 1/2); beta = K_SS^-1 log(p / alpha) = log(2/3) / 2 on both, so
+  // shift = sum beta / sum alpha = log(2/3).
+  EXPECT_LT(abs(Real(hm.shift - log(Real(2) / 3))), Real("1e-25"));
 }
 
 }  // namespace

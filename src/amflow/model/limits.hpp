@@ -97,6 +97,22 @@ struct hard_margin_result {
   Real residual = Real(0);   // max over the support of |m_i - 1| (rounding)
   Real condition = Real(0);  // of K_SS: the weights' relative error is about condition (residual +
                              // eps), before the inputs' own rounding
+  // The offset: W(tau) = W_hat log tau + W~ + o(1). On the support, p(x) e^(-a_i . W~) = alpha_i
+  // (a_i = (u_t - u_y) e_x^T), which fixes W~ in the span of the support's a_i; when they span
+  // every direction the flow moves W in (the gradients' span), W~ is that part plus W0's part
+  // outside the span, and the angle between W(tau) and W_hat obeys
+  //   tan(angle) (log tau + shift) -> angle_constant,
+  // shift = <W~, W_hat> / |W_hat|^2, angle_constant = |W~ - shift W_hat| / |W_hat| (derived in
+  // analysis/claims_limits.cpp). shift needs only the support; the rest needs offset_determined.
+  bool offset_determined = false;
+  matrix<Real> offset;            // d x d, W~ (when offset_determined)
+  Real shift = Real(0);           // <W~, W_hat> / |W_hat|^2
+  Real angle_constant = Real(0);  // |W~ - shift W_hat| / |W_hat| (when offset_determined)
+  // How fast W(tau) - W_hat log tau approaches W~: the deviation obeys d(delta)/ds = -A delta in
+  // log time, A = sum_i alpha_i a_i a_i^T on the support's span, so it decays like tau^-rate with
+  // rate = lambda_min(A) = lambda_min(D K_SS D), D = diag(sqrt(alpha)), where that is below 1 (the
+  // forcing by the next order of the loss gives log tau / tau otherwise).
+  Real approach_rate = Real(0);
 };
 
 // The hard-margin memory. The support is identified by coordinate ascent on the dual
@@ -110,8 +126,10 @@ struct hard_margin_result {
 template <class Real>
 hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   using std::abs;
+  using std::log;
   using std::max;
   using std::min;
+  using std::sqrt;
   const int N = pb.tokens, M = pb.classes;
   std::vector<std::pair<int, int>> constraints;
   for (int x = 0; x < N; ++x) {
@@ -220,6 +238,44 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
     return result;
   }
   result.separable = true;
+  // The offset. K_SS beta = log(p(x) / alpha_i) gives the part of W~ in the support's span,
+  // sum beta_i a_i (its margins on the support are exactly those logs); <W~, W_hat> = sum_i beta_i
+  // (K_SS alpha = 1). The support spans the gradients' span when the kernel of every constraint
+  // has rank |S| (rank by eigenvalues above 1e-9 of the largest, in double).
+  vector<Real> b(s), m0(s);
+  for (Eigen::Index a = 0; a < s; ++a) {
+    const auto [x, y] = constraints[S[a]];
+    b(a) = log(Real(pb.p(x) / aS(a)));
+    m0(a) = pb.Z0(x, pb.target[x]) - pb.Z0(x, y);
+  }
+  vector<Real> beta = ldlt.solve(b);
+  beta += ldlt.solve(vector<Real>(b - KS * beta));
+  result.shift = beta.sum() / result.norm2;
+  {
+    const vector<Real> root = aS.cwiseSqrt();
+    const matrix<Real> A = root.asDiagonal() * KS * root.asDiagonal();
+    const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(A, Eigen::EigenvaluesOnly);
+    result.approach_rate = eig.eigenvalues().minCoeff();
+  }
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> all(K, Eigen::EigenvaluesOnly);
+  const double largest = all.eigenvalues().maxCoeff();
+  Eigen::Index rank = 0;
+  for (Eigen::Index i = 0; i < n; ++i) rank += all.eigenvalues()(i) > 1e-9 * largest ? 1 : 0;
+  if (rank == s) {
+    // W0's part in the span: sum gamma_i a_i with K_SS gamma = the margins a_i . W0.
+    vector<Real> gamma = ldlt.solve(m0);
+    gamma += ldlt.solve(vector<Real>(m0 - KS * gamma));
+    matrix<Real> D = matrix<Real>::Zero(M, N);  // sum (beta - gamma)_i a_i = U^T D E
+    for (Eigen::Index a = 0; a < s; ++a) {
+      const auto [x, y] = constraints[S[a]];
+      D(pb.target[x], x) += beta(a) - gamma(a);
+      D(y, x) -= beta(a) - gamma(a);
+    }
+    result.offset = pb.U.transpose() * D * pb.E + pb.W0;
+    result.offset_determined = true;
+    const matrix<Real> perp = result.offset - result.shift * result.W;
+    result.angle_constant = sqrt(Real(perp.squaredNorm() / result.norm2));
+  }
   return result;
 }
 

@@ -55,7 +55,29 @@ struct radau_tableau {
   int stages = 0;
   model::vector<Real> c;
   model::matrix<Real> A;
+  // 1 / (c_j prod_{m != j} (c_j - c_m)): the Lagrange basis on the nodes {0, c_1 .. c_s} at theta
+  // is l_j(theta) = theta prod_{m != j} (theta - c_m) lagrange_scale_j (l_0 is not needed).
+  model::vector<Real> lagrange_scale;
 };
+
+// The weights l_j(theta) (j = 1 .. s) of the collocation polynomial through 0 at node 0: prefix and
+// suffix products, 3 s multiplications and no division.
+template <class Real>
+model::vector<Real> lagrange_weights(const radau_tableau<Real>& tab, const Real& theta) {
+  const int s = tab.stages;
+  model::vector<Real> w(s);
+  Real prefix = theta;
+  for (int j = 0; j < s; ++j) {
+    w(j) = prefix;
+    prefix *= theta - tab.c(j);
+  }
+  Real suffix(1);
+  for (int j = s - 1; j >= 0; --j) {
+    w(j) *= suffix * tab.lagrange_scale(j);
+    suffix *= theta - tab.c(j);
+  }
+  return w;
+}
 
 // P_s(xi) - P_{s-1}(xi) and its derivative in x, xi = 2 x - 1 (three-term recurrences).
 template <class Real>
@@ -150,6 +172,14 @@ radau_tableau<Real> make_radau_tableau(int s) {
     }
     return v;
   };
+  tab.lagrange_scale.resize(s);
+  for (int j = 0; j < s; ++j) {
+    Real d = tab.c(j);
+    for (int m = 0; m < s; ++m) {
+      if (m != j) d *= tab.c(j) - tab.c(m);
+    }
+    tab.lagrange_scale(j) = 1 / d;
+  }
   tab.A.resize(s, s);
   for (int i = 0; i < s; ++i) {
     for (int j = 0; j < s; ++j) {
@@ -186,6 +216,9 @@ class radau_stepper {
         high_(make_radau_tableau<Real>(radau_stages(tol))),
         low_(make_radau_tableau<Real>(radau_stages(tol) - 1)) {
     X_ = model::matrix<Real>::Zero(F_.cols(), G_.cols());
+    low_from_high_.resize(high_.stages, low_.stages);
+    for (int j = 0; j < low_.stages; ++j)
+      low_from_high_.col(j) = lagrange_weights(high_, low_.c(j));
   }
 
   int stages() const { return high_.stages; }
@@ -218,7 +251,7 @@ class radau_stepper {
       return false;
     }
     matrix_t low_guess(X_.size(), low_.stages);
-    for (int j = 0; j < low_.stages; ++j) low_guess.col(j) = collocation(high_, high_D, low_.c(j));
+    low_guess.noalias() = high_D * low_from_high_;
     if (!solve(low_, t, h, low_guess, low_D, stats)) {
       h /= 2;
       return false;
@@ -269,20 +302,11 @@ class radau_stepper {
   }
 
   // The collocation polynomial of a step with stage increments D (column j: vec(X_j - X0)) at
-  // theta (in units of the step from its start): sum over the nodes {0, c_1 .. c_s} of Lagrange
-  // weights times the increments (0 at node 0).
+  // theta (in units of the step from its start): the Lagrange weights on the nodes {0, c_1 .. c_s}
+  // times the increments (0 at node 0).
   static model::vector<Real> collocation(const radau_tableau<Real>& tab, const matrix_t& D,
                                          const Real& theta) {
-    const int s = tab.stages;
-    model::vector<Real> v = model::vector<Real>::Zero(D.rows());
-    for (int j = 0; j < s; ++j) {
-      Real w = theta / tab.c(j);  // the node 0
-      for (int m = 0; m < s; ++m) {
-        if (m != j) w *= (theta - tab.c(m)) / (tab.c(j) - tab.c(m));
-      }
-      v += w * D.col(j);
-    }
-    return v;
+    return D * lagrange_weights(tab, theta);
   }
 
   // Simplified Newton for the stages of `tab` over [t, t + h] from the increments `guess`; the
@@ -343,9 +367,10 @@ class radau_stepper {
   Real tol_;
   matrix_t F_, G_;  // G_E = F F^T, G_U = G G^T
   radau_tableau<Real> high_, low_;
-  matrix_t X_;             // Z = Zb + F X G^T
-  matrix_t last_D_;        // the last accepted step's stage increments
-  Real last_h_ = Real(0);  // and its size (0: none yet)
+  matrix_t low_from_high_;  // column j: the high method's Lagrange weights at the low one's c_j
+  matrix_t X_;              // Z = Zb + F X G^T
+  matrix_t last_D_;         // the last accepted step's stage increments
+  Real last_h_ = Real(0);   // and its size (0: none yet)
   bool frozen_ = false;
   matrix_t Q_;  // eigenvectors of H_X at X_
   model::vector<Real> mu_;

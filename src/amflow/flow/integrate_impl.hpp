@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "amflow/errors.hpp"
+#include "amflow/flow/drive.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/flow/radau_impl.hpp"
 #include "amflow/flow/taylor_impl.hpp"
@@ -52,16 +53,6 @@ bool all_finite(const State& y) {
   return true;
 }
 
-// How one run is steered from outside: a flag that stops it (the other run failed), a cap on
-// its steps of half of each interval between targets (the error-estimating run), and a callback
-// after each accepted step with the integration variable reached.
-template <class Real>
-struct run_control {
-  const std::atomic<bool>* stop = nullptr;
-  bool halve_intervals = false;
-  std::function<void(const Real& t)> on_step;
-};
-
 // The odeint system: y = vec(Z) (column-major N x M), t = tau or s = log(1 + tau).
 template <class Real>
 struct particle_system {
@@ -83,68 +74,6 @@ struct particle_system {
   }
 };
 
-template <class Real>
-Real tau_of(const Real& t, bool log_time) {
-  return log_time ? Real(boost::math::expm1(t)) : t;
-}
-
-// One run: advances y from t = 0 through the targets (in the integration variable), calling
-// record(i, y) at each. try_step(y, t, h) follows odeint's controlled-stepper convention: on
-// success it advances t by h and may propose a new h; on failure it leaves t and shrinks h. Returns
-// "" or why it stopped.
-template <class Real, class TryStep, class Record>
-std::string drive(scalar::ode_state<Real>& y, const std::vector<Real>& targets, Real h,
-                  long max_steps, bool log_time, const std::string& stepper, run_stats& stats,
-                  const run_control<Real>& control, TryStep&& try_step, Record&& record) {
-  using std::abs;
-  using std::min;
-  Real t(0);
-  long consecutive_rejections = 0;
-  const auto where = [&] { return " at tau = " + scalar::to_text<Real>(tau_of(t, log_time)); };
-  for (size_t i = 0; i < targets.size(); ++i) {
-    const Real& target = targets[i];
-    const Real cap =
-        control.halve_intervals ? Real((target - (i ? targets[i - 1] : Real(0))) / 2) : Real(0);
-    while (t < target) {
-      if (control.stop && *control.stop) return "stopped";
-      if (stats.steps + stats.rejected >= max_steps) {
-        return stepper + ": the step limit (" + std::to_string(max_steps) + ") was reached" +
-               where() + "; raise max_steps or the tolerance";
-      }
-      if (cap > 0) h = min(h, cap);
-      const Real remaining = target - t;
-      const bool last = !(h < remaining);
-      const Real proposed = h;
-      Real trial = last ? remaining : h;
-      const Real t_before = t;
-      if (try_step(y, t, trial)) {
-        ++stats.steps;
-        consecutive_rejections = 0;
-        if (!all_finite(y)) return stepper + ": the state is no longer finite" + where();
-        // A step shortened to land on a sample time says nothing about the natural step size.
-        if (last) {
-          t = target;
-          h = std::max(proposed, trial);
-        } else {
-          h = trial;
-        }
-        if (control.on_step) control.on_step(t);
-      } else {
-        ++stats.rejected;
-        ++consecutive_rejections;
-        h = trial;
-        const Real floor = 16 * scalar::epsilon<Real>() * std::max(Real(1), abs(t_before));
-        if (!(h > floor) || consecutive_rejections > 1000) {
-          return stepper + ": the step size fell to " + scalar::to_text<Real>(h) + where() +
-                 " without meeting the tolerance; raise the tolerance or the precision";
-        }
-      }
-    }
-    record(i, y);
-  }
-  return "";
-}
-
 // Runs one integration with the given tolerance (adaptive) or step (rk4); record(i, Z) receives
 // the logits at each sample time.
 template <class Real, class Record>
@@ -162,40 +91,41 @@ std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& o
     targets.push_back(log_time ? Real(boost::math::log1p(tau)) : tau);
   }
   state y = Eigen::Map<const state>(pb.Z0.data(), pb.Z0.size());
-  const auto record = [&](size_t i, const state& x) {
+  const auto record = [&](size_t i) {
     record_Z(i, model::matrix<Real>(
-                    Eigen::Map<const model::matrix<Real>>(x.data(), pb.tokens, pb.classes)));
+                    Eigen::Map<const model::matrix<Real>>(y.data(), pb.tokens, pb.classes)));
   };
-  const std::string name = stepper_name(opt.stepper);
+  const auto finite = [&] { return all_finite(y); };
+  const drive_setup setup{
+      .stepper = stepper_name(opt.stepper), .max_steps = opt.max_steps, .log_time = log_time};
   const auto controlled = [&](auto stepper) {
-    return [stepper, &sys](state& x, Real& t, Real& h) mutable {
-      return stepper.try_step(sys, x, t, h) == odeint::success;
+    return [stepper, &sys, &y](Real& t, Real& h) mutable {
+      return stepper.try_step(sys, y, t, h) == odeint::success;
     };
+  };
+  const auto run = [&](auto&& try_step) {
+    return drive(Real(0), step, targets, 0, setup, stats, control, try_step, finite, record);
   };
   switch (opt.stepper) {
     case stepper_kind::rk4: {
       odeint::runge_kutta4<state, Real, state, Real, algebra> rk4;
-      const auto fixed = [&](state& x, Real& t, Real& h) {
-        rk4.do_step(sys, x, t, h);
+      return run([&](Real& t, Real& h) {
+        rk4.do_step(sys, y, t, h);
         t += h;
         return true;
-      };
-      return drive(y, targets, step, opt.max_steps, log_time, name, stats, control, fixed, record);
+      });
     }
     case stepper_kind::dopri5: {
       using dopri5 = odeint::runge_kutta_dopri5<state, Real, state, Real, algebra>;
-      return drive(y, targets, step, opt.max_steps, log_time, name, stats, control,
-                   controlled(odeint::make_controlled(abs_tol, rel_tol, dopri5())), record);
+      return run(controlled(odeint::make_controlled(abs_tol, rel_tol, dopri5())));
     }
     case stepper_kind::rkf78: {
       using rkf78 = odeint::runge_kutta_fehlberg78<state, Real, state, Real, algebra>;
-      return drive(y, targets, step, opt.max_steps, log_time, name, stats, control,
-                   controlled(odeint::make_controlled(abs_tol, rel_tol, rkf78())), record);
+      return run(controlled(odeint::make_controlled(abs_tol, rel_tol, rkf78())));
     }
     case stepper_kind::bulirsch_stoer: {
       using bs = odeint::bulirsch_stoer<state, Real, state, Real, algebra>;
-      return drive(y, targets, step, opt.max_steps, log_time, name, stats, control,
-                   controlled(bs(abs_tol, rel_tol)), record);
+      return run(controlled(bs(abs_tol, rel_tol)));
     }
     case stepper_kind::taylor:
     case stepper_kind::radau:

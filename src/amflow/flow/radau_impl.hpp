@@ -37,17 +37,13 @@
 #include <string>
 #include <vector>
 
+#include "amflow/flow/drive.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/model/limits.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/scalar/convert.hpp"
 
 namespace amflow::flow::detail {
-
-template <class Real>
-Real tau_of(const Real& t, bool log_time);
-template <class Real>
-struct run_control;
 
 // The s-stage Radau IIA method: nodes c (s), coefficients A (s x s); b = the last row of A.
 template <class Real>
@@ -383,47 +379,18 @@ std::string radau_drive(const model::problem<Real>& pb, const model::matrix<Real
                         Real h, const std::vector<Real>& targets, size_t next, const Real& tol,
                         long max_steps, bool log_time, run_stats& stats,
                         const run_control<Real>& control, Record&& record) {
-  using std::abs;
-  using std::max;
   radau_stepper<Real> stepper(pb, Zstart, log_time, tol);
-  const auto where = [&] { return " at tau = " + scalar::to_text<Real>(tau_of(t, log_time)); };
-  while (next < targets.size() && !(targets[next] > t)) record(next++, stepper.logits());
-  long consecutive_rejections = 0;
-  while (next < targets.size()) {
-    if (control.stop && *control.stop) return "stopped";
-    if (stats.steps + stats.rejected >= max_steps) {
-      return "radau: the step limit (" + std::to_string(max_steps) + ") was reached" + where() +
-             "; raise max_steps or the tolerance";
-    }
-    const Real remaining = targets[next] - t;
-    const bool last = !(h < remaining);
-    const Real proposed = h;
-    Real trial = last ? remaining : h;
-    const Real t_before = t;
-    if (stepper.try_step(t, trial, stats)) {
-      ++stats.steps;
-      ++stats.radau_steps;
-      consecutive_rejections = 0;
-      if (last) {
-        t = targets[next];
-        h = max(proposed, trial);
-        record(next++, stepper.logits());
-      } else {
-        h = trial;
-      }
-      if (control.on_step) control.on_step(t);
-    } else {
-      ++stats.rejected;
-      ++consecutive_rejections;
-      h = trial;
-      const Real floor = 16 * scalar::epsilon<Real>() * max(Real(1), abs(t_before));
-      if (!(h > floor) || consecutive_rejections > 200) {
-        return "radau: the step size fell to " + scalar::to_text<Real>(h) + where() +
-               " without meeting the tolerance; raise the tolerance or the precision";
-      }
-    }
-  }
-  return "";
+  const drive_setup setup{
+      .stepper = "radau", .max_steps = max_steps, .max_rejections = 200, .log_time = log_time};
+  return drive(
+      t, h, targets, next, setup, stats, control,
+      [&](Real& time, Real& step) {
+        if (!stepper.try_step(time, step, stats)) return false;
+        ++stats.radau_steps;
+        return true;
+      },
+      [] { return true; },  // try_step refuses a non-finite state
+      [&](size_t i) { record(i, stepper.logits()); });
 }
 
 }  // namespace amflow::flow::detail

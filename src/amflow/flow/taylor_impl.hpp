@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "amflow/flow/drive.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
@@ -36,12 +37,6 @@
 #include "amflow/scalar/dot.hpp"
 
 namespace amflow::flow::detail {
-
-// Defined in integrate_impl.hpp.
-template <class Real>
-Real tau_of(const Real& t, bool log_time);
-template <class Real>
-struct run_control;
 
 template <class Real>
 class taylor_series {

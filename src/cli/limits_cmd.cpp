@@ -2,7 +2,8 @@
 // its hard-margin memory W_hat (support constraints with their dual weights, the margins it gives,
 // |W_hat|^2 and the loss constants tau L -> |W_hat|^2 and tau l_x -> sum_y alpha_xy / p(x)). A
 // non-separable one: its minimiser W* (margins, loss), the Hessian's spectrum there and
-// eta_c = 2 / lambda_max.
+// eta_c = 2 / lambda_max. A mixed one (neither): the split into a converging part (its margins'
+// limits and the loss's) and a separable part (its hard margin off the converging span).
 #include <memory>
 
 #include "amflow/errors.hpp"
@@ -96,8 +97,52 @@ void run_limits(const limits_cli_options& o) {
   summary["not_separable"] = hm.message;
   const model::minimiser_result<Real> w = model::minimiser(pb);
   if (!w.found) {
-    throw std::runtime_error("limits: not separable (" + hm.message +
-                             ") and no minimiser: " + w.message);
+    const model::split_result<Real> sp = model::split_limit(pb);
+    if (!sp.found) {
+      throw std::runtime_error("limits: not separable (" + hm.message + "), no minimiser (" +
+                               w.message + ") and no split: " + sp.message);
+    }
+    summary["no_minimiser"] = w.message;
+    meta["limit"] =
+        "mixed: the constraints split into a converging part J, whose margins tend to the "
+        "minimiser of L_J(m) = sum_x p(x) log(1 + sum_{(x, y) in J} e^-m_xy) and L(tau) -> L_J, "
+        "and a separable part S, W(tau) ~ W_hat_S log tau with W_hat_S the hard margin of S off "
+        "span J (its margins 1 on its support)";
+    meta["method"] =
+        "J peeled by dual coordinate ascent in double (the constraints an unbounded dual grows "
+        "along, repeatedly, on the rest projected off span J); S's hard margin by K'_SS alpha = 1 "
+        "at the working precision (K' the Schur complement off J) with its KKT checks; J's limit "
+        "by Newton's method on the margins span J reaches";
+    meta["trust"] =
+        "estimates: converging margins |grad L_J| / its smallest curvature (to first order), the "
+        "loss limit |grad L_J| times that, the separable part's as for a separable problem";
+    table_output out(o.common, {"quantity", "x", "y", "value", "error"}, meta);
+    const Real distance =
+        sp.smallest_curvature > 0 ? Real(sp.gradient_norm / sp.smallest_curvature) : Real(0);
+    for (size_t a = 0; a < sp.converging.size(); ++a) {
+      out.row({io::cell::words("converging_margin"), idx(sp.converging[a].first),
+               idx(sp.converging[a].second),
+               num(sp.converging_margins(static_cast<Eigen::Index>(a))), num(distance)});
+    }
+    out.row({io::cell::words("loss_limit"), idx(-1), idx(-1), num(sp.loss_limit),
+             num(Real(sp.gradient_norm * distance))});
+    const Real relative = sp.condition * (sp.residual + scalar::epsilon<Real>());
+    for (Eigen::Index a = 0; a < sp.alpha.size(); ++a) {
+      out.row({io::cell::words("alpha"), idx(sp.support[a].first), idx(sp.support[a].second),
+               num(sp.alpha(a)), num(Real(relative * sp.alpha(a)))});
+    }
+    for (size_t a = 0; a < sp.separable.size(); ++a) {
+      out.row({io::cell::words("margin"), idx(sp.separable[a].first), idx(sp.separable[a].second),
+               num(sp.margins(static_cast<Eigen::Index>(a))), num(sp.residual)});
+    }
+    out.row({io::cell::words("norm2"), idx(-1), idx(-1), num(sp.norm2),
+             num(Real(relative * sp.norm2))});
+    summary["converging"] = static_cast<long>(sp.converging.size());
+    summary["separable"] = static_cast<long>(sp.separable.size());
+    summary["support"] = static_cast<long>(sp.support.size());
+    summary["newton_iterations"] = sp.iterations;
+    out.finish(summary);
+    return;
   }
   meta["limit"] =
       "not separable: W(tau) -> W*, the minimiser of L (in the span the flow moves in); GD "

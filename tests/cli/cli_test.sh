@@ -219,16 +219,19 @@ else
 fi
 # limits: the pair's hard margin (|W_hat|^2 = 1 / (1 - 0.95) = 20) and angle constant (log 3 / 2
 # sqrt(0.05 / 1.95) = 0.08795937876600292658890292644805..., mpmath), the under-parameterised
-# minimiser with eta_c, the mixed problem (neither) exit 1 with nothing written, a bad name exit 2.
+# minimiser with eta_c, the mixed problem's split (m* = log 2 = 0.693147180559945309417232, L_J* =
+# log(3/2) / 2 + log(3) / 4 = 0.477385626221109..., |W_hat_S|^2 = 2/3), a bad name exit 2.
 "$amflow" limits --problem pair --digits 30 --format csv > "$work/pair-limits.csv"
+"$amflow" limits --problem mixed --digits 30 --format csv > "$work/mixed-limits.csv"
 if grep -q '^norm2,,,1.99999999999999999999999999999' "$work/pair-limits.csv" &&
   grep -q '^angle_constant,,,8.795937876600292658890292644' "$work/pair-limits.csv" &&
   "$amflow" limits --problem underparameterized --format csv | grep -q '^eta_c,,,6.25106335' &&
-  ! "$amflow" limits --problem mixed --format csv --output "$work/mixed.csv" 2>/dev/null &&
-  [ ! -e "$work/mixed.csv" ]; then
+  grep -q '^converging_margin,0,1,6.9314718055994530941723212' "$work/mixed-limits.csv" &&
+  grep -q '^loss_limit,,,4.773856262211' "$work/mixed-limits.csv" &&
+  grep -q '^norm2,,,6.666666666666666666666666666' "$work/mixed-limits.csv"; then
   ok
 else
-  fail "limits: hard margin, minimiser, neither"
+  fail "limits: hard margin, minimiser, split"
 fi
 expect_bad "limits unknown problem" "--problem" "nope" -- limits --problem nope
 # Far time on a converging problem: auto hands over to Radau IIA and reaches 1e15 in well under a

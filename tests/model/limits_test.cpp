@@ -143,5 +143,31 @@ TEST(limits, offset_needs_a_spanning_support) {
   EXPECT_LT(abs(Real(hm.shift - log(Real(2) / 3))), Real("1e-25"));
 }
 
+// The mixed problem's split: e_0 = e_1 with labels 0 and 1 (p = 1/2, 1/4) converge, the
+// constraints (0, 1) and (1, 0) are minus each other, so L_J = p0 log(1 + e^-m) + p1 log(1 + e^m)
+// with m = m_01 = -m_10: m* = log(p0 / p1) = log 2, L_J* = (1/2) log(3/2) + (1/4) log 3. Token 2
+// (60 degrees, label 0) separates: a_21 off span{a_01} is (u_0 - u_1) e_2perp^T, |e_2perp|^2 =
+// sin^2 60 = 3/4, so |a|^2 = 3/2, alpha = 2/3 = |W_hat_S|^2 (and m_2 ~ log tau + log(p2 / alpha)
+// = log(3 tau / 8), the mixed-limit claim's rate). A separable problem and one with a minimiser
+// have no split.
+TEST(limits, mixed_split_is_the_closed_form) {
+  scalar::set_mpfr_digits(50);
+  const auto sp = model::split_limit(named("mixed"));
+  ASSERT_TRUE(sp.found) << sp.message;
+  ASSERT_EQ(sp.converging.size(), 2U);
+  EXPECT_EQ(sp.converging[0], std::make_pair(0, 1));
+  EXPECT_EQ(sp.converging[1], std::make_pair(1, 0));
+  const Real log2 = log(Real(2));
+  EXPECT_LT(abs(Real(sp.converging_margins(0) - log2)), Real("1e-45"));
+  EXPECT_LT(abs(Real(sp.converging_margins(1) + log2)), Real("1e-45"));
+  EXPECT_LT(abs(Real(sp.loss_limit - (log(Real(3) / 2) / 2 + log(Real(3)) / 4))), Real("1e-45"));
+  ASSERT_EQ(sp.support.size(), 1U);
+  EXPECT_EQ(sp.support[0], std::make_pair(2, 1));
+  EXPECT_LT(abs(Real(sp.alpha(0) - Real(2) / 3)), Real("1e-45"));
+  EXPECT_LT(abs(Real(sp.norm2 - Real(2) / 3)), Real("1e-45"));
+  EXPECT_FALSE(model::split_limit(named("pair")).found);
+  EXPECT_FALSE(model::split_limit(named("underparameterized")).found);
+}
+
 }  // namespace
 }  // namespace amflow

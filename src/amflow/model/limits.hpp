@@ -115,6 +115,55 @@ struct hard_margin_result {
   Real approach_rate = Real(0);
 };
 
+// Coordinate ascent on max_{alpha >= 0} sum alpha - (1/2) alpha^T K alpha in double; false when
+// it is unbounded (some nonnegative combination of the constraints vanishes), with `growth` (when
+// given) the change of alpha over 1000 further sweeps: the combination's direction, where the
+// bounded coordinates have settled. Unbounded: sum alpha > 1e8, or alpha grown past 1e4 while K
+// alpha stays below 1e-6 |K| |alpha| (checked every 1000 sweeps and at the end: at a bounded
+// optimum K alpha >= 1 on the support, so only a problem separable by a relative margin below
+// ~1e-3 could be mistaken; the KKT checks at the working precision follow either way).
+inline bool dual_ascent(const Eigen::MatrixXd& K, Eigen::VectorXd& alpha,
+                        Eigen::VectorXd* growth = nullptr) {
+  const Eigen::Index n = K.rows();
+  alpha = Eigen::VectorXd::Zero(n);
+  Eigen::VectorXd Ka = Eigen::VectorXd::Zero(n);
+  const double K_top = n > 0 ? K.cwiseAbs().maxCoeff() : 0.0;
+  const auto sweep = [&] {
+    double change = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!(K(i, i) > 0)) continue;
+      const double next = std::max(0.0, alpha(i) + (1 - Ka(i)) / K(i, i));
+      const double d = next - alpha(i);
+      if (d != 0) {
+        Ka += d * K.col(i);
+        alpha(i) = next;
+        change = std::max(change, std::abs(d));
+      }
+    }
+    return change;
+  };
+  const auto vanishing = [&] {
+    return alpha.sum() > 1e4 &&
+           (K * alpha).cwiseAbs().maxCoeff() <= 1e-6 * K_top * alpha.cwiseAbs().maxCoeff();
+  };
+  const auto unbounded = [&] {
+    if (growth) {
+      const Eigen::VectorXd before = alpha;
+      for (int k = 0; k < 1000; ++k) sweep();
+      *growth = alpha - before;
+    }
+    return false;
+  };
+  const long sweeps = std::max<long>(2000, 100000000L / std::max<long>(1, n * n));
+  for (long k = 0; k < sweeps; ++k) {
+    if (k % 1000 == 999 && vanishing()) return unbounded();
+    const double change = sweep();
+    if (alpha.sum() > 1e8) return unbounded();
+    if (change <= 1e-14 * std::max(1.0, alpha.maxCoeff())) return true;
+  }
+  return vanishing() ? unbounded() : true;
+}
+
 // The hard-margin memory. The support is identified by coordinate ascent on the dual
 //   max_{alpha >= 0} sum alpha - (1/2) alpha^T K alpha,
 //   K_ij = G_E(x, x') (u_t - u_y) . (u_t' - u_y')
@@ -152,26 +201,11 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j < n; ++j) K(i, j) = kernel(GE, GU, i, j);
   }
-  Eigen::VectorXd alpha = Eigen::VectorXd::Zero(n), Ka = Eigen::VectorXd::Zero(n);
-  const long sweeps = std::max<long>(2000, 100000000L / std::max<long>(1, n * n));
-  for (long sweep = 0; sweep < sweeps; ++sweep) {
-    double change = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (!(K(i, i) > 0)) continue;
-      const double next = std::max(0.0, alpha(i) + (1 - Ka(i)) / K(i, i));
-      const double d = next - alpha(i);
-      if (d != 0) {
-        Ka += d * K.col(i);
-        alpha(i) = next;
-        change = std::max(change, std::abs(d));
-      }
-    }
-    if (alpha.sum() > 1e8) {
-      result.message =
-          "not separable: the hard-margin dual is unbounded (sum alpha > 1e8 by coordinate ascent)";
-      return result;
-    }
-    if (change <= 1e-14 * std::max(1.0, alpha.maxCoeff())) break;
+  Eigen::VectorXd alpha;
+  if (!dual_ascent(K, alpha)) {
+    result.message =
+        "not separable: the hard-margin dual is unbounded (by coordinate ascent)";
+    return result;
   }
   const double top = alpha.maxCoeff();
   if (!(top > 0)) {
@@ -384,6 +418,259 @@ minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 2
                                                         Eigen::EigenvaluesOnly);
   result.spectrum = eig.eigenvalues();
   result.eta_c = 2 / result.spectrum.maxCoeff();
+  result.found = true;
+  return result;
+}
+
+// A mixed problem (neither separable nor with a minimiser): the constraints split into a
+// separable part S and a converging part J (Ji and Telgarsky 2019): J are those in some vanishing
+// nonnegative combination sum lambda_j a_j = 0 (no W raises them all), S the rest, which some W
+// raises while keeping every a_j . W = 0 on J. Late in the flow W(tau) = W_hat_S log tau + O(1),
+// W_hat_S the hard margin of S in the complement of span{a_j : j in J} (K_SS replaced by its Schur
+// complement), and J's margins converge to the minimiser of
+//   L_J(m) = sum_x p(x) log(1 + sum_{y : (x, y) in J} e^(-m_xy))
+// over the margins span{a_j} reaches (the terms of S vanish like 1 / tau), unique there; L(tau) ->
+// L_J(m*). J is found by peeling: while the dual ascent on the remaining constraints (projected off
+// span J) is unbounded, the constraints its growing direction uses join J.
+template <class Real>
+struct split_result {
+  bool found = false;
+  std::string message;
+  std::vector<std::pair<int, int>> converging;  // J
+  vector<Real> converging_margins;              // their limits
+  Real loss_limit = Real(0);                    // L_J at them: the limit of L(tau)
+  Real gradient_norm = Real(0);                 // of L_J in the reduced coordinates, at the end
+  Real smallest_curvature = Real(0);            // smallest eigenvalue of that Hessian
+  int iterations = 0;                           // Newton's
+  std::vector<std::pair<int, int>> separable;   // S
+  std::vector<std::pair<int, int>> support;     // S's support, with its weights
+  vector<Real> alpha;
+  vector<Real> margins;  // W_hat_S's margins on S (in the order of separable)
+  Real norm2 = Real(0);  // |W_hat_S|^2 = sum alpha
+  Real residual = Real(0), slack = Real(0), condition = Real(0);
+};
+
+template <class Real>
+split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200) {
+  using std::abs;
+  using std::exp;
+  using std::log;
+  using std::sqrt;
+  split_result<Real> result;
+  const int N = pb.tokens, M = pb.classes;
+  std::vector<std::pair<int, int>> constraints;
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      if (y != pb.target[x]) constraints.push_back({x, y});
+    }
+  }
+  const auto n = static_cast<Eigen::Index>(constraints.size());
+  matrix<Real> K(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const auto [x, y] = constraints[i];
+      const auto [x2, y2] = constraints[j];
+      const int t = pb.target[x], t2 = pb.target[x2];
+      K(i, j) = pb.G_E(x, x2) * (pb.G_U(t, t2) - pb.G_U(t, y2) - pb.G_U(y, t2) + pb.G_U(y, y2));
+    }
+  }
+  const Real eps = scalar::epsilon<Real>();
+  // The kernel of the rows R projected off span{a_j : j in J}: K_RR - K_RJ K_JJ^+ K_JR, the
+  // pseudo-inverse dropping eigenvalues below `floor` times the largest.
+  const auto projected = [](const auto& Kfull, const std::vector<Eigen::Index>& R,
+                            const std::vector<Eigen::Index>& J, const auto& floor) {
+    using Matrix = std::decay_t<decltype(Kfull)>;
+    using Scalar = typename Matrix::Scalar;
+    const auto r = static_cast<Eigen::Index>(R.size()), m = static_cast<Eigen::Index>(J.size());
+    Matrix KRR(r, r), KRJ(r, m), KJJ(m, m);
+    for (Eigen::Index a = 0; a < r; ++a) {
+      for (Eigen::Index b = 0; b < r; ++b) KRR(a, b) = Kfull(R[a], R[b]);
+      for (Eigen::Index b = 0; b < m; ++b) KRJ(a, b) = Kfull(R[a], J[b]);
+    }
+    for (Eigen::Index a = 0; a < m; ++a) {
+      for (Eigen::Index b = 0; b < m; ++b) KJJ(a, b) = Kfull(J[a], J[b]);
+    }
+    if (m == 0) return KRR;
+    const Eigen::SelfAdjointEigenSolver<Matrix> eig(KJJ);
+    const Scalar top = eig.eigenvalues().maxCoeff();
+    Matrix pinv = Matrix::Zero(m, m);
+    for (Eigen::Index k = 0; k < m; ++k) {
+      if (eig.eigenvalues()(k) > floor * top) {
+        pinv += (eig.eigenvectors().col(k) / eig.eigenvalues()(k)) *
+                eig.eigenvectors().col(k).transpose();
+      }
+    }
+    const Matrix P = KRR - KRJ * pinv * KRJ.transpose();
+    return Matrix((P + P.transpose()) / Scalar(2));
+  };
+  // Peeling in double.
+  const Eigen::MatrixXd Kd = K.unaryExpr([](const Real& v) { return static_cast<double>(v); });
+  const double diagonal_top = Kd.diagonal().maxCoeff();
+  std::vector<Eigen::Index> J, R;
+  Eigen::VectorXd alpha;
+  for (;;) {
+    R.clear();
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (std::find(J.begin(), J.end(), i) == J.end()) R.push_back(i);
+    }
+    if (R.empty()) break;
+    const Eigen::MatrixXd Kp = projected(Kd, R, J, 1e-9);
+    // Constraints in span J cannot be raised either.
+    std::vector<Eigen::Index> joining;
+    for (size_t a = 0; a < R.size(); ++a) {
+      if (!(Kp(a, a) > 1e-9 * diagonal_top)) joining.push_back(R[a]);
+    }
+    if (joining.empty()) {
+      Eigen::VectorXd growth;
+      if (dual_ascent(Kp, alpha, &growth)) break;
+      const double top = growth.maxCoeff();
+      for (size_t a = 0; a < R.size(); ++a) {
+        if (growth(a) > 1e-3 * top) joining.push_back(R[a]);
+      }
+    }
+    if (joining.empty()) {
+      result.message = "the split failed: an unbounded dual with no direction to peel";
+      return result;
+    }
+    J.insert(J.end(), joining.begin(), joining.end());
+    std::sort(J.begin(), J.end());
+  }
+  if (J.empty()) {
+    result.message = "separable: no converging part (see the hard margin)";
+    return result;
+  }
+  if (R.empty()) {
+    result.message = "no separable part: every constraint converges (see the minimiser)";
+    return result;
+  }
+  for (const Eigen::Index j : J) result.converging.push_back(constraints[j]);
+  for (const Eigen::Index i : R) result.separable.push_back(constraints[i]);
+  // S's hard margin at the working precision, in the complement of span J.
+  const matrix<Real> Kp = projected(K, R, J, Real(1000 * eps));
+  const double top = alpha.maxCoeff();
+  std::vector<Eigen::Index> S;  // positions in R
+  for (size_t a = 0; a < R.size(); ++a) {
+    if (alpha(a) > 1e-9 * top) S.push_back(static_cast<Eigen::Index>(a));
+  }
+  const auto s = static_cast<Eigen::Index>(S.size());
+  matrix<Real> KS(s, s);
+  for (Eigen::Index a = 0; a < s; ++a) {
+    for (Eigen::Index b = 0; b < s; ++b) KS(a, b) = Kp(S[a], S[b]);
+  }
+  const vector<Real> ones = vector<Real>::Ones(s);
+  const Eigen::LDLT<matrix<Real>> ldlt(KS);
+  vector<Real> aS = ldlt.solve(ones);
+  aS += ldlt.solve(vector<Real>(ones - KS * aS));
+  result.alpha = aS;
+  result.norm2 = aS.sum();
+  for (Eigen::Index a = 0; a < s; ++a) result.support.push_back(constraints[R[S[a]]]);
+  result.margins = Kp(Eigen::all, S) * aS;
+  Real slack(1), residual(0);
+  for (size_t a = 0; a < R.size(); ++a) {
+    const bool on = std::find(S.begin(), S.end(), static_cast<Eigen::Index>(a)) != S.end();
+    const Real m = result.margins(static_cast<Eigen::Index>(a));
+    if (on) {
+      residual = std::max(residual, Real(abs(Real(m - 1))));
+    } else {
+      slack = std::min(slack, Real(m - 1));
+    }
+  }
+  {
+    const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(KS, Eigen::EigenvaluesOnly);
+    result.condition = eig.eigenvalues().maxCoeff() / abs(Real(eig.eigenvalues().minCoeff()));
+  }
+  result.slack = slack;
+  result.residual = residual;
+  if (!(result.condition * eps < Real(1) / 1000) || !eig_positive(KS) ||
+      !(residual <= 1000 * Real(s) * eps * result.condition) || !(aS.minCoeff() > 0) ||
+      !(slack > 0)) {
+    result.message =
+        "the separable part's hard margin fails its KKT conditions (degenerate, or the split is "
+        "wrong)";
+    return result;
+  }
+  // J's limit: Newton on zeta with m = B zeta, B = V sqrt(Lambda) over K_JJ's range.
+  const auto m = static_cast<Eigen::Index>(J.size());
+  matrix<Real> KJJ(m, m);
+  for (Eigen::Index a = 0; a < m; ++a) {
+    for (Eigen::Index b = 0; b < m; ++b) KJJ(a, b) = K(J[a], J[b]);
+  }
+  const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(KJJ);
+  const Real top_J = eig.eigenvalues().maxCoeff();
+  std::vector<Eigen::Index> kept;
+  for (Eigen::Index k = 0; k < m; ++k) {
+    if (eig.eigenvalues()(k) > 1000 * eps * top_J) kept.push_back(k);
+  }
+  matrix<Real> B(m, static_cast<Eigen::Index>(kept.size()));
+  for (size_t k = 0; k < kept.size(); ++k) {
+    B.col(static_cast<Eigen::Index>(k)) =
+        eig.eigenvectors().col(kept[k]) * sqrt(Real(eig.eigenvalues()(kept[k])));
+  }
+  const auto loss_J = [&](const vector<Real>& margin) {
+    Real total(0);
+    for (int x = 0; x < N; ++x) {
+      Real sum(0);
+      bool any = false;
+      for (Eigen::Index a = 0; a < m; ++a) {
+        if (constraints[J[a]].first == x) {
+          sum += exp(Real(-margin(a)));
+          any = true;
+        }
+      }
+      if (any) total += pb.p(x) * log1p(sum);
+    }
+    return total;
+  };
+  vector<Real> zeta = vector<Real>::Zero(B.cols());
+  Real first(-1);
+  for (int iteration = 0; iteration < max_iterations; ++iteration) {
+    const vector<Real> margin = B * zeta;
+    vector<Real> g = vector<Real>::Zero(m);
+    matrix<Real> H = matrix<Real>::Zero(m, m);
+    for (int x = 0; x < N; ++x) {
+      std::vector<Eigen::Index> own;
+      Real sum(1);
+      for (Eigen::Index a = 0; a < m; ++a) {
+        if (constraints[J[a]].first == x) {
+          own.push_back(a);
+          sum += exp(Real(-margin(a)));
+        }
+      }
+      for (const Eigen::Index a : own) {
+        const Real qa = exp(Real(-margin(a))) / sum;
+        g(a) = -pb.p(x) * qa;
+        for (const Eigen::Index b : own) {
+          const Real qb = exp(Real(-margin(b))) / sum;
+          H(a, b) = pb.p(x) * ((a == b ? qa : Real(0)) - qa * qb);
+        }
+      }
+    }
+    const vector<Real> gz = B.transpose() * g;
+    const matrix<Real> Hz = B.transpose() * H * B;
+    result.gradient_norm = gz.norm();
+    result.iterations = iteration;
+    {
+      const Eigen::SelfAdjointEigenSolver<matrix<Real>> curv(Hz, Eigen::EigenvaluesOnly);
+      result.smallest_curvature = curv.eigenvalues().minCoeff();
+    }
+    if (first < 0) first = result.gradient_norm;
+    if (result.gradient_norm <= 100 * eps * std::max(Real(1), first)) break;
+    const vector<Real> step = -Hz.ldlt().solve(gz);
+    const Real L0 = loss_J(margin);
+    Real t(1);
+    while (t > Real(1) / 1024 && !(loss_J(vector<Real>(B * (zeta + t * step))) <= L0)) t /= 2;
+    zeta += t * step;
+    if (iteration + 1 == max_iterations) {
+      result.message = "the converging part's Newton iteration did not converge";
+      return result;
+    }
+  }
+  result.converging_margins = B * zeta;
+  result.loss_limit = loss_J(result.converging_margins);
+  if (!(result.smallest_curvature > 0)) {
+    result.message = "the converging part's loss is not strictly convex at its limit";
+    return result;
+  }
   result.found = true;
   return result;
 }

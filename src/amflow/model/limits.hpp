@@ -203,8 +203,7 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   }
   Eigen::VectorXd alpha;
   if (!dual_ascent(K, alpha)) {
-    result.message =
-        "not separable: the hard-margin dual is unbounded (by coordinate ascent)";
+    result.message = "not separable: the hard-margin dual is unbounded (by coordinate ascent)";
     return result;
   }
   const double top = alpha.maxCoeff();

@@ -115,6 +115,30 @@ struct hard_margin_result {
   Real approach_rate = Real(0);
 };
 
+// The margin constraints i = (x, y), y != f*(x), token by token.
+template <class Real>
+std::vector<std::pair<int, int>> margin_constraints(const problem<Real>& pb) {
+  std::vector<std::pair<int, int>> out;
+  for (int x = 0; x < pb.tokens; ++x) {
+    for (int y = 0; y < pb.classes; ++y) {
+      if (y != pb.target[x]) out.push_back({x, y});
+    }
+  }
+  return out;
+}
+
+// a_i . a_j for a_i = (u_t - u_y) e_x^T: G_E(x, x') (u_t - u_y) . (u_t' - u_y').
+template <class Matrix>
+typename Matrix::Scalar constraint_kernel(const Matrix& G_E, const Matrix& G_U,
+                                          const std::vector<int>& target,
+                                          const std::pair<int, int>& i,
+                                          const std::pair<int, int>& j) {
+  const auto [x, y] = i;
+  const auto [x2, y2] = j;
+  const int t = target[x], t2 = target[x2];
+  return G_E(x, x2) * (G_U(t, t2) - G_U(t, y2) - G_U(y, t2) + G_U(y, y2));
+}
+
 // Coordinate ascent on max_{alpha >= 0} sum alpha - (1/2) alpha^T K alpha in double; false when
 // it is unbounded (some nonnegative combination of the constraints vanishes), with `growth` (when
 // given) the change of alpha over 1000 further sweeps: the combination's direction, where the
@@ -180,18 +204,10 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   using std::min;
   using std::sqrt;
   const int N = pb.tokens, M = pb.classes;
-  std::vector<std::pair<int, int>> constraints;
-  for (int x = 0; x < N; ++x) {
-    for (int y = 0; y < M; ++y) {
-      if (y != pb.target[x]) constraints.push_back({x, y});
-    }
-  }
+  const std::vector<std::pair<int, int>> constraints = margin_constraints(pb);
   const auto n = static_cast<Eigen::Index>(constraints.size());
   const auto kernel = [&](const auto& G_E, const auto& G_U, Eigen::Index i, Eigen::Index j) {
-    const auto [x, y] = constraints[i];
-    const auto [x2, y2] = constraints[j];
-    const int t = pb.target[x], t2 = pb.target[x2];
-    return G_E(x, x2) * (G_U(t, t2) - G_U(t, y2) - G_U(y, t2) + G_U(y, y2));
+    return constraint_kernel(G_E, G_U, pb.target, constraints[i], constraints[j]);
   };
   hard_margin_result<Real> result;
   // Dual coordinate ascent in double.
@@ -456,21 +472,13 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
   using std::log;
   using std::sqrt;
   split_result<Real> result;
-  const int N = pb.tokens, M = pb.classes;
-  std::vector<std::pair<int, int>> constraints;
-  for (int x = 0; x < N; ++x) {
-    for (int y = 0; y < M; ++y) {
-      if (y != pb.target[x]) constraints.push_back({x, y});
-    }
-  }
+  const int N = pb.tokens;
+  const std::vector<std::pair<int, int>> constraints = margin_constraints(pb);
   const auto n = static_cast<Eigen::Index>(constraints.size());
   matrix<Real> K(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j < n; ++j) {
-      const auto [x, y] = constraints[i];
-      const auto [x2, y2] = constraints[j];
-      const int t = pb.target[x], t2 = pb.target[x2];
-      K(i, j) = pb.G_E(x, x2) * (pb.G_U(t, t2) - pb.G_U(t, y2) - pb.G_U(y, t2) + pb.G_U(y, y2));
+      K(i, j) = constraint_kernel(pb.G_E, pb.G_U, pb.target, constraints[i], constraints[j]);
     }
   }
   const Real eps = scalar::epsilon<Real>();

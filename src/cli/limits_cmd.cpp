@@ -188,8 +188,9 @@ void register_limits(CLI::App& app) {
   auto o = std::make_shared<limits_cli_options>();
   CLI::App* cmd = app.add_subcommand(
       "limits",
-      "where the flow goes as tau -> infinity: the hard-margin memory and the loss constants of "
-      "a separable problem, or the minimiser W*, the Hessian's spectrum there and eta_c");
+      "where the flow goes as tau -> infinity: the hard-margin memory, the loss constants and "
+      "the implicit bias's angle constants of a separable problem; the minimiser W*, the "
+      "Hessian's spectrum there and eta_c of a non-separable one; the split of a mixed one");
   add_problem_source(*cmd, o->source);
   add_common(*cmd, o->common);
   cmd->callback([o, cmd] {

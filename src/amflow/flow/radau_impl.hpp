@@ -39,6 +39,7 @@
 
 #include "amflow/flow/drive.hpp"
 #include "amflow/flow/integrate.hpp"
+#include "amflow/model/dense.hpp"
 #include "amflow/model/limits.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/scalar/convert.hpp"
@@ -233,21 +234,29 @@ class radau_stepper {
     if (!frozen_) freeze();
     // Starting stages: the last step's collocation polynomial carried on (when the step has not
     // grown more than twofold, so that it is not extrapolated far), else X0; the lower method's
-    // from the higher one's polynomial over this step (exact to its stage order s).
-    matrix_t guess = matrix_t::Zero(X_.size(), high_.stages);
+    // from the higher one's polynomial over this step (exact to its stage order s). A step's
+    // polynomial at theta (in units of the step from its start) is its stage increments D times
+    // the Lagrange weights on the nodes {0, c_1 .. c_s} (D is 0 at node 0).
+    const int s = high_.stages;
+    matrix_t guess = matrix_t::Zero(X_.size(), s);
     if (last_h_ > 0 && h <= 2 * last_h_) {
-      for (int j = 0; j < high_.stages; ++j) {
-        guess.col(j) = collocation(high_, last_D_, Real(1 + high_.c(j) * h / last_h_)) -
-                       last_D_.col(high_.stages - 1);
+      matrix_t weights(s, s);  // column j: the weights at theta = 1 + c_j h / last_h
+      for (int j = 0; j < s; ++j) {
+        weights.col(j) = lagrange_weights(high_, Real(1 + high_.c(j) * h / last_h_));
+      }
+      model::multiply_into(guess, last_D_, false, weights, false);
+      for (int j = 0; j < s; ++j) {
+        for (Eigen::Index i = 0; i < guess.rows(); ++i) {
+          model::sub_into(guess(i, j), guess(i, j), last_D_(i, s - 1));
+        }
       }
     }
-    matrix_t high_D, low_D;
+    matrix_t high_D, low_D, low_guess;
     if (!solve(high_, t, h, guess, high_D, stats)) {
       h /= 2;
       return false;
     }
-    matrix_t low_guess(X_.size(), low_.stages);
-    low_guess.noalias() = high_D * low_from_high_;
+    model::multiply_into(low_guess, high_D, false, low_from_high_, false);
     if (!solve(low_, t, h, low_guess, low_D, stats)) {
       h /= 2;
       return false;
@@ -283,9 +292,15 @@ class radau_stepper {
     return log_time_ ? Real(exp(t)) : Real(1);
   }
 
-  // grad_X L = F^T R(Z) G at X.
-  model::matrix<Real> gradient(const model::matrix<Real>& X) const {
-    return F_.transpose() * model::residual(pb_, logits(X)) * G_;
+  // grad_X L = F^T R(Z) G at X, into g (Z = Zb + (F X) G^T; the buffers are the workspace's).
+  struct workspace;
+  void gradient(const matrix_t& X, matrix_t& g, workspace& w) const {
+    model::multiply_into(w.FX, F_, false, X, false);
+    model::multiply_into(w.Z, w.FX, false, G_, true);
+    for (Eigen::Index i = 0; i < w.Z.size(); ++i) model::add_into(w.Z(i), w.Z(i), Zb_(i));
+    const matrix_t R = model::residual(pb_, w.Z);
+    model::multiply_into(w.FR, F_, true, R, false);
+    model::multiply_into(g, w.FR, false, G_, false);
   }
 
   // H_X at X_ (model::reduced_hessian) and its eigenpairs.
@@ -297,54 +312,83 @@ class radau_stepper {
     frozen_ = true;
   }
 
-  // The collocation polynomial of a step with stage increments D (column j: vec(X_j - X0)) at
-  // theta (in units of the step from its start): the Lagrange weights on the nodes {0, c_1 .. c_s}
-  // times the increments (0 at node 0).
-  static model::vector<Real> collocation(const radau_tableau<Real>& tab, const matrix_t& D,
-                                         const Real& theta) {
-    return D * lagrange_weights(tab, theta);
-  }
+  // The buffers of one tableau's Newton iteration (kept between steps: with them the iteration
+  // allocates nothing, model/dense.hpp).
+  struct workspace {
+    model::vector<Real> C, minus_C;
+    matrix_t hAT, AC, M, FX, Z, FR, Xj, g, V, residual, rho, eta, delta;
+    model::vector<Real> b, x;
+    std::vector<model::small_lu<Real>> modes;
+  };
 
   // Simplified Newton for the stages of `tab` over [t, t + h] from the increments `guess`; the
   // increments into D.
   bool solve(const radau_tableau<Real>& tab, const Real& t, const Real& h, const matrix_t& guess,
              matrix_t& D, run_stats& stats) {
-    using std::abs;
     using std::max;
+    workspace& w = tab.stages == high_.stages ? high_work_ : low_work_;
     const int s = tab.stages;
     const Eigen::Index rE = F_.cols(), rU = G_.cols(), r = rE * rU;
-    model::vector<Real> C(s);
-    for (int j = 0; j < s; ++j) C(j) = time_factor(Real(t + tab.c(j) * h));
-    const matrix_t AC = tab.A * C.asDiagonal();
-    std::vector<Eigen::PartialPivLU<matrix_t>> modes;
-    modes.reserve(r);
+    w.C.resize(s);
+    w.minus_C.resize(s);
+    for (int j = 0; j < s; ++j) {
+      w.C(j) = time_factor(Real(t + tab.c(j) * h));
+      w.minus_C(j) = w.C(j);
+      model::negate(w.minus_C(j));
+    }
+    w.hAT.resize(s, s);
+    w.AC.resize(s, s);
+    w.M.resize(s, s);
+    for (int j = 0; j < s; ++j) {
+      for (int i = 0; i < s; ++i) {
+        model::mul_into(w.hAT(i, j), h, tab.A(j, i));
+        model::mul_into(w.AC(i, j), tab.A(i, j), w.C(j));
+      }
+    }
+    // The mode systems I + h mu_k A diag(C), factored once per call.
+    w.modes.resize(r);
+    Real h_mu;
     for (Eigen::Index k = 0; k < r; ++k) {
-      modes.emplace_back(matrix_t(matrix_t::Identity(s, s) + (h * mu_(k)) * AC));
+      model::mul_into(h_mu, h, mu_(k));
+      for (Eigen::Index i = 0; i < w.M.size(); ++i) model::mul_into(w.M(i), h_mu, w.AC(i));
+      for (int i = 0; i < s; ++i) w.M(i, i) += 1;
+      if (!w.modes[k].factor(w.M)) return false;
     }
     const Real eps = scalar::epsilon<Real>();
-    const Real x_scale = max(Real(1), Real(X_.cwiseAbs().maxCoeff()));
+    const Real x_scale = max(Real(1), model::max_abs(X_));
     D = guess;
-    matrix_t V(r, s);
+    w.V.resize(r, s);
+    w.eta.resize(r, s);
+    w.b.resize(s);
+    w.Xj.resize(rE, rU);
     Real previous(-1);
     for (int iteration = 0; iteration < 30; ++iteration) {
       for (int j = 0; j < s; ++j) {
-        const matrix_t Xj = X_ + Eigen::Map<const matrix_t>(D.col(j).data(), rE, rU);
-        const matrix_t g = gradient(Xj);
+        for (Eigen::Index i = 0; i < r; ++i) model::add_into(w.Xj(i), X_(i), D(i, j));
+        gradient(w.Xj, w.g, w);
         ++stats.radau_gradients;
-        V.col(j) = -C(j) * Eigen::Map<const model::vector<Real>>(g.data(), r);
+        for (Eigen::Index i = 0; i < r; ++i) model::mul_into(w.V(i, j), w.minus_C(j), w.g(i));
       }
-      const matrix_t residual = D - h * V * tab.A.transpose();
-      const matrix_t rho = Q_.transpose() * residual;
-      matrix_t eta(r, s);
-      for (Eigen::Index k = 0; k < r; ++k) {
-        eta.row(k) = -modes[k].solve(model::vector<Real>(rho.row(k).transpose())).transpose();
-      }
-      const matrix_t delta = Q_ * eta;
-      D += delta;
+      // residual = D - h V A^T, into the eigenbasis of H_X, each mode's s x s system solved.
+      model::multiply_into(w.residual, w.V, false, w.hAT, false);
       for (Eigen::Index i = 0; i < D.size(); ++i) {
+        model::sub_into(w.residual(i), D(i), w.residual(i));
+      }
+      model::multiply_into(w.rho, Q_, true, w.residual, false);
+      for (Eigen::Index k = 0; k < r; ++k) {
+        for (int j = 0; j < s; ++j) w.b(j) = w.rho(k, j);
+        w.modes[k].solve(w.b, w.x);
+        for (int j = 0; j < s; ++j) {
+          w.eta(k, j) = w.x(j);
+          model::negate(w.eta(k, j));
+        }
+      }
+      model::multiply_into(w.delta, Q_, false, w.eta, false);
+      for (Eigen::Index i = 0; i < D.size(); ++i) {
+        model::add_into(D(i), D(i), w.delta(i));
         if (!scalar::is_finite(D(i))) return false;
       }
-      const Real size = Real(delta.cwiseAbs().maxCoeff()) / x_scale;
+      const Real size = model::max_abs(w.delta) / x_scale;
       if (size <= 8 * eps) break;
       if (previous > 0) {
         const Real theta = size / previous;
@@ -370,6 +414,7 @@ class radau_stepper {
   bool frozen_ = false;
   matrix_t Q_;  // eigenvectors of H_X at X_
   model::vector<Real> mu_;
+  workspace high_work_, low_work_;
 };
 
 // The Radau run from (Zstart, t) through targets[next..], recording the logits at each (steps are

@@ -4,9 +4,9 @@
 #include <Eigen/QR>
 
 #include "amflow/errors.hpp"
+#include "amflow/model/dense.hpp"
 #include "amflow/model/particles.hpp"
 #include "amflow/model/quantities.hpp"
-#include "amflow/scalar/dot.hpp"
 
 namespace amflow::model {
 
@@ -17,47 +17,22 @@ particle_state<Real> initial_state(const problem<Real>& pb) {
 
 namespace detail {
 
-// A B for MPFR matrices by scalar::dot: each entry a sum of exact products rounded once, with no
-// temporary numbers (Eigen's product over mpfr_real allocates one per multiplication: 5x the cost
-// of the multiplications and additions themselves at 50 digits, bench/kernel_bench).
-inline matrix<mpfr_real> product_mpfr(const matrix<mpfr_real>& A, const matrix<mpfr_real>& B) {
-  thread_local std::vector<mp_limb_t> scratch;
-  matrix<mpfr_real> C(A.rows(), B.cols());
-  const int inner = static_cast<int>(A.cols());
-  for (Eigen::Index j = 0; j < B.cols(); ++j) {
-    for (Eigen::Index i = 0; i < A.rows(); ++i) {
-      // Column-major: row i of A walks with stride rows(A), column j of B is contiguous.
-      scalar::dot(C(i, j), A.data() + i, A.rows(), B.data() + j * B.rows(), 1, inner, scratch);
-    }
-  }
-  return C;
-}
-
 // G_E R G_U written into V (T holds G_E R when both Gram matrices are used), skipping
 // multiplications by an exact identity. Written into buffers the caller may keep, so that a GD step
-// allocates nothing (doubles: Eigen's products with noalias, the same products in the same order
-// as an expression, so the same bits).
+// allocates nothing (model::multiply_into: for doubles Eigen's products with noalias, the same
+// products in the same order as an expression, so the same bits; for MPFR scalar::dot).
 template <class Real>
 void interact_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& V,
                    matrix<Real>& T) {
   if (pb.G_E_identity && pb.G_U_identity) {
     V = R;
-  } else if constexpr (is_mpfr_v<Real>) {
-    if (pb.G_E_identity) {
-      V = product_mpfr(R, pb.G_U);
-    } else if (pb.G_U_identity) {
-      V = product_mpfr(pb.G_E, R);
-    } else {
-      T = product_mpfr(pb.G_E, R);
-      V = product_mpfr(T, pb.G_U);
-    }
   } else if (pb.G_E_identity) {
-    V.noalias() = R * pb.G_U;
+    multiply_into(V, R, false, pb.G_U, false);
   } else if (pb.G_U_identity) {
-    V.noalias() = pb.G_E * R;
+    multiply_into(V, pb.G_E, false, R, false);
   } else {
-    T.noalias() = pb.G_E * R;
-    V.noalias() = T * pb.G_U;
+    multiply_into(T, pb.G_E, false, R, false);
+    multiply_into(V, T, false, pb.G_U, false);
   }
 }
 

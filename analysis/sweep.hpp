@@ -50,9 +50,13 @@ struct sweep_options {
   // text of `eta` when it is not an axis.
   bool certify = false;
   std::string eta_text = "1";
+  // The cells to run (by index in grid order, first axis slowest); none: every cell. Shards and
+  // resumed runs select (cell c on shard i of K: c % K == i - 1). Every cell's problem is still
+  // built and checked, so bad input fails the same way on every shard.
+  std::function<bool(size_t cell)> select;
   // Called once every cell's problem is built and valid, before any cell runs, with the number of
-  // cells and of tokens (the same in every cell).
-  std::function<void(size_t cells, int tokens)> on_ready;
+  // cells, of those selected, and of tokens (the same in every cell).
+  std::function<void(size_t cells, size_t selected, int tokens)> on_ready;
   // Receives each cell in grid order as soon as it and the cells before it are done; the result
   // then keeps no cells (memory stays small however large the grid).
   std::function<void(const sweep_cell<Real>&)> on_cell;
@@ -63,6 +67,7 @@ struct sweep_options {
 
 template <class Real>
 struct sweep_cell {
+  size_t index = 0;                // in grid order, first axis slowest
   std::vector<Real> values;        // one per axis, in axis order
   std::vector<std::string> texts;  // the same as printed: exact integers, or every digit
   bool ok = true;
@@ -83,7 +88,8 @@ template <class Real>
 struct sweep_result {
   std::vector<std::string> axis_names;
   std::vector<sweep_cell<Real>> cells;  // grid order, first axis slowest (none with on_cell)
-  size_t cell_count = 0;
+  size_t cell_count = 0;                // in the grid
+  size_t selected_count = 0;            // run (all of them without select)
 };
 
 // Every cell's problem is built (and validated) before any run starts, so bad input fails with one

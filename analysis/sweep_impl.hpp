@@ -221,13 +221,19 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     }
   }
 
-  if (opt.on_ready) opt.on_ready(cells, problems.front().tokens);
+  std::vector<size_t> chosen;
+  for (size_t c = 0; c < cells; ++c) {
+    if (!opt.select || opt.select(c)) chosen.push_back(c);
+  }
+  result.selected_count = chosen.size();
+  if (opt.on_ready) opt.on_ready(cells, chosen.size(), problems.front().tokens);
 
   // Cells run in parallel; each is released in grid order (to on_cell, or kept) and its slot freed.
-  std::vector<std::unique_ptr<sweep_cell<Real>>> slots(cells);
-  if (!opt.on_cell) result.cells.reserve(cells);
-  const auto work = [&](long c) {
-    const std::vector<size_t> index = index_of(static_cast<size_t>(c));
+  std::vector<std::unique_ptr<sweep_cell<Real>>> slots(chosen.size());
+  if (!opt.on_cell) result.cells.reserve(chosen.size());
+  const auto work = [&](long k) {
+    const size_t c = chosen[static_cast<size_t>(k)];
+    const std::vector<size_t> index = index_of(c);
     descent::descent_options<Real> d;
     d.eta = eta_of(index);
     d.steps = opt.steps;
@@ -237,6 +243,7 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     d.record = false;
     const descent::descent_result<Real> r = descent::run(problems[problem_of[c]], d);
     auto cell = std::make_unique<sweep_cell<Real>>();
+    cell->index = c;
     for (size_t a = 0; a < opt.axes.size(); ++a) {
       cell->values.push_back(values[a][index[a]]);
       cell->texts.push_back(texts[a][index[a]]);
@@ -270,15 +277,15 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
                               : "differs";
       }
     }
-    slots[c] = std::move(cell);
+    slots[k] = std::move(cell);
   };
-  parallel_for_ordered(static_cast<long>(cells), opt.threads, work, [&](long c) {
+  parallel_for_ordered(static_cast<long>(chosen.size()), opt.threads, work, [&](long k) {
     if (opt.on_cell) {
-      opt.on_cell(*slots[c]);
+      opt.on_cell(*slots[k]);
     } else {
-      result.cells.push_back(std::move(*slots[c]));
+      result.cells.push_back(std::move(*slots[k]));
     }
-    slots[c].reset();
+    slots[k].reset();
   });
   return result;
 }

@@ -26,7 +26,8 @@ void add_common(CLI::App& cmd, common_options& opts, bool formats) {
                  "and FIFOs are written straight)");
   if (formats) {
     cmd.add_option("--format", opts.format,
-                   "table, csv, json, md or latex (default: table on a terminal, csv otherwise)");
+                   "table, csv, json, jsonl (JSON Lines, one object per row), md or latex "
+                   "(default: table on a terminal, csv otherwise)");
   }
 }
 

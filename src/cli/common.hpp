@@ -263,6 +263,7 @@ void register_gd(CLI::App& app);
 void register_compare(CLI::App& app);
 // Registers "amflow sweep".
 void register_sweep(CLI::App& app);
+void register_merge(CLI::App& app);
 // amflow scaling (src/cli/scaling_cmd.cpp).
 void register_scaling(CLI::App& app);
 void register_limits(CLI::App& app);

@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   amflow::cli::register_gd(app);
   amflow::cli::register_compare(app);
   amflow::cli::register_sweep(app);
+  amflow::cli::register_merge(app);
   amflow::cli::register_scaling(app);
   amflow::cli::register_limits(app);
   amflow::cli::register_verify(app);

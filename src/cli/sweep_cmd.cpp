@@ -1,5 +1,6 @@
 // amflow sweep: GD over a grid of parameters, one row per cell, in grid order whatever the thread
 // count.
+#include <cstdlib>
 #include <map>
 #include <memory>
 
@@ -22,8 +23,65 @@ struct sweep_cli_options {
   std::string seed = "0";
   std::string threads = "0";
   bool certify = false;
+  std::string shard;
   rule_cli_options rule;
 };
+
+// Which shard this process runs: --shard I/K, else a SLURM job array's task (SLURM_ARRAY_TASK_ID
+// counted from SLURM_ARRAY_TASK_MIN, K = SLURM_ARRAY_TASK_COUNT or MAX - MIN + 1), else none.
+struct shard_choice {
+  long long index = 0, count = 0;  // 1 <= index <= count; count 0: not sharded
+  std::string source;              // how it was chosen, for the meta
+};
+
+shard_choice choose_shard(const std::string& flag) {
+  constexpr long long most = 1000000000;
+  shard_choice s;
+  if (!flag.empty()) {
+    const size_t slash = flag.find('/');
+    const std::string why =
+        "expected I/K with 1 <= I <= K, e.g. 2/4 (the cells c with c % K == I - 1)";
+    if (slash == std::string::npos) throw input_error("--shard", flag, why);
+    try {
+      s.count = parse_integer(flag.substr(slash + 1), "--shard", 1, most);
+      s.index = parse_integer(flag.substr(0, slash), "--shard", 1, most);
+    } catch (const input_error&) {
+      throw input_error("--shard", flag, why + "; I and K integers up to " + std::to_string(most));
+    }
+    if (s.index > s.count) throw input_error("--shard", flag, why);
+    s.source = "--shard";
+    return s;
+  }
+  const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+  if (id == nullptr) return s;
+  const auto read = [&](const char* name, long long fallback) {
+    const char* v = std::getenv(name);
+    return v == nullptr ? fallback : parse_integer(v, name, 0, most);
+  };
+  const long long task = read("SLURM_ARRAY_TASK_ID", 0), low = read("SLURM_ARRAY_TASK_MIN", 1);
+  const long long high = read("SLURM_ARRAY_TASK_MAX", -1);
+  const long long count = read("SLURM_ARRAY_TASK_COUNT", high >= low ? high - low + 1 : -1);
+  if (count < 1) {
+    throw input_error("SLURM_ARRAY_TASK_COUNT", "(unset)",
+                      "SLURM_ARRAY_TASK_ID is set but neither the count nor MIN and MAX are; "
+                      "pass --shard I/K");
+  }
+  if (high >= low && count != high - low + 1) {
+    throw input_error("SLURM_ARRAY_TASK_COUNT", std::to_string(count),
+                      "differs from MAX - MIN + 1 = " + std::to_string(high - low + 1) +
+                          " (an array with a step or gaps); pass --shard I/K");
+  }
+  s.index = task - low + 1;
+  s.count = count;
+  if (s.index < 1 || s.index > s.count) {
+    throw input_error(
+        "SLURM_ARRAY_TASK_ID", std::to_string(task),
+        "outside [" + std::to_string(low) + ", " + std::to_string(low + count - 1) + "]");
+  }
+  s.source = "SLURM_ARRAY_TASK_ID=" + std::to_string(task) + " of " + std::to_string(count) +
+             " from " + std::to_string(low);
+  return s;
+}
 
 template <class Real>
 void run_sweep(const sweep_cli_options& o) {
@@ -46,6 +104,12 @@ void run_sweep(const sweep_cli_options& o) {
   opt.eta_text = o.eta;
   opt.rule = parse_rule_options<Real>(o.rule);
   resolve_format(o.common.format, o.common.output);
+  const shard_choice shard = choose_shard(o.shard);
+  if (shard.count > 0) {
+    opt.select = [&shard](size_t c) {
+      return static_cast<long long>(c % static_cast<size_t>(shard.count)) == shard.index - 1;
+    };
+  }
 
   nlohmann::json meta = run_meta<Real>("sweep");
   meta["problem"] = o.source.label();
@@ -82,9 +146,18 @@ void run_sweep(const sweep_cli_options& o) {
   std::unique_ptr<progress_meter> progress;
   std::unique_ptr<table_output> out;
   int tokens = 0;
-  opt.on_ready = [&](size_t cells, int n) {
+  opt.on_ready = [&](size_t cells, size_t selected, int n) {
     tokens = n;
     std::vector<std::string> columns;
+    if (shard.count > 0) {
+      // `amflow merge` puts the shards back together (the meta without these two is the unsharded
+      // run's).
+      meta["shard"] = std::to_string(shard.index) + "/" + std::to_string(shard.count) + " (" +
+                      shard.source + "): the cells c with c % " + std::to_string(shard.count) +
+                      " == " + std::to_string(shard.index - 1) + ", in column cell";
+      meta["grid_cells"] = cells;
+      columns.push_back("cell");
+    }
     for (const auto& a : opt.axes) columns.push_back(a.name);
     for (const char* c :
          {"first_perfect_step", "ever_perfect", "max_loss", "loss_increases", "spikes", "max_spike",
@@ -97,15 +170,17 @@ void run_sweep(const sweep_cli_options& o) {
       columns.push_back("certified");
       columns.push_back("certified_bits");
     }
-    progress = std::make_unique<progress_meter>("sweep", "cells", static_cast<long long>(cells));
+    progress = std::make_unique<progress_meter>("sweep", "cells", static_cast<long long>(selected));
     out = std::make_unique<table_output>(o.common, columns, meta, progress.get());
   };
   long failed = 0;
   std::map<std::string, long> certified_counts;
   underflow_watch underflow;
+  long long first_underflow = -1;  // the cell of the first underflow (merge keeps the lowest)
   opt.on_cell = [&](const analysis::sweep_cell<Real>& c) {
     progress->add();
     std::vector<io::cell> row;
+    if (shard.count > 0) row.push_back(io::cell::integer(static_cast<long long>(c.index)));
     for (size_t a = 0; a < c.texts.size(); ++a) row.push_back(io::cell::number(c.texts[a]));
     const auto& s = c.summary;
     Real max_spike(0);
@@ -127,6 +202,9 @@ void run_sweep(const sweep_cli_options& o) {
         where += " " + opt.axes[a].name + " = " + c.texts[a];
       }
       row.push_back(underflow.positive(c.final_loss, "the final loss", where));
+      if (row.back().kind == io::cell_kind::null && first_underflow < 0) {
+        first_underflow = static_cast<long long>(c.index);
+      }
       row.push_back(num(c.final_zero_one_loss));
       for (int x = 0; x < tokens; ++x) row.push_back(num(c.final_margins(x)));
       row.push_back(io::cell::words("ok"));
@@ -148,13 +226,14 @@ void run_sweep(const sweep_cli_options& o) {
     out->row(row);
   };
   const analysis::sweep_result<Real> result = analysis::sweep(opt);
-  nlohmann::json summary = {{"cells", result.cell_count}};
+  nlohmann::json summary = {{"cells", result.selected_count}};
   if (failed > 0) summary["failed_cells"] = failed;
   if (opt.certify) {
     for (const char* k : {"yes", "differs", "undecided"})
       summary[std::string("certified_") + k] = certified_counts[k];
   }
   underflow.note(summary, scalar::name<Real>());
+  if (shard.count > 0 && first_underflow >= 0) summary["first_underflow_cell"] = first_underflow;
   out->finish(summary);
 }
 
@@ -179,6 +258,11 @@ void register_sweep(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "SGD seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads (0: all cores)")->capture_default_str();
   add_rule_options(*cmd, o->rule);
+  cmd->add_option("--shard", o->shard,
+                  "run shard I of K: the cells c (grid order, from 0) with c % K == I - 1, with "
+                  "their index in a first column cell; `amflow merge` joins the shards. Without "
+                  "it, a SLURM job array's SLURM_ARRAY_TASK_ID (from SLURM_ARRAY_TASK_MIN) and "
+                  "SLURM_ARRAY_TASK_COUNT choose the shard when set");
   cmd->add_flag("--certify", o->certify,
                 "certify each cell's first perfect step in ball arithmetic (a certified column: "
                 "yes, differs or undecided)")
@@ -189,6 +273,7 @@ void register_sweep(CLI::App& app) {
         .add("eta", "--eta", o->eta)
         .add("steps", "--steps", o->steps)
         .add("certify", "--certify")
+        .add("shard", "--shard", o->shard)
         .add("batch", "--batch", o->batch)
         .add("momentum", "--momentum", o->rule.momentum)
         .add("beta1", "--beta1", o->rule.beta1)

@@ -132,7 +132,8 @@ format parse_format(const std::string& name) {
   if (name == "json") return format::json;
   if (name == "md") return format::md;
   if (name == "latex") return format::latex;
-  throw input_error("format", name, "must be one of table, csv, json, md, latex");
+  if (name == "jsonl") return format::jsonl;
+  throw input_error("format", name, "must be one of table, csv, json, jsonl, md, latex");
 }
 
 table_writer::table_writer(format f, std::vector<std::string> columns, nlohmann::json meta,
@@ -150,6 +151,9 @@ void table_writer::begin() {
   switch (format_) {
     case format::json:
       s = "{\"meta\": " + dump_json(meta_) + ",\n \"rows\": [";
+      break;
+    case format::jsonl:
+      s = "{\"meta\": " + dump_json(meta_) + "}\n";
       break;
     case format::csv:
       s = comments(meta_, format_);
@@ -228,11 +232,13 @@ void table_writer::write_row(const std::vector<cell>& cells) {
   std::string s;
   switch (format_) {
     case format::json:
-      s = rows_ > 1 ? ",\n  {" : "\n  {";
+    case format::jsonl:
+      if (format_ == format::json) s = rows_ > 1 ? ",\n  {" : "\n  {";
+      if (format_ == format::jsonl) s = "{";
       for (size_t j = 0; j < cells.size(); ++j) {
         s += (j ? ", " : "") + dump_json(nlohmann::json(columns_[j])) + ": " + json_value(cells[j]);
       }
-      s += "}";
+      s += format_ == format::json ? "}" : "}\n";
       break;
     case format::csv:
       for (size_t j = 0; j < cells.size(); ++j) s += (j ? "," : "") + csv_quote(cells[j].text);
@@ -278,6 +284,9 @@ void table_writer::finish(const nlohmann::json& summary) {
       s = rows_ > 0 ? "\n ]" : "]";
       if (!summary.empty()) s += ",\n \"summary\": " + dump_json(summary);
       s += "}\n";
+      break;
+    case format::jsonl:
+      s = "{\"summary\": " + dump_json(summary) + "}\n";
       break;
     case format::csv:
     case format::table:

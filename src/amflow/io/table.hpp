@@ -1,4 +1,5 @@
-// The tables every command emits, and their writers: table (aligned text), csv, json, md and latex.
+// The tables every command emits, and their writers: table (aligned text), csv, json, jsonl (JSON
+// Lines), md and latex.
 // Rows are written as they are produced (table_writer), so a long run can be watched and piped.
 // Numbers are stored with every digit the working precision carries; csv and json print them all,
 // table, md and latex round them for reading (`reading_digits`).
@@ -7,6 +8,8 @@
 // options) first, then the rows, then its `summary` (what happened: steps, error estimates,
 // transients, counts), known only at the end:
 //   json   {"meta": {...}, "rows": [{column: value, ...}, ...], "summary": {...}}
+//   jsonl  one JSON object per line: {"meta": {...}}, then each row {column: value, ...}, then
+//          {"summary": {...}} (always written, so a file without it is a run that did not finish)
 //   csv    "# key: value" lines, the header, the rows, "# key: value" lines
 //   table  the same with aligned columns; md and latex with comments in their own syntax.
 #pragma once
@@ -35,9 +38,9 @@ struct cell {
   static cell null() { return {"", cell_kind::null}; }
 };
 
-enum class format { table, csv, json, md, latex };
+enum class format { table, csv, json, jsonl, md, latex };
 
-// Parses "table", "csv", "json", "md", "latex"; throws input_error("format", ...) otherwise.
+// Parses "table", "csv", "json", "jsonl", "md", "latex"; throws input_error("format", ...) otherwise.
 format parse_format(const std::string& name);
 
 // Digits kept when rounding for reading (table, md, latex).

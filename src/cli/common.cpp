@@ -235,14 +235,16 @@ void progress_meter::draw(long long done, bool force) {
 }
 
 table_output::table_output(const common_options& common, std::vector<std::string> columns,
-                           nlohmann::json meta, progress_meter* progress)
-    : target_(common.output) {
+                           nlohmann::json meta, progress_meter* progress, long long in_place_from,
+                           bool continuing)
+    : target_(common.output, in_place_from) {
   if (progress && progress->enabled() && target_.to_terminal() && isatty(STDERR_FILENO)) {
     target_.before_write = [progress] { progress->clear(); };
   }
   const io::format fmt = resolve_format(common.format, common.output);
-  writer_ = std::make_unique<io::table_writer>(fmt, std::move(columns), std::move(meta),
-                                               [this](std::string_view s) { target_.write(s); });
+  writer_ = std::make_unique<io::table_writer>(
+      fmt, std::move(columns), std::move(meta), [this](std::string_view s) { target_.write(s); },
+      continuing);
 }
 
 void table_output::finish(const nlohmann::json& summary) {

@@ -180,8 +180,10 @@ class progress_meter {
 // first.
 class table_output {
  public:
+  // in_place_from and continuing: as io::output_target and io::table_writer (sweep shards).
   table_output(const common_options& common, std::vector<std::string> columns, nlohmann::json meta,
-               progress_meter* progress = nullptr);
+               progress_meter* progress = nullptr, long long in_place_from = -1,
+               bool continuing = false);
   void row(const std::vector<io::cell>& cells) { writer_->row(cells); }
   // Closes the table with its summary and makes the file final.
   void finish(const nlohmann::json& summary = nlohmann::json::object());
@@ -199,8 +201,12 @@ class underflow_watch {
   template <class Real>
   io::cell positive(const Real& x, const std::string& quantity, const std::string& where) {
     if (scalar::is_normal(x)) return io::cell::number(scalar::to_text<Real>(x));
-    if (first_.empty()) first_ = quantity + " at " + where;
+    if (first_.empty()) mark(quantity, where);
     return io::cell::null();
+  }
+  // Notes an underflow found elsewhere (in the rows a resumed sweep read back).
+  void mark(const std::string& quantity, const std::string& where) {
+    if (first_.empty()) first_ = quantity + " at " + where;
   }
   // Adds "underflow" to a summary when something underflowed.
   void note(nlohmann::json& summary, const std::string& type) const {

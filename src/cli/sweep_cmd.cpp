@@ -1,14 +1,20 @@
 // amflow sweep: GD over a grid of parameters, one row per cell, in grid order whatever the thread
 // count.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "amflow/errors.hpp"
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/dispatch.hpp"
 #include "analysis/instantiate.hpp"
 #include "cli/common.hpp"
+#include "cli/jsonl_table.hpp"
 
 namespace amflow::cli {
 namespace {
@@ -24,6 +30,7 @@ struct sweep_cli_options {
   std::string threads = "0";
   bool certify = false;
   std::string shard;
+  std::string resume;
   rule_cli_options rule;
 };
 
@@ -103,11 +110,42 @@ void run_sweep(const sweep_cli_options& o) {
   opt.certify = o.certify;
   opt.eta_text = o.eta;
   opt.rule = parse_rule_options<Real>(o.rule);
-  resolve_format(o.common.format, o.common.output);
-  const shard_choice shard = choose_shard(o.shard);
+  common_options common = o.common;
+  shard_choice shard = choose_shard(o.shard);
+  // --resume FILE: go on writing FILE (JSON Lines, in place), skipping the cells it holds.
+  std::optional<jsonl_table> done;
+  if (!o.resume.empty()) {
+    if (!common.format.empty() && common.format != "jsonl") {
+      throw input_error("--format", common.format,
+                        "--resume writes JSON Lines: give jsonl or none");
+    }
+    common.format = "jsonl";
+    if (common.output.empty()) common.output = o.resume;
+    if (common.output != o.resume) {
+      throw input_error(
+          "--output", common.output,
+          "--resume goes on writing its own file " + o.resume + ": give that path or none");
+    }
+    if (shard.count == 0) shard = {1, 1, "--resume"};  // for the cell column
+    struct stat st {};
+    if (::stat(o.resume.c_str(), &st) == 0) done = read_jsonl_table(o.resume, "--resume", false);
+  }
+  const io::format fmt = resolve_format(common.format, common.output);
+  std::set<long long> present;
+  if (done) {
+    for (const auto& row : done->rows) {
+      if (row.first % shard.count != shard.index - 1 || !present.insert(row.first).second) {
+        throw input_error("--resume", o.resume,
+                          "cell " + std::to_string(row.first) +
+                              " is not one this shard runs, or "
+                              "is there twice");
+      }
+    }
+  }
   if (shard.count > 0) {
-    opt.select = [&shard](size_t c) {
-      return static_cast<long long>(c % static_cast<size_t>(shard.count)) == shard.index - 1;
+    opt.select = [&shard, &present](size_t c) {
+      return static_cast<long long>(c % static_cast<size_t>(shard.count)) == shard.index - 1 &&
+             present.count(static_cast<long long>(c)) == 0;
     };
   }
 
@@ -143,18 +181,40 @@ void run_sweep(const sweep_cli_options& o) {
         "balls could not tell up to 16384 bits; certified_bits: the precision that decided it";
   }
 
+  if (shard.count > 0) {
+    // `amflow merge` puts the shards back together (the meta without shard and grid_cells is the
+    // unsharded run's).
+    meta["shard"] = std::to_string(shard.index) + "/" + std::to_string(shard.count) +
+                    ": the cells c with c % " + std::to_string(shard.count) +
+                    " == " + std::to_string(shard.index - 1) + ", in column cell";
+  }
+  if (done) {
+    const nlohmann::json theirs = unsharded_meta(done->meta), ours = unsharded_meta(meta);
+    std::string key;
+    for (const auto& [name, value] : ours.items()) {
+      if (key.empty() && (!theirs.contains(name) || theirs[name] != value)) key = name;
+    }
+    for (const auto& [name, value] : theirs.items()) {
+      if (key.empty() && !ours.contains(name)) key = name;
+    }
+    if (!key.empty() || done->meta["shard"] != meta["shard"]) {
+      throw input_error("--resume", o.resume,
+                        "written by another run (its meta differs at " +
+                            (key.empty() ? std::string("shard") : key) + ")");
+    }
+  }
+
   std::unique_ptr<progress_meter> progress;
   std::unique_ptr<table_output> out;
+  long failed = 0;
+  std::map<std::string, long> certified_counts;
+  underflow_watch underflow;
+  long long first_underflow = -1;  // the cell of the first underflow (merge keeps the lowest)
   int tokens = 0;
   opt.on_ready = [&](size_t cells, size_t selected, int n) {
     tokens = n;
     std::vector<std::string> columns;
     if (shard.count > 0) {
-      // `amflow merge` puts the shards back together (the meta without these two is the unsharded
-      // run's).
-      meta["shard"] = std::to_string(shard.index) + "/" + std::to_string(shard.count) + " (" +
-                      shard.source + "): the cells c with c % " + std::to_string(shard.count) +
-                      " == " + std::to_string(shard.index - 1) + ", in column cell";
       meta["grid_cells"] = cells;
       columns.push_back("cell");
     }
@@ -170,13 +230,48 @@ void run_sweep(const sweep_cli_options& o) {
       columns.push_back("certified");
       columns.push_back("certified_bits");
     }
+    long long in_place_from = -1;
+    bool continuing = false;
+    if (done) {
+      if (done->meta["grid_cells"] != cells) {
+        throw input_error("--resume", o.resume,
+                          "written for a grid of " + done->meta["grid_cells"].dump() +
+                              " cells, this one has " + std::to_string(cells));
+      }
+      if (!done->rows.empty() && done->columns != columns) {
+        throw input_error("--resume", o.resume, "its columns differ from this run's");
+      }
+      // The cells read back count in the summary as if run now (a row's cells lack `cell`).
+      const auto at = [&](const std::string& name) {
+        return static_cast<size_t>(std::find(columns.begin(), columns.end(), name) -
+                                   columns.begin()) -
+               1;
+      };
+      for (const auto& [c, cells_of] : done->rows) {
+        if (cells_of[at("status")].text != "ok") {
+          ++failed;
+        } else if (cells_of[at("final_loss")].kind == io::cell_kind::null) {
+          std::string where = "the cell";
+          for (size_t a = 0; a < opt.axes.size(); ++a) {
+            where += " " + opt.axes[a].name + " = " + cells_of[a].text;
+          }
+          underflow.mark("the final loss", where);
+          if (first_underflow < 0) first_underflow = c;
+        }
+        if (opt.certify && cells_of[at("certified")].text != "no") {
+          ++certified_counts[cells_of[at("certified")].text];
+        }
+      }
+      in_place_from = done->complete_bytes;
+      continuing = true;
+    } else if (shard.count > 0 && fmt == io::format::jsonl && !common.output.empty() &&
+               common.output != "-") {
+      in_place_from = 0;  // a stopped shard leaves its finished cells for --resume
+    }
     progress = std::make_unique<progress_meter>("sweep", "cells", static_cast<long long>(selected));
-    out = std::make_unique<table_output>(o.common, columns, meta, progress.get());
+    out = std::make_unique<table_output>(common, columns, meta, progress.get(), in_place_from,
+                                         continuing);
   };
-  long failed = 0;
-  std::map<std::string, long> certified_counts;
-  underflow_watch underflow;
-  long long first_underflow = -1;  // the cell of the first underflow (merge keeps the lowest)
   opt.on_cell = [&](const analysis::sweep_cell<Real>& c) {
     progress->add();
     std::vector<io::cell> row;
@@ -226,7 +321,7 @@ void run_sweep(const sweep_cli_options& o) {
     out->row(row);
   };
   const analysis::sweep_result<Real> result = analysis::sweep(opt);
-  nlohmann::json summary = {{"cells", result.selected_count}};
+  nlohmann::json summary = {{"cells", result.selected_count + (done ? done->rows.size() : 0)}};
   if (failed > 0) summary["failed_cells"] = failed;
   if (opt.certify) {
     for (const char* k : {"yes", "differs", "undecided"})
@@ -263,6 +358,12 @@ void register_sweep(CLI::App& app) {
                   "their index in a first column cell; `amflow merge` joins the shards. Without "
                   "it, a SLURM job array's SLURM_ARRAY_TASK_ID (from SLURM_ARRAY_TASK_MIN) and "
                   "SLURM_ARRAY_TASK_COUNT choose the shard when set");
+  cmd->add_option("--resume", o->resume,
+                  "go on with the run that writes FILE (JSON Lines, from --shard or --resume): "
+                  "the cells it holds are kept and the others run and are appended; a last line "
+                  "cut short by a stop is dropped. FILE is also the output; a missing FILE starts "
+                  "it. Without --shard it runs every cell, with a cell column (merge it with "
+                  "amflow merge)");
   cmd->add_flag("--certify", o->certify,
                 "certify each cell's first perfect step in ball arithmetic (a certified column: "
                 "yes, differs or undecided)")
@@ -274,6 +375,7 @@ void register_sweep(CLI::App& app) {
         .add("steps", "--steps", o->steps)
         .add("certify", "--certify")
         .add("shard", "--shard", o->shard)
+        .add("resume", "--resume", o->resume)
         .add("batch", "--batch", o->batch)
         .add("momentum", "--momentum", o->rule.momentum)
         .add("beta1", "--beta1", o->rule.beta1)

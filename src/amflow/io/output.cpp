@@ -91,7 +91,7 @@ std::string follow_links(const std::string& path, int& descriptor) {
 
 }  // namespace
 
-output_target::output_target(const std::string& path) : path_(path) {
+output_target::output_target(const std::string& path, long long in_place_from) : path_(path) {
   if (path.empty() || path == "-") {
     fd_ = STDOUT_FILENO;
     terminal_ = ::isatty(fd_) != 0;
@@ -127,6 +127,15 @@ output_target::output_target(const std::string& path) : path_(path) {
     permissions_ = 0666 & ~mask;
   } else {
     cannot_write(path, errno);
+  }
+  if (in_place_from >= 0) {
+    mode_ = mode::direct;
+    fd_ = ::open(target_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0) cannot_write(path, errno);
+    if (::ftruncate(fd_, static_cast<off_t>(in_place_from)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+      cannot_write(path, errno);
+    }
+    return;
   }
   mode_ = mode::atomic;
   std::string pattern = folder_of(target_) + "/." + name_of(target_) + ".tmp.XXXXXX";

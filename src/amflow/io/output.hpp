@@ -18,8 +18,11 @@ namespace amflow::io {
 class output_target {
  public:
   // Empty or "-": standard output. Throws input_error("output", path, why) when the path cannot
-  // be written (a missing folder, no permission, a directory).
-  explicit output_target(const std::string& path);
+  // be written (a missing folder, no permission, a directory). in_place_from >= 0: a regular file
+  // (or a new one) is written in place instead, cut to its first in_place_from bytes and written
+  // on from there, so that what was written stays if the run is stopped (sweep shards in JSON
+  // Lines, which --resume goes on from); the rules above hold for anything else.
+  explicit output_target(const std::string& path, long long in_place_from = -1);
   ~output_target();
   output_target(const output_target&) = delete;
   output_target& operator=(const output_target&) = delete;

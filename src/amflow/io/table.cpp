@@ -137,13 +137,16 @@ format parse_format(const std::string& name) {
 }
 
 table_writer::table_writer(format f, std::vector<std::string> columns, nlohmann::json meta,
-                           sink out)
+                           sink out, bool continuing)
     : format_(f),
       columns_(std::move(columns)),
       meta_(std::move(meta)),
       out_(std::move(out)),
       started_(std::chrono::steady_clock::now()) {
-  begin();
+  if (continuing && format_ != format::jsonl) {
+    throw std::logic_error("table_writer: only JSON Lines tables can be continued");
+  }
+  if (!continuing) begin();
 }
 
 void table_writer::begin() {

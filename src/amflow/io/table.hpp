@@ -40,7 +40,8 @@ struct cell {
 
 enum class format { table, csv, json, jsonl, md, latex };
 
-// Parses "table", "csv", "json", "jsonl", "md", "latex"; throws input_error("format", ...) otherwise.
+// Parses "table", "csv", "json", "jsonl", "md", "latex"; throws input_error("format", ...)
+// otherwise.
 format parse_format(const std::string& name);
 
 // Digits kept when rounding for reading (table, md, latex).
@@ -53,7 +54,9 @@ inline constexpr int reading_digits = 10;
 class table_writer {
  public:
   using sink = std::function<void(std::string_view)>;
-  table_writer(format f, std::vector<std::string> columns, nlohmann::json meta, sink out);
+  // continuing: the table's beginning (and some rows) are already written; JSON Lines only.
+  table_writer(format f, std::vector<std::string> columns, nlohmann::json meta, sink out,
+               bool continuing = false);
   // One row, one cell per column.
   void row(const std::vector<cell>& cells);
   // Closes the table, with the summary (an object; may be empty).

@@ -499,7 +499,7 @@ PY
 
 for cmd in "--help" "--version" "problem --help" "problem show --help" "problem list" "flow --help" \
   "gd --help" "compare --help" "sweep --help" "verify --help" "verify --list" "enclose --help" \
-  "landscape --help" "figures --help"; do
+  "landscape --help" "figures --help" "merge --help"; do
   # shellcheck disable=SC2086
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done

@@ -31,7 +31,7 @@ LISTS = ["list:1,2", "list:", "list:1,,2", "linspace:0:1:3", "linspace:1:0:2", "
          "logspace:-1000:1000:2", "linspace:0:1", "linspace:0:1:0", "linspace:0:1:2.5",
          "linspace:0:1:1000001", "cubespace:0:1:2", "1,0.5", "0,1,2", "logspace:0:0.5:3",
          "list:1e-400", "list:nan", "list:1/0"]
-FORMATS = ["table", "csv", "json", "md", "latex", "", "xml", "JSON"]
+FORMATS = ["table", "csv", "json", "jsonl", "md", "latex", "", "xml", "JSON"]
 SAFE_STEPS = ["1", "3", "10", "1e1", "0", "-5", "", "abc", "1.5", "18446744073709551616",
               "1e16", "99999999999999999999"]
 
@@ -206,7 +206,9 @@ class Generator:
                 ("--batch", lambda: pick(rng, ["0", "2", "-1"])),
                 ("--rule", lambda: pick(rng, ["gd", "momentum", "adam", "sign", "lion"])),
                 ("--momentum", lambda: pick(rng, ["0.5", "1"])),
-                ("--threads", lambda: pick(rng, ["0", "1", "2", "-1", "2000"]))])
+                ("--threads", lambda: pick(rng, ["0", "1", "2", "-1", "2000"])),
+                ("--shard", lambda: pick(rng, ["1/2", "2/2", "1/1", "0/1", "3/2", "x", "1/",
+                                               "1/1000000001", "-1/2"]))])
         if kind == 5:
             args = ["verify"]
             for _ in range(rng.randrange(0, 3)):

@@ -13,7 +13,8 @@
       const amflow::model::problem<Real>&, const amflow::analysis::compare_options<Real>&); \
   PREFIX template void amflow::analysis::sweep_options<Real>::validate() const;             \
   PREFIX template amflow::analysis::sweep_result<Real> amflow::analysis::sweep<Real>(       \
-      const amflow::analysis::sweep_options<Real>&);
+      const amflow::analysis::sweep_options<Real>&);                                        \
+  PREFIX template class amflow::analysis::sweep_plan<Real>;
 
 AMFLOW_INSTANTIATE_ANALYSIS(extern, double)
 AMFLOW_INSTANTIATE_ANALYSIS(extern, long double)

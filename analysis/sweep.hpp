@@ -92,8 +92,37 @@ struct sweep_result {
   size_t selected_count = 0;            // run (all of them without select)
 };
 
-// Every cell's problem is built (and validated) before any run starts, so bad input fails with one
-// input_error naming the axis and value, deterministically.
+// A sweep ready to run: every cell's problem built (and validated) at construction, so bad input
+// fails with one input_error naming the axis and value, deterministically; then any cell runs by
+// its index, from any thread (the same result wherever it runs: what MPI ranks and shards rely on).
+template <class Real>
+class sweep_plan {
+ public:
+  explicit sweep_plan(const sweep_options<Real>& options);
+  size_t cells() const { return cells_; }
+  int tokens() const { return problems_.front().tokens; }
+  const std::vector<std::string>& axis_names() const { return axis_names_; }
+  // Cell c (grid order, first axis slowest), run.
+  sweep_cell<Real> run(size_t c) const;
+
+ private:
+  std::vector<size_t> index_of(size_t c) const;
+  Real eta_of(const std::vector<size_t>& index) const;
+  descent::rule_options<Real> rule_of(const std::vector<size_t>& index) const;
+
+  sweep_options<Real> opt_;
+  std::vector<std::string> axis_names_;
+  // Per axis: the values at precision Real, their texts, and for integer fields the JSON integers.
+  std::vector<std::vector<Real>> values_;
+  std::vector<std::vector<std::string>> texts_;
+  std::vector<std::vector<nlohmann::json>> integers_;
+  size_t cells_ = 0;
+  std::vector<model::problem<Real>> problems_;  // cells differing only in eta or the rule share
+  std::vector<nlohmann::json> specs_;           // each problem's JSON (for certify)
+  std::vector<size_t> problem_of_;              // per cell
+};
+
+// The plan's selected cells on opt.threads threads, released in grid order (on_ready, on_cell).
 template <class Real>
 sweep_result<Real> sweep(const sweep_options<Real>& options);
 

@@ -87,18 +87,47 @@ void sweep_options<Real>::validate() const {
   }
 }
 
+// Cell c's index on each axis (first axis slowest).
 template <class Real>
-sweep_result<Real> sweep(const sweep_options<Real>& opt) {
+std::vector<size_t> sweep_plan<Real>::index_of(size_t c) const {
+  std::vector<size_t> index(opt_.axes.size());
+  for (size_t a = opt_.axes.size(); a-- > 0;) {
+    index[a] = c % values_[a].size();
+    c /= values_[a].size();
+  }
+  return index;
+}
+
+template <class Real>
+Real sweep_plan<Real>::eta_of(const std::vector<size_t>& index) const {
+  for (size_t a = 0; a < opt_.axes.size(); ++a) {
+    if (opt_.axes[a].name == "eta") return values_[a][index[a]];
+  }
+  return opt_.eta;
+}
+
+template <class Real>
+descent::rule_options<Real> sweep_plan<Real>::rule_of(const std::vector<size_t>& index) const {
+  descent::rule_options<Real> rule = opt_.rule;
+  for (size_t a = 0; a < opt_.axes.size(); ++a) {
+    const std::string& name = opt_.axes[a].name;
+    const Real& v = values_[a][index[a]];
+    if (name == "momentum") rule.momentum = v;
+    if (name == "beta1") rule.beta1 = v;
+    if (name == "beta2") rule.beta2 = v;
+    if (name == "epsilon") rule.epsilon = v;
+  }
+  return rule;
+}
+
+template <class Real>
+sweep_plan<Real>::sweep_plan(const sweep_options<Real>& opt) : opt_(opt) {
   using std::exp;
-  opt.validate();
-  sweep_result<Real> result;
+  opt_.validate();
   // Per axis: the values at precision Real, their texts, and for integer fields the JSON integers.
-  std::vector<std::vector<Real>> values;
-  std::vector<std::vector<std::string>> texts;
-  std::vector<std::vector<nlohmann::json>> integers;
   size_t cells = 1;
-  for (const sweep_axis& a : opt.axes) {
-    result.axis_names.push_back(a.name);
+  for (const sweep_axis& a : opt_.axes) {
+    axis_names_.push_back(a.name);
     const std::string field = "grid " + a.name;
     std::vector<Real> v;
     std::vector<std::string> t;
@@ -126,52 +155,22 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
     }
     cells *= v.size();
     if (cells > 10000000) throw input_error("grid", a.name + "=" + a.spec, "more than 10^7 cells");
-    values.push_back(std::move(v));
-    texts.push_back(std::move(t));
-    integers.push_back(std::move(ints));
+    values_.push_back(std::move(v));
+    texts_.push_back(std::move(t));
+    integers_.push_back(std::move(ints));
   }
-  result.cell_count = cells;
-
-  // Cell c's index on each axis (first axis slowest).
-  const auto index_of = [&](size_t c) {
-    std::vector<size_t> index(opt.axes.size());
-    for (size_t a = opt.axes.size(); a-- > 0;) {
-      index[a] = c % values[a].size();
-      c /= values[a].size();
-    }
-    return index;
-  };
-  const auto eta_of = [&](const std::vector<size_t>& index) {
-    for (size_t a = 0; a < opt.axes.size(); ++a) {
-      if (opt.axes[a].name == "eta") return values[a][index[a]];
-    }
-    return opt.eta;
-  };
-  const auto rule_of = [&](const std::vector<size_t>& index) {
-    descent::rule_options<Real> rule = opt.rule;
-    for (size_t a = 0; a < opt.axes.size(); ++a) {
-      const std::string& name = opt.axes[a].name;
-      const Real& v = values[a][index[a]];
-      if (name == "momentum") rule.momentum = v;
-      if (name == "beta1") rule.beta1 = v;
-      if (name == "beta2") rule.beta2 = v;
-      if (name == "epsilon") rule.epsilon = v;
-    }
-    return rule;
-  };
+  cells_ = cells;
 
   // Build every cell's problem and step size first: input errors surface here, in grid order.
-  std::vector<model::problem<Real>> problems;
-  std::vector<nlohmann::json> specs;  // each problem's JSON (for certify)
-  std::vector<size_t> problem_of(cells);
+  problem_of_.resize(cells);
   std::map<std::string, size_t> problem_index;  // non-eta axis indices -> problems
   for (size_t c = 0; c < cells; ++c) {
     const std::vector<size_t> index = index_of(c);
-    nlohmann::json spec = opt.problem;
+    nlohmann::json spec = opt_.problem;
     std::string key;
-    for (size_t a = 0; a < opt.axes.size(); ++a) {
-      const std::string& name = opt.axes[a].name;
-      const Real& v = values[a][index[a]];
+    for (size_t a = 0; a < opt_.axes.size(); ++a) {
+      const std::string& name = opt_.axes[a].name;
+      const Real& v = values_[a][index[a]];
       const std::string field = "grid " + name;
       if (name == "eta" || detail::rule_axis(name)) continue;
       key += std::to_string(a) + ":" + std::to_string(index[a]) + ";";
@@ -187,97 +186,108 @@ sweep_result<Real> sweep(const sweep_options<Real>& opt) {
         spec["frequencies"] = {{"kind", "explicit"},
                                {"p", nlohmann::json::array({scalar::to_text<Real>(p0),
                                                             scalar::to_text<Real>(1 - p0)})}};
-      } else if (!integers[a].empty()) {
-        spec = set_field(std::move(spec), detail::axis_target(name), integers[a][index[a]]);
+      } else if (!integers_[a].empty()) {
+        spec = set_field(std::move(spec), detail::axis_target(name), integers_[a][index[a]]);
       } else {
-        spec = set_field(std::move(spec), detail::axis_target(name), texts[a][index[a]]);
+        spec = set_field(std::move(spec), detail::axis_target(name), texts_[a][index[a]]);
       }
     }
     // Cells that differ only in eta or the rule's parameters share their problem.
     const auto found = problem_index.find(key);
     if (found == problem_index.end()) {
-      problem_of[c] = problems.size();
-      problem_index.emplace(key, problems.size());
-      problems.push_back(io::parse_problem<Real>(spec));
-      if (opt.certify) specs.push_back(spec);
+      problem_of_[c] = problems_.size();
+      problem_index.emplace(key, problems_.size());
+      problems_.push_back(io::parse_problem<Real>(spec));
+      if (opt_.certify) specs_.push_back(spec);
     } else {
-      problem_of[c] = found->second;
+      problem_of_[c] = found->second;
     }
     descent::descent_options<Real> check;
     check.eta = eta_of(index);
-    check.steps = opt.steps;
-    check.batch = opt.batch;
+    check.steps = opt_.steps;
+    check.batch = opt_.batch;
     check.rule = rule_of(index);
     try {
       check.validate();
     } catch (const input_error& e) {
       // A step size or rule parameter from the grid is the axis's fault, not the option's.
-      for (size_t a = 0; a < opt.axes.size(); ++a) {
-        if (opt.axes[a].name == e.field()) {
-          throw input_error("grid " + e.field(), texts[a][index[a]], e.reason());
+      for (size_t a = 0; a < opt_.axes.size(); ++a) {
+        if (opt_.axes[a].name == e.field()) {
+          throw input_error("grid " + e.field(), texts_[a][index[a]], e.reason());
         }
       }
       throw;
     }
   }
+}
 
+template <class Real>
+sweep_cell<Real> sweep_plan<Real>::run(size_t c) const {
+  const std::vector<size_t> index = index_of(c);
+  descent::descent_options<Real> d;
+  d.eta = eta_of(index);
+  d.steps = opt_.steps;
+  d.batch = opt_.batch;
+  d.seed = opt_.seed;
+  d.rule = rule_of(index);
+  d.record = false;
+  const descent::descent_result<Real> r = descent::run(problems_[problem_of_[c]], d);
+  sweep_cell<Real> cell;
+  cell.index = c;
+  for (size_t a = 0; a < opt_.axes.size(); ++a) {
+    cell.values.push_back(values_[a][index[a]]);
+    cell.texts.push_back(texts_[a][index[a]]);
+  }
+  cell.ok = r.ok;
+  cell.message = r.message;
+  cell.summary = r.summary;
+  if (r.ok) {
+    cell.final_loss = r.last.loss;
+    cell.final_zero_one_loss = r.last.zero_one_loss;
+    cell.final_margins = r.last.margins;
+  }
+  if (opt_.certify && r.ok) {
+    std::string eta_text = opt_.eta_text;
+    for (size_t a = 0; a < opt_.axes.size(); ++a) {
+      if (opt_.axes[a].name == "eta") eta_text = texts_[a][index[a]];
+    }
+    const rational eta = scalar::parse_exact(eta_text, "eta");
+    const nlohmann::json& spec = specs_[problem_of_[c]];
+    const certify::widening_result w = certify::first_perfect_widening(
+        [&] { return std::make_pair(certify::ball_problem_of(spec), certify::ball::of(eta)); },
+        opt_.steps);
+    cell.certified_bits = w.bits;
+    if (!w.decided()) {
+      cell.certified = "undecided";
+    } else {
+      cell.certified_first_perfect_step = w.run.first_perfect_step;
+      cell.certified = w.run.first_perfect_step == r.summary.first_perfect_step &&
+                               w.run.ever_perfect == r.summary.ever_perfect
+                           ? "yes"
+                           : "differs";
+    }
+  }
+  return cell;
+}
+
+template <class Real>
+sweep_result<Real> sweep(const sweep_options<Real>& opt) {
+  const sweep_plan<Real> plan(opt);
+  sweep_result<Real> result;
+  result.axis_names = plan.axis_names();
+  result.cell_count = plan.cells();
   std::vector<size_t> chosen;
-  for (size_t c = 0; c < cells; ++c) {
+  for (size_t c = 0; c < plan.cells(); ++c) {
     if (!opt.select || opt.select(c)) chosen.push_back(c);
   }
   result.selected_count = chosen.size();
-  if (opt.on_ready) opt.on_ready(cells, chosen.size(), problems.front().tokens);
+  if (opt.on_ready) opt.on_ready(plan.cells(), chosen.size(), plan.tokens());
 
   // Cells run in parallel; each is released in grid order (to on_cell, or kept) and its slot freed.
   std::vector<std::unique_ptr<sweep_cell<Real>>> slots(chosen.size());
   if (!opt.on_cell) result.cells.reserve(chosen.size());
   const auto work = [&](long k) {
-    const size_t c = chosen[static_cast<size_t>(k)];
-    const std::vector<size_t> index = index_of(c);
-    descent::descent_options<Real> d;
-    d.eta = eta_of(index);
-    d.steps = opt.steps;
-    d.batch = opt.batch;
-    d.seed = opt.seed;
-    d.rule = rule_of(index);
-    d.record = false;
-    const descent::descent_result<Real> r = descent::run(problems[problem_of[c]], d);
-    auto cell = std::make_unique<sweep_cell<Real>>();
-    cell->index = c;
-    for (size_t a = 0; a < opt.axes.size(); ++a) {
-      cell->values.push_back(values[a][index[a]]);
-      cell->texts.push_back(texts[a][index[a]]);
-    }
-    cell->ok = r.ok;
-    cell->message = r.message;
-    cell->summary = r.summary;
-    if (r.ok) {
-      cell->final_loss = r.last.loss;
-      cell->final_zero_one_loss = r.last.zero_one_loss;
-      cell->final_margins = r.last.margins;
-    }
-    if (opt.certify && r.ok) {
-      std::string eta_text = opt.eta_text;
-      for (size_t a = 0; a < opt.axes.size(); ++a) {
-        if (opt.axes[a].name == "eta") eta_text = texts[a][index[a]];
-      }
-      const rational eta = scalar::parse_exact(eta_text, "eta");
-      const nlohmann::json& spec = specs[problem_of[c]];
-      const certify::widening_result w = certify::first_perfect_widening(
-          [&] { return std::make_pair(certify::ball_problem_of(spec), certify::ball::of(eta)); },
-          opt.steps);
-      cell->certified_bits = w.bits;
-      if (!w.decided()) {
-        cell->certified = "undecided";
-      } else {
-        cell->certified_first_perfect_step = w.run.first_perfect_step;
-        cell->certified = w.run.first_perfect_step == r.summary.first_perfect_step &&
-                                  w.run.ever_perfect == r.summary.ever_perfect
-                              ? "yes"
-                              : "differs";
-      }
-    }
-    slots[k] = std::move(cell);
+    slots[k] = std::make_unique<sweep_cell<Real>>(plan.run(chosen[static_cast<size_t>(k)]));
   };
   parallel_for_ordered(static_cast<long>(chosen.size()), opt.threads, work, [&](long k) {
     if (opt.on_cell) {

@@ -62,13 +62,7 @@ int parallel_for_ordered(long n, int threads, const std::function<void(long)>& f
   std::vector<std::thread> pool;
   for (long t = 1; t < wanted; ++t) {
     try {
-      pool.emplace_back([&work] {
-        work();
-        // MPFR and FLINT/Arb keep per-thread caches (constants such as pi and log 2) that die with
-        // the thread otherwise.
-        mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
-        flint_cleanup();
-      });
+      pool.push_back(worker_thread([&work] { work(); }));
     } catch (const std::system_error&) {
       refused += wanted - t;  // the system would not start more: those running share the work
       break;
@@ -78,6 +72,16 @@ int parallel_for_ordered(long n, int threads, const std::function<void(long)>& f
   for (std::thread& th : pool) th.join();
   if (error) std::rethrow_exception(error);
   return static_cast<int>(pool.size()) + 1;
+}
+
+std::thread worker_thread(std::function<void()> f) {
+  return std::thread([f = std::move(f)] {
+    f();
+    // MPFR and FLINT/Arb keep per-thread caches (constants such as pi and log 2) that die with the
+    // thread otherwise.
+    mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE);
+    flint_cleanup();
+  });
 }
 
 int parallel_for(long n, int threads, const std::function<void(long)>& f) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <thread>
 
 namespace amflow {
 
@@ -15,6 +16,10 @@ int hardware_threads();
 // number of threads that worked. The first exception thrown by any f(i) is rethrown here, after
 // every thread has stopped; the remaining indices are then skipped.
 int parallel_for(long n, int threads, const std::function<void(long)>& f);
+
+// A thread running f that frees MPFR's and FLINT/Arb's per-thread caches when f returns (for
+// threads started outside parallel_for). Throws std::system_error when the system refuses it.
+std::thread worker_thread(std::function<void()> f);
 
 // How many thread starts the system has refused in this process (for a warning: the results are
 // the same, only slower).

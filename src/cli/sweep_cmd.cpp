@@ -15,6 +15,7 @@
 #include "analysis/instantiate.hpp"
 #include "cli/common.hpp"
 #include "cli/jsonl_table.hpp"
+#include "cli/mpi_cells.hpp"
 
 namespace amflow::cli {
 namespace {
@@ -31,6 +32,7 @@ struct sweep_cli_options {
   bool certify = false;
   std::string shard;
   std::string resume;
+  bool mpi = false;
   rule_cli_options rule;
 };
 
@@ -91,7 +93,7 @@ shard_choice choose_shard(const std::string& flag) {
 }
 
 template <class Real>
-void run_sweep(const sweep_cli_options& o) {
+void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
   const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
   analysis::sweep_options<Real> opt;
   opt.problem = load_problem(o.source);
@@ -206,14 +208,80 @@ void run_sweep(const sweep_cli_options& o) {
 
   std::unique_ptr<progress_meter> progress;
   std::unique_ptr<table_output> out;
+  std::vector<std::string> columns;
   long failed = 0;
   std::map<std::string, long> certified_counts;
   underflow_watch underflow;
   long long first_underflow = -1;  // the cell of the first underflow (merge keeps the lowest)
   int tokens = 0;
+  // What a row adds to the summary, read from the row itself (cells computed here, on another MPI
+  // rank, or read back by --resume count alike). The row has no `cell` column.
+  const auto account = [&](long long index, const std::vector<io::cell>& row) {
+    const auto at = [&](const std::string& name) {
+      return static_cast<size_t>(std::find(columns.begin(), columns.end(), name) -
+                                 columns.begin()) -
+             (shard.count > 0 ? 1 : 0);
+    };
+    if (row[at("status")].text != "ok") {
+      ++failed;
+    } else if (row[at("final_loss")].kind == io::cell_kind::null) {
+      std::string where = "the cell";
+      for (size_t a = 0; a < opt.axes.size(); ++a) {
+        where += " " + opt.axes[a].name + " = " + row[a].text;
+      }
+      underflow.mark("the final loss", where);
+      if (first_underflow < 0) first_underflow = index;
+    }
+    if (opt.certify && row[at("certified")].text != "no")
+      ++certified_counts[row[at("certified")].text];
+  };
+  // A cell's row (without the `cell` column).
+  const auto make_row = [&](const analysis::sweep_cell<Real>& c) {
+    std::vector<io::cell> row;
+    for (size_t a = 0; a < c.texts.size(); ++a) row.push_back(io::cell::number(c.texts[a]));
+    const auto& s = c.summary;
+    Real max_spike(0);
+    for (const auto& sp : s.spikes) {
+      if (sp.height > max_spike) max_spike = sp.height;
+    }
+    long sign_changes = 0;
+    for (long n : s.margin_sign_changes) sign_changes += n;
+    row.push_back(io::cell::integer(s.first_perfect_step));
+    row.push_back(io::cell::boolean(s.ever_perfect));
+    row.push_back(num(s.max_loss));
+    row.push_back(io::cell::integer(s.loss_increases));
+    row.push_back(io::cell::integer(static_cast<long long>(s.spikes.size())));
+    row.push_back(num(max_spike));
+    row.push_back(io::cell::integer(sign_changes));
+    if (c.ok) {
+      underflow_watch cell_watch;  // null below the smallest normal number (account notes it)
+      row.push_back(cell_watch.positive(c.final_loss, "the final loss", ""));
+      row.push_back(num(c.final_zero_one_loss));
+      for (int x = 0; x < tokens; ++x) row.push_back(num(c.final_margins(x)));
+      row.push_back(io::cell::words("ok"));
+    } else {
+      for (int x = 0; x < tokens + 2; ++x) row.push_back(io::cell::null());
+      row.push_back(io::cell::words(c.message));
+    }
+    if (opt.certify) {
+      if (c.certified.empty()) {
+        row.push_back(io::cell::words("no"));
+        row.push_back(io::cell::null());
+      } else {
+        row.push_back(io::cell::words(c.certified));
+        row.push_back(io::cell::integer(c.certified_bits));
+      }
+    }
+    return row;
+  };
+  const auto write_row = [&](long long index, std::vector<io::cell> row) {
+    progress->add();
+    account(index, row);
+    if (shard.count > 0) row.insert(row.begin(), io::cell::integer(index));
+    out->row(row);
+  };
   opt.on_ready = [&](size_t cells, size_t selected, int n) {
     tokens = n;
-    std::vector<std::string> columns;
     if (shard.count > 0) {
       meta["grid_cells"] = cells;
       columns.push_back("cell");
@@ -241,27 +309,8 @@ void run_sweep(const sweep_cli_options& o) {
       if (!done->rows.empty() && done->columns != columns) {
         throw input_error("--resume", o.resume, "its columns differ from this run's");
       }
-      // The cells read back count in the summary as if run now (a row's cells lack `cell`).
-      const auto at = [&](const std::string& name) {
-        return static_cast<size_t>(std::find(columns.begin(), columns.end(), name) -
-                                   columns.begin()) -
-               1;
-      };
-      for (const auto& [c, cells_of] : done->rows) {
-        if (cells_of[at("status")].text != "ok") {
-          ++failed;
-        } else if (cells_of[at("final_loss")].kind == io::cell_kind::null) {
-          std::string where = "the cell";
-          for (size_t a = 0; a < opt.axes.size(); ++a) {
-            where += " " + opt.axes[a].name + " = " + cells_of[a].text;
-          }
-          underflow.mark("the final loss", where);
-          if (first_underflow < 0) first_underflow = c;
-        }
-        if (opt.certify && cells_of[at("certified")].text != "no") {
-          ++certified_counts[cells_of[at("certified")].text];
-        }
-      }
+      // The cells read back count in the summary as if run now.
+      for (const auto& [c, row] : done->rows) account(c, row);
       in_place_from = done->complete_bytes;
       continuing = true;
     } else if (shard.count > 0 && fmt == io::format::jsonl && !common.output.empty() &&
@@ -273,63 +322,68 @@ void run_sweep(const sweep_cli_options& o) {
                                          continuing);
   };
   opt.on_cell = [&](const analysis::sweep_cell<Real>& c) {
-    progress->add();
-    std::vector<io::cell> row;
-    if (shard.count > 0) row.push_back(io::cell::integer(static_cast<long long>(c.index)));
-    for (size_t a = 0; a < c.texts.size(); ++a) row.push_back(io::cell::number(c.texts[a]));
-    const auto& s = c.summary;
-    Real max_spike(0);
-    for (const auto& sp : s.spikes) {
-      if (sp.height > max_spike) max_spike = sp.height;
-    }
-    long sign_changes = 0;
-    for (long n : s.margin_sign_changes) sign_changes += n;
-    row.push_back(io::cell::integer(s.first_perfect_step));
-    row.push_back(io::cell::boolean(s.ever_perfect));
-    row.push_back(num(s.max_loss));
-    row.push_back(io::cell::integer(s.loss_increases));
-    row.push_back(io::cell::integer(static_cast<long long>(s.spikes.size())));
-    row.push_back(num(max_spike));
-    row.push_back(io::cell::integer(sign_changes));
-    if (c.ok) {
-      std::string where = "the cell";
-      for (size_t a = 0; a < c.texts.size(); ++a) {
-        where += " " + opt.axes[a].name + " = " + c.texts[a];
-      }
-      row.push_back(underflow.positive(c.final_loss, "the final loss", where));
-      if (row.back().kind == io::cell_kind::null && first_underflow < 0) {
-        first_underflow = static_cast<long long>(c.index);
-      }
-      row.push_back(num(c.final_zero_one_loss));
-      for (int x = 0; x < tokens; ++x) row.push_back(num(c.final_margins(x)));
-      row.push_back(io::cell::words("ok"));
-    } else {
-      ++failed;
-      for (int x = 0; x < tokens + 2; ++x) row.push_back(io::cell::null());
-      row.push_back(io::cell::words(c.message));
-    }
-    if (opt.certify) {
-      if (c.certified.empty()) {
-        row.push_back(io::cell::words("no"));
-        row.push_back(io::cell::null());
-      } else {
-        row.push_back(io::cell::words(c.certified));
-        row.push_back(io::cell::integer(c.certified_bits));
-        ++certified_counts[c.certified];
-      }
-    }
-    out->row(row);
+    write_row(static_cast<long long>(c.index), make_row(c));
   };
-  const analysis::sweep_result<Real> result = analysis::sweep(opt);
-  nlohmann::json summary = {{"cells", result.selected_count + (done ? done->rows.size() : 0)}};
-  if (failed > 0) summary["failed_cells"] = failed;
-  if (opt.certify) {
-    for (const char* k : {"yes", "differs", "undecided"})
-      summary[std::string("certified_") + k] = certified_counts[k];
+  const auto finish_sweep = [&](size_t selected) {
+    nlohmann::json summary = {{"cells", selected + (done ? done->rows.size() : 0)}};
+    if (failed > 0) summary["failed_cells"] = failed;
+    if (opt.certify) {
+      for (const char* k : {"yes", "differs", "undecided"})
+        summary[std::string("certified_") + k] = certified_counts[k];
+    }
+    underflow.note(summary, scalar::name<Real>());
+    if (shard.count > 0 && first_underflow >= 0) summary["first_underflow_cell"] = first_underflow;
+    out->finish(summary);
+  };
+  size_t selected = 0;
+  if (!o.mpi) {
+    selected = analysis::sweep(opt).selected_count;
+  } else {
+    // Every rank builds the plan (and meets bad input the same way); rank 0 opens the output and
+    // tells the others whether it could; then the cells go round (cli/mpi_cells.hpp).
+    const mpi_session& mpi = *session;
+    const analysis::sweep_plan<Real> plan(opt);
+    std::vector<size_t> chosen;
+    for (size_t c = 0; c < plan.cells(); ++c) {
+      if (!opt.select || opt.select(c)) chosen.push_back(c);
+    }
+    selected = chosen.size();
+    tokens = plan.tokens();
+    bool opened = true;
+    if (mpi.rank() == 0) {
+      try {
+        opt.on_ready(plan.cells(), chosen.size(), plan.tokens());
+      } catch (...) {
+        mpi.agree(false);
+        throw;
+      }
+    }
+    opened = mpi.agree(opened);
+    if (!opened) throw input_error("--output", common.output, "rank 0 could not open it");
+    mpi_distribute(
+        mpi, chosen, [&](size_t c) { return make_row(plan.run(c)); },
+        [&](size_t k, std::vector<io::cell> row) {
+          write_row(static_cast<long long>(chosen[k]), std::move(row));
+        });
+    if (mpi.rank() > 0) return;
+    finish_sweep(selected);
+    return;
   }
-  underflow.note(summary, scalar::name<Real>());
-  if (shard.count > 0 && first_underflow >= 0) summary["first_underflow_cell"] = first_underflow;
-  out->finish(summary);
+  finish_sweep(selected);
+}
+
+template <class Real>
+void run_sweep(const sweep_cli_options& o) {
+  // MPI first, so that every later refusal is said once: every rank meets the same bad input, and
+  // only rank 0 reports it (exit 2); the others end quietly.
+  std::optional<mpi_session> session;
+  if (o.mpi) session.emplace();
+  try {
+    run_sweep_on<Real>(o, session ? &*session : nullptr);
+  } catch (const input_error&) {
+    if (session && session->rank() > 0) return;
+    throw;
+  }
 }
 
 }  // namespace
@@ -364,6 +418,12 @@ void register_sweep(CLI::App& app) {
                   "cut short by a stop is dropped. FILE is also the output; a missing FILE starts "
                   "it. Without --shard it runs every cell, with a cell column (merge it with "
                   "amflow merge)");
+  cmd->add_flag("--mpi", o->mpi,
+                "run under mpirun -np K: rank 0 hands the cells out one at a time to the ranks "
+                "that ask (itself included, on a second thread), and writes the rows in grid "
+                "order: the same bytes as one process. One cell at a time per rank (--threads is "
+                "not used); with --shard or --resume, the shard's remaining cells")
+      ->disable_flag_override();
   cmd->add_flag("--certify", o->certify,
                 "certify each cell's first perfect step in ball arithmetic (a certified column: "
                 "yes, differs or undecided)")

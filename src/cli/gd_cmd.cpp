@@ -282,10 +282,17 @@ void run_gd(const gd_cli_options& o) {
                                                                     : o.layer_norm_epsilon) +
                                       ") (margins below min_{y != f*(x)} |u_f*(x) - u_y|)"
                                 : "linear: logits u_y . W e_x";
-  const descent::space_kind space = opt.resolved_space();
+  const descent::space_kind space = opt.resolved_space(pb);
   std::string why;  // why auto chose the space
+  const descent::step_costs cost = descent::step_cost(pb);
+  const auto count = [](double x) { return scalar::round_text(std::to_string(x), 3); };
+  const std::string costs = count(cost.particle) +
+                            " multiplications per step in particle coordinates, " +
+                            count(cost.weights) + " in W";
   if (space == descent::space_kind::particle) {
-    why = " (auto: N x M logits)";
+    why = " (auto: N x M logits; " + costs + ")";
+  } else if (descent::rule_is_linear(opt.rule.kind) && opt.factors.rank == 0 && !opt.layer_norm) {
+    why = " (auto: " + costs + ")";
   } else if (opt.factors.rank > 0) {
     why = " (auto: the factors A, B of W)";
   } else if (opt.layer_norm) {

@@ -90,6 +90,30 @@ TYPED_TEST(descent_test, particle_coordinates_agree_with_gd_on_w) {
             1e4 * testing::eps<Real>());
 }
 
+// Automatic coordinates go by cost: many tokens in few dimensions run on W, and the run there is
+// the particle run's (whose cost per step, N^2 M, would be 30x larger here).
+TYPED_TEST(descent_test, automatic_space_takes_w_when_tokens_outnumber_dimensions) {
+  using Real = TypeParam;
+  const auto pb = io::parse_problem<Real>(testing::correlated_spec(60, 3, 4, 11, "1/4"));
+  const descent::step_costs cost = descent::step_cost(pb);
+  EXPECT_EQ(cost.particle, 60.0 * 60 * 3 + 60 * 3 * 3);    // 11,340
+  EXPECT_EQ(cost.weights, 2.0 * 60 * 3 * 4 + 2 * 16 * 3);  // 1,536
+  auto o = gd<Real>("1", 40);
+  EXPECT_EQ(o.resolved_space(pb), descent::space_kind::weights);
+  const auto a = descent::run(pb, o);
+  EXPECT_EQ(a.space, descent::space_kind::weights);
+  o.space = descent::space_kind::particle;
+  const auto b = descent::run(pb, o);
+  ASSERT_TRUE(a.ok && b.ok);
+  EXPECT_LE(testing::diff(Real((a.W - b.W).cwiseAbs().maxCoeff()), Real(0)),
+            1e4 * testing::eps<Real>());
+  // The named problems stay in particle coordinates (a tie or cheaper there).
+  for (const char* name : {"pair", "zipf-orthogonal", "large-memory", "underparameterized"}) {
+    EXPECT_EQ(gd<Real>("1", 1).resolved_space(named<Real>(name)), descent::space_kind::particle)
+        << name;
+  }
+}
+
 // The fused residual-and-loss of the GD loop is the model's residual and loss to the last bit.
 TYPED_TEST(descent_test, fused_residual_and_loss_are_the_model_ones) {
   using Real = TypeParam;

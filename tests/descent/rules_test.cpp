@@ -256,7 +256,7 @@ TYPED_TEST(rules_test, every_rule_agrees_with_a_plain_loop_on_W) {
       const grid<Real> W = plain_run(pb, o.rule, o.eta, o.steps);
       // The linear rules run on W and, by default, in particle coordinates (on the residual).
       const bool linear = descent::rule_is_linear(k);
-      EXPECT_EQ(o.resolved_space(),
+      EXPECT_EQ(o.resolved_space(pb),
                 linear ? descent::space_kind::particle : descent::space_kind::weights)
           << descent::rule_name(k);
       for (descent::space_kind space :
@@ -368,7 +368,7 @@ TYPED_TEST(rules_test, layer_norm_runs_agree_with_a_plain_loop) {
       o.rule.kind = k;
       o.layer_norm = true;
       o.layer_norm_epsilon = eps;
-      EXPECT_EQ(o.resolved_space(), descent::space_kind::weights);
+      EXPECT_EQ(o.resolved_space(pb), descent::space_kind::weights);
       Real top(-1000);  // max over states and tokens of m_x - the bound
       o.on_record = [&](long, const model::trajectory_sample<Real>& s) {
         for (int x = 0; x < pb.tokens; ++x) {
@@ -487,7 +487,7 @@ TYPED_TEST(rules_test, refusals_and_undefined_steps) {
   o.space = descent::space_kind::particle;
   EXPECT_THROW(descent::run(pb, o), input_error);
   o.space = descent::space_kind::automatic;
-  EXPECT_EQ(o.resolved_space(), descent::space_kind::weights);
+  EXPECT_EQ(o.resolved_space(pb), descent::space_kind::weights);
   o.rule.kind = rule_kind::momentum;
   o.rule.momentum = Real(1);
   EXPECT_THROW(descent::run(pb, o), input_error);

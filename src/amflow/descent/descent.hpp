@@ -36,6 +36,19 @@ enum class space_kind { automatic, particle, weights };
 space_kind parse_space(const std::string& name, const std::string& field);
 std::string space_name(space_kind k);
 
+// Multiplications per GD step in each space (resolved_space compares them): particle coordinates
+// N^2 M + N M^2 (G_E R G_U, a factor skipped when its Gram matrix is exactly the identity), W space
+// 2 N M d + 2 d^2 M (E (W^T U^T) and U^T (R^T E)).
+struct step_costs {
+  double particle = 0, weights = 0;
+};
+template <class Real>
+step_costs step_cost(const model::problem<Real>& pb) {
+  const double N = pb.tokens, M = pb.classes, d = pb.dim;
+  return {(pb.G_E_identity ? 0 : N * N * M) + (pb.G_U_identity ? 0 : N * M * M),
+          2 * N * M * d + 2 * d * d * M};
+}
+
 // W = A B with A (d x r) and B (r x d) both trained (rank 0: W itself). Each factor has its own
 // copy of the rule (its own momentum buffer, Adam moments, norm, std), as per-parameter optimisers
 // have. A0 and B0: entries scale * N(0, 1) from model::standard_normals(seed) (A0 first, row by
@@ -78,10 +91,11 @@ struct descent_options {
   // values the run cannot honour, including a final time eta * steps beyond Real's range and
   // particle coordinates for a rule that is not linear (rule_is_linear).
   void validate() const;
-  // The space the run goes in: `space`, or for automatic particle coordinates for linear rules
-  // on a full W without layer norm, W otherwise (a factorised run is in W space: its state is A
-  // and B).
-  space_kind resolved_space() const;
+  // The space the run on pb goes in: `space`, or for automatic W for rules that are not linear,
+  // factorised runs (their state is A and B) and layer norm; otherwise the cheaper per step
+  // (step_cost), particles on a tie (every named problem stays there; N = 10^4, M = 5, d = 100
+  // goes to W, 50x cheaper).
+  space_kind resolved_space(const model::problem<Real>& pb) const;
 };
 
 // A loss spike: a maximal run of consecutive increases L_{k+1} > L_k, from state `start` (the last
@@ -197,7 +211,8 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
 #define AMFLOW_INSTANTIATE_DESCENT(PREFIX, Real)                                                \
   PREFIX template void amflow::descent::descent_options<Real>::validate() const;                \
   PREFIX template amflow::descent::space_kind                                                   \
-  amflow::descent::descent_options<Real>::resolved_space() const;                               \
+  amflow::descent::descent_options<Real>::resolved_space(const amflow::model::problem<Real>&)   \
+      const;                                                                                    \
   PREFIX template void amflow::descent::rule_options<Real>::validate() const;                   \
   PREFIX template std::unique_ptr<amflow::descent::update_rule<Real>>                           \
   amflow::descent::make_rule<Real>(const amflow::descent::rule_options<Real>&);                 \

@@ -75,10 +75,11 @@ void descent_options<Real>::validate() const {
 }
 
 template <class Real>
-space_kind descent_options<Real>::resolved_space() const {
+space_kind descent_options<Real>::resolved_space(const model::problem<Real>& pb) const {
   if (space != space_kind::automatic) return space;
-  return rule_is_linear(rule.kind) && factors.rank == 0 && !layer_norm ? space_kind::particle
-                                                                       : space_kind::weights;
+  if (!rule_is_linear(rule.kind) || factors.rank > 0 || layer_norm) return space_kind::weights;
+  const step_costs cost = step_cost(pb);
+  return cost.particle <= cost.weights ? space_kind::particle : space_kind::weights;
 }
 
 template <class Real>
@@ -171,7 +172,7 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
   opt.validate();
   descent_result<Real> result;
   transient_detector<Real> watch(pb.tokens);
-  result.space = opt.resolved_space();
+  result.space = opt.resolved_space(pb);
   const long K = opt.steps;
   const std::unique_ptr<parameterisation<Real>> state = make_parameterisation(pb, opt);
 

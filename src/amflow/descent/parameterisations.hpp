@@ -159,7 +159,7 @@ std::unique_ptr<parameterisation<Real>> make_parameterisation(const model::probl
     }
     return std::make_unique<factorised_memory<Real>>(pb, o.rule, o.factors, h);
   }
-  if (o.resolved_space() == space_kind::particle) {
+  if (o.resolved_space(pb) == space_kind::particle) {
     return std::make_unique<particle_coordinates<Real>>(pb, o.rule);
   }
   return std::make_unique<full_memory<Real>>(pb, o.rule, h);

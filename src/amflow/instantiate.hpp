@@ -23,6 +23,9 @@
   amflow::io::parse_factors<Real>(const nlohmann::json&, int, int);                            \
   PREFIX template amflow::model::matrix<Real> amflow::model::logits<Real>(                     \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                \
+  PREFIX template void amflow::model::logits_into<Real>(                                       \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&,                 \
+      amflow::model::matrix<Real>&, amflow::model::matrix<Real>&);                             \
   PREFIX template std::vector<int> amflow::model::predictions<Real>(                           \
       const amflow::model::matrix<Real>&);                                                     \
   PREFIX template Real amflow::model::zero_one_loss<Real>(const amflow::model::problem<Real>&, \
@@ -53,6 +56,9 @@
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
   PREFIX template amflow::model::matrix<Real> amflow::model::gradient_of_residual<Real>(           \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
+  PREFIX template void amflow::model::gradient_of_residual_into<Real>(                             \
+      const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&,                     \
+      amflow::model::matrix<Real>&, amflow::model::matrix<Real>&);                                 \
   PREFIX template amflow::model::matrix<Real> amflow::model::hessian<Real>(                        \
       const amflow::model::problem<Real>&, const amflow::model::matrix<Real>&);                    \
   PREFIX template amflow::model::matrix<Real> amflow::model::layer_norm_logits<Real>(              \

@@ -91,12 +91,22 @@ class full_memory final : public parameterisation<Real> {
     Z_ = head_.logits(pb_, W_);
   }
   const model::matrix<Real>& logits() const override { return Z_; }
+  // With the linear head the products go into buffers kept here: a step allocates nothing (for
+  // scalars without heap storage; tests/descent/alloc_test.cpp counts).
   std::string step(const model::matrix<Real>& R, const Real& eta) override {
-    G_ = head_.gradient(pb_, W_, R);
+    if (head_.layer_norm) {
+      G_ = head_.gradient(pb_, W_, R);
+    } else {
+      model::gradient_of_residual_into(pb_, R, G_, S_);
+    }
     std::string undefined = rule_->direction(G_, D_);
     if (!undefined.empty()) return undefined;
     W_ -= eta * D_;
-    Z_ = head_.logits(pb_, W_);
+    if (head_.layer_norm) {
+      Z_ = head_.logits(pb_, W_);
+    } else {
+      model::logits_into(pb_, W_, Z_, T_);
+    }
     return "";
   }
   model::matrix<Real> memory() const override { return W_; }
@@ -104,7 +114,7 @@ class full_memory final : public parameterisation<Real> {
  private:
   const model::problem<Real>& pb_;
   head<Real> head_;
-  model::matrix<Real> W_, Z_, G_, D_;
+  model::matrix<Real> W_, Z_, G_, D_, S_, T_;  // S_, T_: the products' intermediates
   std::unique_ptr<update_rule<Real>> rule_;
 };
 

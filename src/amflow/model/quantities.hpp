@@ -9,6 +9,10 @@ namespace amflow::model {
 // Z = E W^T U^T (N x M).
 template <class Real>
 matrix<Real> logits(const problem<Real>& pb, const matrix<Real>& W);
+// The same into Z, T holding the intermediate product (buffers kept by a loop: no allocation once
+// their shapes are set, for scalars without heap storage).
+template <class Real>
+void logits_into(const problem<Real>& pb, const matrix<Real>& W, matrix<Real>& Z, matrix<Real>& T);
 
 // Row-wise softmax of Z (N x M), computed as exp(z - max z) / sum for stability.
 template <class Real>
@@ -55,6 +59,10 @@ matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W);
 // The same from a residual already formed (any row weights, as SGD's batches): U^T R^T E.
 template <class Real>
 matrix<Real> gradient_of_residual(const problem<Real>& pb, const matrix<Real>& R);
+// The same into G, S holding the intermediate product.
+template <class Real>
+void gradient_of_residual_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& G,
+                               matrix<Real>& S);
 
 // Hessian of L at W on vec(W) (column-major, d^2 x d^2):
 //   H = sum_x p(x) (e_x e_x^T) kron (U^T (diag pi_x - pi_x pi_x^T) U),

@@ -16,9 +16,21 @@ namespace amflow::model {
 // E W^T U^T in the cheaper order: (E W^T) U^T costs N d^2 + N d M multiplications, E (W^T U^T)
 // d^2 M + N d M; the second when M < N (N = 10^4, M = 5, d = 100: 20x fewer), else the first.
 template <class Real>
+void logits_into(const problem<Real>& pb, const matrix<Real>& W, matrix<Real>& Z, matrix<Real>& T) {
+  if (pb.classes < pb.tokens) {
+    T.noalias() = W.transpose() * pb.U.transpose();
+    Z.noalias() = pb.E * T;
+  } else {
+    T.noalias() = pb.E * W.transpose();
+    Z.noalias() = T * pb.U.transpose();
+  }
+}
+
+template <class Real>
 matrix<Real> logits(const problem<Real>& pb, const matrix<Real>& W) {
-  if (pb.classes < pb.tokens) return pb.E * (W.transpose() * pb.U.transpose());
-  return pb.E * W.transpose() * pb.U.transpose();
+  matrix<Real> Z, T;
+  logits_into(pb, W, Z, T);
+  return Z;
 }
 
 template <class Real>
@@ -168,9 +180,22 @@ matrix<Real> gradient(const problem<Real>& pb, const matrix<Real>& W) {
 
 // U^T R^T E in the cheaper order, as logits: U^T (R^T E) when M < N.
 template <class Real>
+void gradient_of_residual_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& G,
+                               matrix<Real>& S) {
+  if (pb.classes < pb.tokens) {
+    S.noalias() = R.transpose() * pb.E;
+    G.noalias() = pb.U.transpose() * S;
+  } else {
+    S.noalias() = pb.U.transpose() * R.transpose();
+    G.noalias() = S * pb.E;
+  }
+}
+
+template <class Real>
 matrix<Real> gradient_of_residual(const problem<Real>& pb, const matrix<Real>& R) {
-  if (pb.classes < pb.tokens) return pb.U.transpose() * (R.transpose() * pb.E);
-  return pb.U.transpose() * R.transpose() * pb.E;
+  matrix<Real> G, S;
+  gradient_of_residual_into(pb, R, G, S);
+  return G;
 }
 
 namespace detail {

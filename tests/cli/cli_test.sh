@@ -106,7 +106,7 @@ if "$amflow" gd --problem pair --rule adam --beta1 0 --beta2 0 --epsilon 0 --ste
   grep -qF '# space: weights (auto: the rule adam is not linear and runs on W, d x d)' "$work/adam.csv" &&
   cmp -s <(grep -v '^#' "$work/adam.csv") <(grep -v '^#' "$work/sign.csv") &&
   [ "$(grep -vc '^#' "$work/sign.csv")" -eq 22 ] &&
-  "$amflow" gd --problem pair --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits)' &&
+  "$amflow" gd --problem pair --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits; 8 multiplications per step in particle coordinates, 32 in W)' &&
   "$amflow" gd --problem pair --rule nesterov --momentum 1/2 --steps 2 --format csv | grep -qF '# rule: nesterov (mu = 1/2)'; then
   ok
 else
@@ -115,7 +115,7 @@ fi
 # Momentum runs in particle coordinates by default, and on W to the same rows up to rounding;
 # flow --rule momentum is the gradient flow at speed 1 / (1 - mu): its margins at tau are those
 # of the plain flow at 4 tau for mu = 3/4; compare --rule momentum measures order 1.
-if "$amflow" gd --problem pair --rule momentum --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits)' &&
+if "$amflow" gd --problem pair --rule momentum --steps 2 --format csv | grep -qF '# space: particle (auto: N x M logits; 8 multiplications per step in particle coordinates, 32 in W)' &&
   "$amflow" flow --problem orthogonal --rule momentum --momentum 3/4 --times 0,1,2 --format csv >"$work/mflow.csv" &&
   "$amflow" flow --problem orthogonal --times 0,4,8 --format csv >"$work/pflow.csv" &&
   grep -qF '# system: the limit of momentum with mu = 3/4' "$work/mflow.csv" &&

@@ -1,6 +1,0 @@
-// Convergence tables and sweeps in long double, compiled once (see instantiate.hpp).
-#include "analysis/compare_impl.hpp"
-#include "analysis/instantiate.hpp"
-#include "analysis/sweep_impl.hpp"
-
-AMFLOW_INSTANTIATE_ANALYSIS(, long double)

@@ -1,5 +1,0 @@
-// The gradient flow in long double, compiled once (see integrate.hpp).
-#include "amflow/flow/integrate_impl.hpp"
-#include "amflow/instantiate.hpp"
-
-AMFLOW_INSTANTIATE_FLOW(, long double)

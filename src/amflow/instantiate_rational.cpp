@@ -1,9 +1,0 @@
-// Exact rational instantiations: problem building and the exact one-step result (see
-// instantiate.hpp).
-#include "amflow/instantiate.hpp"
-#include "amflow/io/problem_io_impl.hpp"
-#include "amflow/model/particles_impl.hpp"
-#include "amflow/model/problem_impl.hpp"
-#include "amflow/model/quantities_impl.hpp"
-
-AMFLOW_INSTANTIATE_EXACT(, amflow::rational)

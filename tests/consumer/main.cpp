@@ -13,8 +13,8 @@ int main() {
   const auto one = amflow::descent::run(pb, o);
   const double p0 = pb.p(0), p1 = pb.p(1), alpha = pb.E.row(0).dot(pb.E.row(1));
   const double m0 = one.last.margins(0), m1 = one.last.margins(1);
-  const double gap = std::max(std::abs(m0 - 10 * (p0 - alpha * p1)),
-                              std::abs(m1 - 10 * (p1 - alpha * p0)));
+  const double gap =
+      std::max(std::abs(m0 - 10 * (p0 - alpha * p1)), std::abs(m1 - 10 * (p1 - alpha * p0)));
   o.steps = 200;
   const auto run = amflow::descent::run(pb, o);
   std::printf("first step margins %.17g %.17g (closed-form gap %.3g), loss after 200 steps %.6g\n",

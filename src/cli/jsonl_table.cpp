@@ -66,6 +66,16 @@ nlohmann::json unsharded_meta(nlohmann::json meta) {
   return meta;
 }
 
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b) {
+  for (const auto& [name, value] : a.items()) {
+    if (!b.contains(name) || b[name] != value) return name;
+  }
+  for (const auto& [name, value] : b.items()) {
+    if (!a.contains(name)) return name;
+  }
+  return "";
+}
+
 jsonl_table read_jsonl_table(const std::string& path, const std::string& field, bool strict) {
   const auto bad = [&](const std::string& why) { return input_error(field, path, why); };
   std::ifstream in(path, std::ios::binary);

@@ -28,4 +28,8 @@ jsonl_table read_jsonl_table(const std::string& path, const std::string& field, 
 // The meta without what tells shards apart (shard, grid_cells).
 nlohmann::json unsharded_meta(nlohmann::json meta);
 
+// The first key (in key order) whose value differs between two metas or that only one has; ""
+// when they are equal.
+std::string first_difference(const nlohmann::json& a, const nlohmann::json& b);
+
 }  // namespace amflow::cli

@@ -35,13 +35,7 @@ void run_merge(const merge_cli_options& o) {
     const jsonl_table& s = shards[k];
     const nlohmann::json other = unsharded_meta(s.meta);
     if (other != meta) {
-      std::string key;
-      for (const auto& [name, value] : other.items()) {
-        if (key.empty() && (!meta.contains(name) || meta[name] != value)) key = name;
-      }
-      for (const auto& [name, value] : meta.items()) {
-        if (key.empty() && !other.contains(name)) key = name;
-      }
+      const std::string key = first_difference(other, meta);
       throw input_error("shard", o.shards[k],
                         "its meta differs from " + o.shards[0] + "'s at " + key +
                             " (another grid, problem or option): not a shard of the same sweep");

@@ -192,13 +192,7 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
   }
   if (done) {
     const nlohmann::json theirs = unsharded_meta(done->meta), ours = unsharded_meta(meta);
-    std::string key;
-    for (const auto& [name, value] : ours.items()) {
-      if (key.empty() && (!theirs.contains(name) || theirs[name] != value)) key = name;
-    }
-    for (const auto& [name, value] : theirs.items()) {
-      if (key.empty() && !ours.contains(name)) key = name;
-    }
+    const std::string key = first_difference(ours, theirs);
     if (!key.empty() || done->meta["shard"] != meta["shard"]) {
       throw input_error("--resume", o.resume,
                         "written by another run (its meta differs at " +

@@ -30,3 +30,9 @@ expect_bad() {
   if ls -a "$work" | grep -q '\.tmp\.'; then fail "$name: left a temporary file behind"; return; fi
   ok
 }
+
+# The sweeps' shared grids: the authors' learning-rate grid (1000 cells) and a 10,000-cell one.
+authors=(sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:10 --grid alpha=linspace:0.5:1:10
+  --grid eta=logspace:-1:1:10 --steps 1000)
+large=(sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:10 --grid alpha=linspace:0.5:1:10
+  --grid eta=logspace:-1:1:100 --steps 300)

@@ -10,10 +10,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 mpi() { mpirun --oversubscribe -np "$@"; }
 
-authors=(sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:10 --grid alpha=linspace:0.5:1:10
-  --grid eta=logspace:-1:1:10 --steps 1000)
-large=(sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:10 --grid alpha=linspace:0.5:1:10
-  --grid eta=logspace:-1:1:100 --steps 300)
+# authors, large: common.sh
 for grid in authors large; do
   declare -n args="$grid"
   "$amflow" "${args[@]}" --format csv --output "$work/$grid.csv" || fail "$grid one process"

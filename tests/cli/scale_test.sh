@@ -24,10 +24,7 @@ bad() {
 
 # The authors' 1000-cell grid and a 10,000-cell one: merged shards (K = 1, 3, 4) are the unsharded
 # run's bytes, in csv, json and jsonl.
-authors=(sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:10 --grid alpha=linspace:0.5:1:10
-  --grid eta=logspace:-1:1:10 --steps 1000)
-large=(sweep --problem pair --grid p0_logit=logspace:-0.5:0.5:10 --grid alpha=linspace:0.5:1:10
-  --grid eta=logspace:-1:1:100 --steps 300)
+# authors, large: common.sh
 for grid in authors large; do
   declare -n args="$grid"
   for f in csv json jsonl; do

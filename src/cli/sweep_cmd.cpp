@@ -40,7 +40,6 @@ struct sweep_cli_options {
 // counted from SLURM_ARRAY_TASK_MIN, K = SLURM_ARRAY_TASK_COUNT or MAX - MIN + 1), else none.
 struct shard_choice {
   long long index = 0, count = 0;  // 1 <= index <= count; count 0: not sharded
-  std::string source;              // how it was chosen, for the meta
 };
 
 shard_choice choose_shard(const std::string& flag) {
@@ -58,7 +57,6 @@ shard_choice choose_shard(const std::string& flag) {
       throw input_error("--shard", flag, why + "; I and K integers up to " + std::to_string(most));
     }
     if (s.index > s.count) throw input_error("--shard", flag, why);
-    s.source = "--shard";
     return s;
   }
   const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
@@ -87,8 +85,6 @@ shard_choice choose_shard(const std::string& flag) {
         "SLURM_ARRAY_TASK_ID", std::to_string(task),
         "outside [" + std::to_string(low) + ", " + std::to_string(low + count - 1) + "]");
   }
-  s.source = "SLURM_ARRAY_TASK_ID=" + std::to_string(task) + " of " + std::to_string(count) +
-             " from " + std::to_string(low);
   return s;
 }
 
@@ -128,7 +124,7 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
           "--output", common.output,
           "--resume goes on writing its own file " + o.resume + ": give that path or none");
     }
-    if (shard.count == 0) shard = {1, 1, "--resume"};  // for the cell column
+    if (shard.count == 0) shard = {1, 1};  // for the cell column
     struct stat st {};
     if (::stat(o.resume.c_str(), &st) == 0) done = read_jsonl_table(o.resume, "--resume", false);
   }

@@ -25,9 +25,7 @@ void add_common(CLI::App& cmd, common_options& opts, bool formats) {
                  "write the result to this file (atomically: nothing is left on failure; devices "
                  "and FIFOs are written straight)");
   if (formats) {
-    cmd.add_option("--format", opts.format,
-                   "table, csv, json, jsonl (JSON Lines, one object per row), md or latex "
-                   "(default: table on a terminal, csv otherwise)");
+    cmd.add_option("--format", opts.format, format_help);
   }
 }
 

@@ -34,6 +34,11 @@ struct common_options {
   std::string format;         // table on a terminal, csv otherwise
 };
 
+// The help text of --format (every tabular command's).
+inline constexpr const char* format_help =
+    "table, csv, json, jsonl (JSON Lines, one object per row), md or latex (default: table on a "
+    "terminal, csv otherwise)";
+
 // Adds --digits and --output to a command; --format too when `formats` is true.
 void add_common(CLI::App& cmd, common_options& opts, bool formats = true);
 

@@ -18,7 +18,8 @@ struct merge_cli_options {
 
 void run_merge(const merge_cli_options& o) {
   if (o.shards.empty()) throw input_error("shards", "(none)", "give at least one shard file");
-  const io::format fmt = resolve_format(o.format, o.output == "-" ? "" : o.output);
+  const std::string output = o.output == "-" ? "" : o.output;
+  resolve_format(o.format, output);  // a bad --format is refused before any shard is read
   std::vector<jsonl_table> shards;
   for (const std::string& path : o.shards) shards.push_back(read_jsonl_table(path, "shard", true));
   const jsonl_table& first = shards.front();
@@ -88,11 +89,9 @@ void run_merge(const merge_cli_options& o) {
     }
   }
   columns.erase(columns.begin());  // cell
-  io::output_target target(o.output == "-" ? "" : o.output);
-  io::table_writer writer(fmt, columns, meta, [&](std::string_view s) { target.write(s); });
-  for (size_t c = 0; c < cells; ++c) writer.row(*rows[c]);
-  writer.finish(summary);
-  target.commit();
+  table_output out(common_options{.output = output, .format = o.format}, columns, meta);
+  for (size_t c = 0; c < cells; ++c) out.row(*rows[c]);
+  out.finish(summary);
 }
 
 }  // namespace
@@ -104,9 +103,7 @@ void register_merge(CLI::App& app) {
       "join the shards of a sweep (sweep --shard I/K --format jsonl) into the unsharded table");
   cmd->add_option("OUT", o->output, "the merged table's file (- for standard output)")->required();
   cmd->add_option("SHARD", o->shards, "the shards' JSON Lines files, in any order")->required();
-  cmd->add_option("--format", o->format,
-                  "table, csv, json, jsonl (JSON Lines, one object per row), md or latex "
-                  "(default: table on a terminal, csv otherwise)");
+  cmd->add_option("--format", o->format, format_help);
   cmd->callback([o, cmd] {
     flag_map flags;
     run_command(*cmd, flags, [&] { run_merge(*o); });

@@ -197,10 +197,7 @@ void register_problem(CLI::App& app) {
   auto listed = std::make_shared<common_options>();
   CLI::App* list_cmd = problem->add_subcommand("list", "list the built-in problems");
   list_cmd->add_option("--output", listed->output, "write here (atomically)");
-  list_cmd->add_option("--format", listed->format,
-                       "table, csv, json, jsonl (JSON Lines, one object per row), md or latex "
-                       "(default: table on a terminal, csv "
-                       "otherwise)");
+  list_cmd->add_option("--format", listed->format, format_help);
   list_cmd->callback([listed, list_cmd] {
     flag_map flags;
     run_command(*list_cmd, flags, [&] { list(*listed); });

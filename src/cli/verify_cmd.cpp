@@ -126,9 +126,7 @@ void register_verify(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--output", o->common.output,
                   "write here (atomically) instead of standard output");
-  cmd->add_option("--format", o->common.format,
-                  "table, csv, json, jsonl (JSON Lines, one object per row), md or latex (default: "
-                  "table on a terminal, csv otherwise)");
+  cmd->add_option("--format", o->common.format, format_help);
   cmd->add_option("--claim", o->names, "run only this claim (repeatable; see --list)")
       ->allow_extra_args(false);
   cmd->add_flag("--list", o->list, "list the claims (only those named by --claim, if given)")

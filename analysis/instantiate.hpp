@@ -19,5 +19,7 @@
 
 AMFLOW_INSTANTIATE_ANALYSIS(extern, double)
 AMFLOW_INSTANTIATE_ANALYSIS(extern, long double)
+#if AMFLOW_HAVE_FLOAT128
 AMFLOW_INSTANTIATE_ANALYSIS(extern, amflow::float128)
+#endif
 AMFLOW_INSTANTIATE_ANALYSIS(extern, amflow::mpfr_real)

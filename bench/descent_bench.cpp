@@ -41,11 +41,15 @@ void gd_steps(benchmark::State& state, const char* problem, int digits) {
   }
 }
 void gd_double(benchmark::State& s, const char* problem) { gd_steps<double>(s, problem, 15); }
+#if AMFLOW_HAVE_FLOAT128
 void gd_float128(benchmark::State& s, const char* problem) { gd_steps<float128>(s, problem, 33); }
+#endif
 void gd_mpfr50(benchmark::State& s, const char* problem) { gd_steps<mpfr_real>(s, problem, 50); }
 BENCHMARK_CAPTURE(gd_double, pair_double, "pair")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(gd_double, zipf_double, "zipf-orthogonal")->Unit(benchmark::kMillisecond);
+#if AMFLOW_HAVE_FLOAT128
 BENCHMARK_CAPTURE(gd_float128, pair_float128, "pair")->Unit(benchmark::kMillisecond);
+#endif
 BENCHMARK_CAPTURE(gd_mpfr50, pair_mpfr50, "pair")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(gd_mpfr50, zipf_mpfr50, "zipf-orthogonal")->Unit(benchmark::kMillisecond);
 

@@ -204,7 +204,9 @@ void sizes(benchmark::internal::Benchmark* b, long largest) {
 
 AMFLOW_KERNELS(double, double, 15, 1024, 128);
 AMFLOW_KERNELS(long_double, long double, 18, 512, 64);
+#if AMFLOW_HAVE_FLOAT128
 AMFLOW_KERNELS(float128, float128, 33, 256, 32);
+#endif
 AMFLOW_KERNELS(mpfr30, mpfr_real, 30, 256, 32);
 AMFLOW_KERNELS(mpfr50, mpfr_real, 50, 256, 32);
 AMFLOW_KERNELS(mpfr100, mpfr_real, 100, 128, 16);

@@ -77,7 +77,9 @@ fixed50 from_rational<fixed50>(const rational& q, const std::string&, std::strin
 }  // namespace amflow::scalar
 
 BENCHMARK(gd_steps<double>)->Arg(0)->Arg(1);
+#if AMFLOW_HAVE_FLOAT128
 BENCHMARK(gd_steps<amflow::float128>)->Arg(0)->Arg(1);
+#endif
 BENCHMARK(gd_steps<amflow::mpfr_real>)->Arg(0)->Arg(1);
 BENCHMARK(gd_steps<fixed50>)->Arg(0)->Arg(1);
 BENCHMARK(normals_standard);

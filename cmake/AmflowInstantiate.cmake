@@ -6,8 +6,13 @@
 # and expanding MACRO(, TYPE), and sets OUT to the list of files. A file is rewritten only when its
 # text changes, so a reconfigure does not rebuild them.
 
-# name -> C++ type; AMFLOW_SCALARS: the floating-point types every module is compiled for.
-set(AMFLOW_SCALARS double long_double float128 mpfr)
+# name -> C++ type; AMFLOW_SCALARS: the floating-point types every module is compiled for
+# (float128 only where the compiler has it and AMFLOW_FLOAT128 is on: AMFLOW_HAVE_FLOAT128).
+set(AMFLOW_SCALARS double long_double)
+if(AMFLOW_HAVE_FLOAT128)
+  list(APPEND AMFLOW_SCALARS float128)
+endif()
+list(APPEND AMFLOW_SCALARS mpfr)
 set(AMFLOW_SCALAR_TYPE_double "double")
 set(AMFLOW_SCALAR_TYPE_long_double "long double")
 set(AMFLOW_SCALAR_TYPE_float128 "amflow::float128")

@@ -14,7 +14,11 @@
 
 namespace amflow::testing {
 
+#if AMFLOW_HAVE_FLOAT128
 using scalar_types = ::testing::Types<double, long double, float128, mpfr_real>;
+#else
+using scalar_types = ::testing::Types<double, long double, mpfr_real>;
+#endif
 
 // Readable typed-test names; mpfr_real always runs at 50 digits in the tests (see real_test).
 struct scalar_names {

@@ -93,6 +93,8 @@
 
 AMFLOW_INSTANTIATE_REAL(extern, double)
 AMFLOW_INSTANTIATE_REAL(extern, long double)
+#if AMFLOW_HAVE_FLOAT128
 AMFLOW_INSTANTIATE_REAL(extern, amflow::float128)
+#endif
 AMFLOW_INSTANTIATE_REAL(extern, amflow::mpfr_real)
 AMFLOW_INSTANTIATE_EXACT(extern, amflow::rational)

@@ -32,7 +32,7 @@ using grid = std::vector<std::vector<Real>>;
 template <class Real>
 double agreement_bound() {
   if constexpr (std::is_same_v<Real, long double>) return 1e-16;
-  if constexpr (std::is_same_v<Real, float128>) return 1e-29;
+  if constexpr (is_float128_v<Real>) return 1e-29;
   if constexpr (is_mpfr_v<Real>) return 1e-45;
   return 1e-13;
 }
@@ -308,7 +308,7 @@ TYPED_TEST(rules_test, adam_with_betas_zero_is_sign_descent) {
     for (size_t k = 0; k < sign.samples.size(); ++k) {
       const model::matrix<Real>& a = *sign.samples[k].W;
       const model::matrix<Real>& b = *adam.samples[k].W;
-      if constexpr (std::is_same_v<Real, float128>) {
+      if constexpr (is_float128_v<Real>) {
         const Real scale = a.cwiseAbs().maxCoeff() + 1;
         ASSERT_LT((a - b).cwiseAbs().maxCoeff() / scale, Real(1e-30)) << name << " step " << k;
       } else {

@@ -230,3 +230,5 @@ AMFLOW_INSTANTIATE_DESCENT(extern, double)
 AMFLOW_INSTANTIATE_DESCENT(extern, long double)
 AMFLOW_INSTANTIATE_DESCENT(extern, amflow::float128)
 AMFLOW_INSTANTIATE_DESCENT(extern, amflow::mpfr_real)
+#if AMFLOW_HAVE_FLOAT128
+#endif

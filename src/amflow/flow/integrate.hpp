@@ -24,7 +24,8 @@ enum class stepper_kind { rk4, dopri5, rkf78, bulirsch_stoer, taylor, radau, aut
 
 // The next higher precision, in which the error-estimating rerun can go (flow_options::
 // higher_precision): double -> long double, long double -> float128, float128 -> MPFR at 43
-// digits, MPFR at D digits -> MPFR at D + 10 digits.
+// digits, MPFR at D digits -> MPFR at D + 10 digits. Without float128 (AMFLOW_HAVE_FLOAT128 = 0),
+// long double -> MPFR at 33 digits.
 template <class Real>
 struct promoted {
   using type = mpfr_real;
@@ -33,10 +34,12 @@ template <>
 struct promoted<double> {
   using type = long double;
 };
+#if AMFLOW_HAVE_FLOAT128
 template <>
 struct promoted<long double> {
   using type = float128;
 };
+#endif
 template <class Real>
 using promoted_t = typename promoted<Real>::type;
 // The decimal digits of promoted_t<Real> (for MPFR: the current precision + 10).
@@ -157,5 +160,7 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
 
 AMFLOW_INSTANTIATE_FLOW(extern, double)
 AMFLOW_INSTANTIATE_FLOW(extern, long double)
+#if AMFLOW_HAVE_FLOAT128
 AMFLOW_INSTANTIATE_FLOW(extern, amflow::float128)
+#endif
 AMFLOW_INSTANTIATE_FLOW(extern, amflow::mpfr_real)

@@ -199,8 +199,10 @@ template <class Real>
 int promoted_digits() {
   if constexpr (is_mpfr_v<Real>) {
     return scalar::mpfr_digits() + 10;
-  } else if constexpr (std::is_same_v<Real, float128>) {
+  } else if constexpr (is_float128_v<Real>) {
     return 43;
+  } else if constexpr (is_mpfr_v<promoted_t<Real>>) {
+    return 33;  // long double without float128
   } else {
     return std::numeric_limits<promoted_t<Real>>::digits10;
   }
@@ -210,7 +212,7 @@ template <class Real>
 std::string promoted_name() {
   if constexpr (is_mpfr_v<promoted_t<Real>>) {
     return "MPFR at " + std::to_string(promoted_digits<Real>()) + " digits";
-  } else if constexpr (std::is_same_v<promoted_t<Real>, float128>) {
+  } else if constexpr (is_float128_v<promoted_t<Real>>) {
     return "float128";
   } else {
     return "long double";

@@ -82,7 +82,7 @@ template <class Real>
 Real row_loss(const Real& top, const Real& z_target, const Real& others, const Real& sum) {
   using std::log;
   if (z_target != top) return (top - z_target) + log(sum);
-  if constexpr (std::is_same_v<Real, float128>) {
+  if constexpr (is_float128_v<Real>) {
     return log1pq(others.backend().value());  // quadmath's own (Boost's generic one is slower)
   } else {
     return Real(boost::math::log1p(others));

@@ -54,9 +54,11 @@ struct NumTraits<amflow::mpfr_real> : amflow::scalar::detail::mp_num_traits<amfl
   using Real = amflow::mpfr_real;
 };
 
+#if AMFLOW_HAVE_FLOAT128
 template <>
 struct NumTraits<amflow::float128> : amflow::scalar::detail::mp_num_traits<amflow::float128> {
   using Real = amflow::float128;
 };
+#endif
 
 }  // namespace Eigen

@@ -76,7 +76,9 @@ struct binary_format {
 constexpr binary_format double_format{53, -1073, 1024, "double", "4.9e-324", "1.8e308"};
 constexpr binary_format long_double_format{64,          -16444,    16384, "long double",
                                            "3.6e-4951", "1.2e4932"};
+#if AMFLOW_HAVE_FLOAT128
 constexpr binary_format float128_format{113, -16493, 16384, "float128", "6.5e-4966", "1.2e4932"};
+#endif
 
 // Rounds q once, correctly (to nearest, subnormals included), into the format f and returns the
 // result as a decimal string that reads back exactly; throws when a nonzero q rounds to zero
@@ -148,11 +150,13 @@ long double from_rational<long double>(const rational& q, const std::string& fie
   return std::strtold(round_to_format(q, long_double_format, field, text).c_str(), nullptr);
 }
 
+#if AMFLOW_HAVE_FLOAT128
 template <>
 float128 from_rational<float128>(const rational& q, const std::string& field,
                                  std::string_view text) {
   return float128(round_to_format(q, float128_format, field, text));
 }
+#endif
 
 template <>
 mpfr_real from_rational<mpfr_real>(const rational& q, const std::string&, std::string_view) {
@@ -183,10 +187,12 @@ template <>
 std::string to_text<long double>(const long double& x) {
   return scientific(x);
 }
+#if AMFLOW_HAVE_FLOAT128
 template <>
 std::string to_text<float128>(const float128& x) {
   return x.str(max_digits10<float128>(), std::ios_base::scientific);
 }
+#endif
 template <>
 std::string to_text<mpfr_real>(const mpfr_real& x) {
   return x.str(max_digits10<mpfr_real>(), std::ios_base::scientific);

@@ -1,6 +1,6 @@
 // The one place where the runtime --digits choice becomes a compile-time scalar type.
 //   15 -> double, 18 -> long double, 33 -> float128, any other D in [10, 10000] -> MPFR at D
-//   digits.
+//   digits (33 too in a build without float128: AMFLOW_HAVE_FLOAT128 = 0).
 #pragma once
 
 #include <string>
@@ -32,8 +32,10 @@ decltype(auto) with_scalar(long digits, F&& f) {
       return f.template operator()<double>();
     case 18:
       return f.template operator()<long double>();
+#if AMFLOW_HAVE_FLOAT128
     case 33:
       return f.template operator()<float128>();
+#endif
     default:
       set_mpfr_digits(static_cast<int>(digits));
       return f.template operator()<mpfr_real>();

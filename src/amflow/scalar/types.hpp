@@ -1,8 +1,16 @@
 // The scalar types amflow computes in, and what each one carries (bits, digits, epsilon).
 // double (15 digits), long double (18), float128 (33) and MPFR at any precision chosen at run time.
+// float128 exists when AMFLOW_HAVE_FLOAT128 is 1 (the default; CMake's AMFLOW_FLOAT128=OFF, or a
+// compiler without __float128, sets it to 0 on amflow::core and everything that links it).
 #pragma once
 
+#ifndef AMFLOW_HAVE_FLOAT128
+#define AMFLOW_HAVE_FLOAT128 1
+#endif
+
+#if AMFLOW_HAVE_FLOAT128
 #include <boost/multiprecision/float128.hpp>
+#endif
 #include <boost/multiprecision/gmp.hpp>
 #include <boost/multiprecision/mpfr.hpp>
 #include <cmath>
@@ -14,8 +22,11 @@ namespace amflow {
 
 namespace mp = boost::multiprecision;
 
+#if AMFLOW_HAVE_FLOAT128
 // Quad precision (113-bit significand) through libquadmath.
 using float128 = mp::float128;
+#endif
+inline constexpr bool have_float128 = AMFLOW_HAVE_FLOAT128;
 // MPFR with its precision set at run time (scalar::set_mpfr_digits), expression templates off so
 // that Eigen sees plain values.
 using mpfr_real = mp::number<mp::mpfr_float_backend<0>, mp::et_off>;
@@ -26,6 +37,13 @@ template <class Real>
 inline constexpr bool is_mpfr_v = std::is_same_v<Real, mpfr_real>;
 template <class Real>
 inline constexpr bool is_exact_v = std::is_same_v<Real, rational>;
+#if AMFLOW_HAVE_FLOAT128
+template <class Real>
+inline constexpr bool is_float128_v = std::is_same_v<Real, float128>;
+#else
+template <class Real>
+inline constexpr bool is_float128_v = false;
+#endif
 
 namespace scalar {
 
@@ -136,7 +154,7 @@ std::string name() {
     return "double";
   } else if constexpr (std::is_same_v<Real, long double>) {
     return "long_double";
-  } else if constexpr (std::is_same_v<Real, float128>) {
+  } else if constexpr (is_float128_v<Real>) {
     return "float128";
   } else if constexpr (is_mpfr_v<Real>) {
     return "mpfr" + std::to_string(mpfr_digits());

@@ -279,7 +279,7 @@ std::vector<check> descent_lemma(const verify_options&) {
   const auto pb = named<double>("large-memory");
   const model::matrix<double> S = pb.E.transpose() * pb.p.asDiagonal() * pb.E;
   const double bound =
-      4 / (model::largest_eigenvalue(S) * model::largest_eigenvalue(model::matrix<double>(pb.G_U)));
+      4 / (model::largest_eigenvalue(S) * model::largest_eigenvalue(model::output_gram(pb)));
   std::vector<check> out;
   for (const double f : {0.25, 0.5, 0.9, 0.99}) {
     const double eta = f * bound;

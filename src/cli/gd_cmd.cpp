@@ -443,7 +443,8 @@ void register_gd(CLI::App& app) {
       ->disable_flag_override();
   cmd->add_option("--space", o->space,
                   "auto (for gd, momentum and nesterov on a full W without layer norm the "
-                  "cheaper per step: particle N^2 M + N M^2 against weights 2 N M d + 2 d^2 M "
+                  "cheaper per step: particle N^2 M + N M^2 (2 N d M for a side through its "
+                  "embeddings when N or M > 2 d) against weights 2 N M d + 2 d^2 M "
                   "multiplications; weights otherwise), particle (N x M logits) "
                   "or weights (W itself, d x d)")
       ->capture_default_str();

@@ -147,6 +147,9 @@ expect_bad "9: index beyond range" "--grid" "frequencies.p[99999999999999999999]
 # 10. No exit 0 with NaN or infinity.
 printf '{"tokens": 2, "classes": 2, "dim": 2, "inputs": {"kind": "explicit", "rows": [["1e200", 0], [0, "1e200"]]}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"}, "init": {"kind": "zero"}}' >"$work/huge.json"
 expect_bad "10: overflowing embeddings" "inputs" "overflows" -- problem check "$work/huge.json"
+# Five tokens in dimension 2: E E^T is not formed (N > 2 d), its overflow is still found.
+printf '{"tokens": 5, "classes": 2, "dim": 2, "inputs": {"kind": "explicit", "rows": [[1, 0], [0, 1], [1, 1], ["1e200", 0], [0, 1]]}, "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "uniform"}, "target": {"kind": "mod", "modulus": 2}, "init": {"kind": "zero"}}' >"$work/huge5.json"
+expect_bad "10: overflowing embeddings, Gram matrix not formed" "inputs" "overflows" -- problem check "$work/huge5.json"
 expect_bad "10: eta * steps overflows" "--eta" "1e308" -- gd --problem pair --eta 1e308
 
 # 11. resolved reads back; a frequency that rounds to 0 is refused.

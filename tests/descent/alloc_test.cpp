@@ -3,9 +3,11 @@
 // In double, in particle coordinates and in W space, for GD, SGD, momentum and Adam.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/io/problem_io.hpp"
@@ -67,27 +69,33 @@ struct setting {
   long batch;
 };
 
+// Three shapes: G_E not formed (N > 2 d: products through E), both Gram matrices formed, neither
+// (model::forms_gram).
 TEST(descent_allocations, no_step_allocates) {
-  const auto pb = io::parse_problem<double>(testing::correlated_spec(40, 3, 4, 5, "1/4"));
-  for (const setting& s :
-       {setting{"gd, particle", descent::space_kind::particle, descent::rule_kind::gd, 0},
-        setting{"gd, W", descent::space_kind::weights, descent::rule_kind::gd, 0},
-        setting{"sgd, particle", descent::space_kind::particle, descent::rule_kind::gd, 8},
-        setting{"sgd, W", descent::space_kind::weights, descent::rule_kind::gd, 8},
-        setting{"momentum, W", descent::space_kind::weights, descent::rule_kind::momentum, 0},
-        setting{"adam, W", descent::space_kind::weights, descent::rule_kind::adam, 0}}) {
-    descent::descent_options<double> o;
-    o.eta = 0.05;
-    o.space = s.space;
-    o.rule.kind = s.rule;
-    if (s.rule == descent::rule_kind::momentum) o.rule.momentum = 0.5;
-    o.batch = s.batch;
-    o.seed = 3;
-    // 1000 more steps: an allocation per step would add 1000; the few a run may add are events
-    // (a new loss spike, a margin's sign change recorded), not steps.
-    const long few = allocations_of(pb, o, 200), many = allocations_of(pb, o, 1200);
-    EXPECT_LE(many - few, 20) << s.name << ": " << (many - few)
-                              << " allocations in 1000 more steps";
+  for (const auto& [N, M, d] : {std::array{40, 3, 4}, std::array{6, 3, 4}, std::array{40, 9, 4}}) {
+    const auto pb = io::parse_problem<double>(testing::correlated_spec(N, M, d, 5, "1/4"));
+    const std::string shape = std::to_string(N) + " x " + std::to_string(M) + " in " +
+                              std::to_string(d) + ", ";
+    for (const setting& s :
+         {setting{"gd, particle", descent::space_kind::particle, descent::rule_kind::gd, 0},
+          setting{"gd, W", descent::space_kind::weights, descent::rule_kind::gd, 0},
+          setting{"sgd, particle", descent::space_kind::particle, descent::rule_kind::gd, 8},
+          setting{"sgd, W", descent::space_kind::weights, descent::rule_kind::gd, 8},
+          setting{"momentum, W", descent::space_kind::weights, descent::rule_kind::momentum, 0},
+          setting{"adam, W", descent::space_kind::weights, descent::rule_kind::adam, 0}}) {
+      descent::descent_options<double> o;
+      o.eta = 0.05;
+      o.space = s.space;
+      o.rule.kind = s.rule;
+      if (s.rule == descent::rule_kind::momentum) o.rule.momentum = 0.5;
+      o.batch = s.batch;
+      o.seed = 3;
+      // 1000 more steps: an allocation per step would add 1000; the few a run may add are events
+      // (a new loss spike, a margin's sign change recorded), not steps.
+      const long few = allocations_of(pb, o, 200), many = allocations_of(pb, o, 1200);
+      EXPECT_LE(many - few, 20) << shape << s.name << ": " << (many - few)
+                                << " allocations in 1000 more steps";
+    }
   }
 }
 

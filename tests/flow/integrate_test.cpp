@@ -267,6 +267,35 @@ TYPED_TEST(integrate_test, every_stepper_reaches_the_closed_form) {
   EXPECT_EQ(r.run.evaluations, 4 * r.run.steps);  // rk4: four stages per step, nothing rejected
 }
 
+// A problem whose Gram matrices are not formed (N, M > 2 d: products through the embeddings,
+// model::forms_gram) flows as the same problem with them formed, in every stepper that takes the
+// interaction (Taylor's series, Radau's factors, odeint's right-hand side), to far times.
+TYPED_TEST(integrate_test, flow_through_the_embeddings_matches_the_formed_gram_matrices) {
+  using Real = TypeParam;
+  const auto pb = io::parse_problem<Real>(testing::correlated_spec(9, 7, 2, 5, "1"));
+  ASSERT_EQ(pb.G_E.size(), 0);
+  ASSERT_EQ(pb.G_U.size(), 0);
+  auto formed = pb;
+  formed.G_E = pb.E * pb.E.transpose();
+  formed.G_U = pb.U * pb.U.transpose();
+  const Real tol = flow::default_tolerance<Real>();
+  const auto at = times<Real>("1,100,1e6");
+  for (stepper_kind k : {stepper_kind::taylor, stepper_kind::radau, stepper_kind::bulirsch_stoer}) {
+    auto o = options<Real>(k, time_kind::log, tol, at);
+    o.estimate_error = false;
+    const auto a = flow::integrate(pb, o);
+    const auto b = flow::integrate(formed, o);
+    ASSERT_TRUE(a.ok && b.ok) << a.message << b.message;
+    for (size_t i = 0; i < at.size(); ++i) {
+      const Real scale = std::max<Real>(Real(1), b.samples[i].Z.cwiseAbs().maxCoeff());
+      EXPECT_LT((a.samples[i].Z - b.samples[i].Z).cwiseAbs().maxCoeff() / scale, 1000 * tol)
+          << flow::stepper_name(k) << " tau " << scalar::to_text(at[i]);
+    }
+    // The run went somewhere: the logits moved by more than the initial ones' size.
+    EXPECT_GT((a.samples.back().Z - pb.Z0).cwiseAbs().maxCoeff(), Real(1));
+  }
+}
+
 // rk4's observed order is 4: halving the step divides the error by 16 +- 15%. The correlated pair
 // problem at tau = 2 in linear time; the reference is Bulirsch-Stoer at 1e-45.
 TEST(integrate_order, rk4_observed_order_is_four) {

@@ -17,11 +17,77 @@ Real agreement_tolerance() {
   return 400 * scalar::epsilon<Real>();
 }
 
+// (N, M, d): Gram matrices formed (N, M <= 2 d), G_E through E (N > 2 d), both through the
+// embeddings (N, M > 2 d: model::forms_gram).
+struct shape {
+  int N, M, d;
+  bool forms_E, forms_U;
+};
+const shape shapes[] = {{5, 3, 4, true, true}, {9, 3, 2, false, true}, {9, 7, 2, false, false}};
+
+TYPED_TEST(particles_test, the_gram_matrices_are_formed_only_when_cheaper) {
+  using Real = TypeParam;
+  using std::abs;
+  for (const shape& sh : shapes) {
+    const auto pb = io::parse_problem<Real>(testing::correlated_spec(sh.N, sh.M, sh.d, 1, "1"));
+    EXPECT_EQ(pb.G_E.size(), sh.forms_E ? sh.N * sh.N : 0) << sh.N << " x " << sh.d;
+    EXPECT_EQ(pb.G_U.size(), sh.forms_U ? sh.M * sh.M : 0) << sh.M << " x " << sh.d;
+    // What the analyses read is E E^T either way.
+    const matrix<Real> G = pb.E * pb.E.transpose();
+    EXPECT_LT((model::input_gram(pb) - G).cwiseAbs().maxCoeff(), 10 * scalar::epsilon<Real>());
+    for (int x = 0; x < sh.N; ++x) {
+      EXPECT_LT(abs(Real(model::gram_diagonal(pb.E, pb.G_E, x) - G(x, x))),
+                10 * scalar::epsilon<Real>());
+    }
+  }
+}
+
+// Integer embeddings and residuals: every product is exact in each type, so the interaction must
+// equal the integer triple product computed here, formed or not.
+TYPED_TEST(particles_test, interaction_through_the_embeddings_is_exact_on_integers) {
+  using Real = TypeParam;
+  const int N = 7, M = 6, d = 2;
+  matrix<Real> E(N, d), U(M, d), R(N, M);
+  for (int x = 0; x < N; ++x) {
+    for (int k = 0; k < d; ++k) E(x, k) = Real((3 * x + 5 * k) % 7 - 3);
+  }
+  for (int y = 0; y < M; ++y) {
+    for (int k = 0; k < d; ++k) U(y, k) = Real((2 * y + 3 * k) % 5 - 2);
+  }
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) R(x, y) = Real((x * y + x + 2 * y) % 9 - 4);
+  }
+  model::vector<Real> p = model::vector<Real>::Constant(N, Real(1) / N);
+  std::vector<int> target(N);
+  for (int x = 0; x < N; ++x) target[x] = x % M;
+  const auto pb = model::make_problem<Real>(E, U, p, target, matrix<Real>::Zero(d, d));
+  ASSERT_EQ(pb.G_E.size(), 0);
+  ASSERT_EQ(pb.G_U.size(), 0);
+  const matrix<Real> V = model::interact(pb, R);
+  for (int x = 0; x < N; ++x) {
+    for (int y = 0; y < M; ++y) {
+      long expected = 0;
+      for (int x2 = 0; x2 < N; ++x2) {
+        for (int y2 = 0; y2 < M; ++y2) {
+          long ge = 0, gu = 0;
+          for (int k = 0; k < d; ++k) {
+            ge += static_cast<long>(E(x, k)) * static_cast<long>(E(x2, k));
+            gu += static_cast<long>(U(y2, k)) * static_cast<long>(U(y, k));
+          }
+          expected += ge * static_cast<long>(R(x2, y2)) * gu;
+        }
+      }
+      EXPECT_EQ(V(x, y), Real(expected)) << x << ", " << y;
+    }
+  }
+}
+
 TYPED_TEST(particles_test, fifty_gd_steps_match_full_matrix_gd) {
   using Real = TypeParam;
   const Real eta = testing::num<Real>("0.7");
   for (int seed : {1, 2, 3, 4}) {
-    const auto pb = io::parse_problem<Real>(testing::correlated_spec(5, 3, 4, seed, "1"));
+    const shape sh = shapes[seed % 3];
+    const auto pb = io::parse_problem<Real>(testing::correlated_spec(sh.N, sh.M, sh.d, seed, "1"));
     matrix<Real> W = pb.W0;
     auto s = model::initial_state(pb);
     for (int k = 0; k < 50; ++k) {
@@ -67,11 +133,15 @@ TYPED_TEST(particles_test, weights_from_logits_recover_the_memory) {
 
 TYPED_TEST(particles_test, logit_velocity_is_the_logit_image_of_minus_the_gradient) {
   using Real = TypeParam;
-  const auto pb = io::parse_problem<Real>(testing::correlated_spec(4, 3, 6, 9, "1"));
-  // dZ/dtau for dW/dtau = -grad L(W): Z = E W^T U^T is linear in W, so dZ/dtau = E (-grad)^T U^T.
-  const matrix<Real> expected = -(pb.E * model::gradient(pb, pb.W0).transpose() * pb.U.transpose());
-  const matrix<Real> v = model::logit_velocity(pb, pb.Z0);
-  EXPECT_LT((v - expected).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>());
+  for (const shape& sh : {shape{4, 3, 6, true, true}, shapes[1], shapes[2]}) {
+    const auto pb = io::parse_problem<Real>(testing::correlated_spec(sh.N, sh.M, sh.d, 9, "1"));
+    // dZ/dtau for dW/dtau = -grad L(W): Z = E W^T U^T is linear in W, so dZ/dtau = E (-grad)^T
+    // U^T.
+    const matrix<Real> expected =
+        -(pb.E * model::gradient(pb, pb.W0).transpose() * pb.U.transpose());
+    const matrix<Real> v = model::logit_velocity(pb, pb.Z0);
+    EXPECT_LT((v - expected).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>()) << sh.N;
+  }
 }
 
 // The modified flow of P10 is dW/dtau = -grad F with F = L + (eta/4) |grad L|^2: its logit image
@@ -106,16 +176,21 @@ TYPED_TEST(particles_test,
   EXPECT_GT((v - model::logit_velocity(pb, pb.Z0)).cwiseAbs().maxCoeff(), Real(1) / 1000);
 }
 
-TYPED_TEST(particles_test, one_step_from_zero_equals_a_general_gd_step) {
+TYPED_TEST(particles_test, one_step_from_zero_equals_a_full_matrix_gd_step) {
   using Real = TypeParam;
-  nlohmann::json spec = testing::correlated_spec(5, 4, 3, 21, "0");
-  spec["init"] = {{"kind", "zero"}};
-  const auto pb = io::parse_problem<Real>(spec);
-  const Real eta = testing::num<Real>("2.5");
-  auto s = model::initial_state(pb);
-  model::gd_step(pb, s, eta);
-  const matrix<Real> Z1 = model::one_step_from_zero(pb, eta);
-  EXPECT_LT((Z1 - s.Z).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>());
+  for (const shape& sh : {shape{5, 4, 3, true, true}, shapes[2]}) {
+    nlohmann::json spec = testing::correlated_spec(sh.N, sh.M, sh.d, 21, "0");
+    spec["init"] = {{"kind", "zero"}};
+    const auto pb = io::parse_problem<Real>(spec);
+    const Real eta = testing::num<Real>("2.5");
+    auto s = model::initial_state(pb);
+    model::gd_step(pb, s, eta);
+    const matrix<Real> Z1 = model::one_step_from_zero(pb, eta);
+    EXPECT_LT((Z1 - s.Z).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>());
+    // Against W = -eta grad L(0), the d x d step.
+    const matrix<Real> W1 = -eta * model::gradient(pb, pb.W0);
+    EXPECT_LT((Z1 - model::logits(pb, W1)).cwiseAbs().maxCoeff(), 100 * scalar::epsilon<Real>());
+  }
 }
 
 TEST(particles, one_step_from_zero_refuses_a_nonzero_start) {

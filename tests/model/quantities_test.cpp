@@ -1,4 +1,5 @@
 // Loss, 0-1 loss, margins and the problem's derived matrices on hand-checked cases.
+#include <Eigen/Eigenvalues>
 #include <cmath>
 
 #include "support.hpp"
@@ -158,6 +159,29 @@ TYPED_TEST(quantities_test, lanczos_sharpness_meets_the_closed_form_and_its_boun
         << "the stated error bound must hold (scale " << scale << ")";
     scalar::set_mpfr_digits(50);
   }
+}
+
+// N = 12 tokens and M = 7 classes in d = 2 (N M = 84: Lanczos; neither Gram matrix formed, so K v
+// goes through the embeddings and the rounding bound through their absolute values): against
+// lambda_max of the 4 x 4 Hessian on W at 100 digits (the same nonzero spectrum), and the stated
+// bound against the true error.
+TYPED_TEST(quantities_test, sharpness_through_the_embeddings_meets_the_hessian_on_w) {
+  using Real = TypeParam;
+  const nlohmann::json spec = testing::correlated_spec(12, 7, 2, 4, "3");
+  const auto pb = io::parse_problem<Real>(spec);
+  ASSERT_EQ(pb.G_E.size(), 0);
+  ASSERT_EQ(pb.G_U.size(), 0);
+  const model::sharpness_result<Real> h = model::sharpness_with_error(pb, pb.Z0);
+  EXPECT_GT(h.lanczos_iterations, 0);
+  scalar::set_mpfr_digits(100);
+  const auto exact = io::parse_problem<mpfr_real>(spec);
+  const Eigen::SelfAdjointEigenSolver<matrix<mpfr_real>> eig(model::hessian(exact, exact.W0));
+  const mpfr_real reference = eig.eigenvalues().maxCoeff();
+  EXPECT_GT(reference, mpfr_real("1e-3"));  // not a degenerate point
+  testing::expect_close(reference, h.value, 1e4);
+  const mpfr_real actual = abs(mpfr_real(scalar::to_text<Real>(h.value)) - reference);
+  EXPECT_LE(static_cast<double>(actual), static_cast<double>(h.error) * 1.0000001);
+  scalar::set_mpfr_digits(50);
 }
 
 TYPED_TEST(quantities_test, zero_one_loss_breaks_ties_to_the_lowest_index) {

@@ -37,15 +37,18 @@ space_kind parse_space(const std::string& name, const std::string& field);
 std::string space_name(space_kind k);
 
 // Multiplications per GD step in each space (resolved_space compares them): particle coordinates
-// N^2 M + N M^2 (G_E R G_U, a factor skipped when its Gram matrix is exactly the identity), W space
-// 2 N M d + 2 d^2 M (E (W^T U^T) and U^T (R^T E)).
+// N^2 M + N M^2 (G_E R G_U, a factor skipped when its Gram matrix is exactly the identity; 2 N d M
+// for a factor taken through the embeddings where the Gram matrix was not formed, N > 2 d: see
+// model::forms_gram), W space 2 N M d + 2 d^2 M (E (W^T U^T) and U^T (R^T E)).
 struct step_costs {
   double particle = 0, weights = 0;
 };
 template <class Real>
 step_costs step_cost(const model::problem<Real>& pb) {
   const double N = pb.tokens, M = pb.classes, d = pb.dim;
-  return {(pb.G_E_identity ? 0 : N * N * M) + (pb.G_U_identity ? 0 : N * M * M),
+  const double left = pb.G_E_identity ? 0 : pb.G_E.size() != 0 ? N * N * M : 2 * N * d * M;
+  const double right = pb.G_U_identity ? 0 : pb.G_U.size() != 0 ? N * M * M : 2 * N * M * d;
+  return {left + right,
           2 * N * M * d + 2 * d * d * M};
 }
 
@@ -228,7 +231,7 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
 
 AMFLOW_INSTANTIATE_DESCENT(extern, double)
 AMFLOW_INSTANTIATE_DESCENT(extern, long double)
-AMFLOW_INSTANTIATE_DESCENT(extern, amflow::float128)
-AMFLOW_INSTANTIATE_DESCENT(extern, amflow::mpfr_real)
 #if AMFLOW_HAVE_FLOAT128
+AMFLOW_INSTANTIATE_DESCENT(extern, amflow::float128)
 #endif
+AMFLOW_INSTANTIATE_DESCENT(extern, amflow::mpfr_real)

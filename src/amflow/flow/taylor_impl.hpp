@@ -364,8 +364,15 @@ class stiffness_monitor {
     Real sum(0);
     for (int x = 0; x < pb.tokens; ++x) {
       const model::vector<Real> pi = P.row(x).transpose();
-      const Real spread = Real(pi.dot(pb.G_U.diagonal())) - Real(pi.dot(pb.G_U * pi));
-      sum += pb.p(x) * pb.G_E(x, x) * spread;
+      Real diag(0), quad(0);  // pi . diag(G_U), pi^T G_U pi
+      if (pb.G_U.size() != 0) {
+        diag = pi.dot(pb.G_U.diagonal());
+        quad = pi.dot(pb.G_U * pi);
+      } else {
+        for (int y = 0; y < pb.classes; ++y) diag += pi(y) * pb.U.row(y).squaredNorm();
+        quad = (pb.U.transpose() * pi).squaredNorm();
+      }
+      sum += pb.p(x) * model::gram_diagonal(pb.E, pb.G_E, x) * Real(diag - quad);
     }
     return sum;
   }

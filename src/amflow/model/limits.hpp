@@ -30,7 +30,7 @@ template <class Real>
 matrix<Real> gram_factor(const matrix<Real>& E, const matrix<Real>& gram) {
   using std::sqrt;
   if (E.cols() <= E.rows()) return E;
-  const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(gram);
+  const Eigen::SelfAdjointEigenSolver<matrix<Real>> eig(gram_of(E, gram));
   const Real top = eig.eigenvalues().maxCoeff();
   const Real floor = 100 * Real(gram.rows()) * scalar::epsilon<Real>() * top;
   std::vector<Eigen::Index> kept;
@@ -210,9 +210,10 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
     return constraint_kernel(G_E, G_U, pb.target, constraints[i], constraints[j]);
   };
   hard_margin_result<Real> result;
+  const matrix<Real> G_E = input_gram(pb), G_U = output_gram(pb);
   // Dual coordinate ascent in double.
-  const Eigen::MatrixXd GE = pb.G_E.unaryExpr([](const Real& v) { return static_cast<double>(v); });
-  const Eigen::MatrixXd GU = pb.G_U.unaryExpr([](const Real& v) { return static_cast<double>(v); });
+  const Eigen::MatrixXd GE = G_E.unaryExpr([](const Real& v) { return static_cast<double>(v); });
+  const Eigen::MatrixXd GU = G_U.unaryExpr([](const Real& v) { return static_cast<double>(v); });
   Eigen::MatrixXd K(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j < n; ++j) K(i, j) = kernel(GE, GU, i, j);
@@ -234,7 +235,7 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   const auto s = static_cast<Eigen::Index>(S.size());
   matrix<Real> KS(s, s);
   for (Eigen::Index a = 0; a < s; ++a) {
-    for (Eigen::Index b = 0; b < s; ++b) KS(a, b) = kernel(pb.G_E, pb.G_U, S[a], S[b]);
+    for (Eigen::Index b = 0; b < s; ++b) KS(a, b) = kernel(G_E, G_U, S[a], S[b]);
   }
   const vector<Real> ones = vector<Real>::Ones(s);
   const Eigen::LDLT<matrix<Real>> ldlt(KS);
@@ -257,7 +258,7 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   Real slack(1), residual(0);
   for (Eigen::Index i = 0; i < n; ++i) {
     Real m(0);
-    for (Eigen::Index a = 0; a < s; ++a) m += kernel(pb.G_E, pb.G_U, i, S[a]) * aS(a);
+    for (Eigen::Index a = 0; a < s; ++a) m += kernel(G_E, G_U, i, S[a]) * aS(a);
     const auto [x, y] = constraints[i];
     result.margins(x, y) = m;
     const bool on = std::find(S.begin(), S.end(), i) != S.end();
@@ -475,10 +476,11 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
   const int N = pb.tokens;
   const std::vector<std::pair<int, int>> constraints = margin_constraints(pb);
   const auto n = static_cast<Eigen::Index>(constraints.size());
+  const matrix<Real> G_E = input_gram(pb), G_U = output_gram(pb);
   matrix<Real> K(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j < n; ++j) {
-      K(i, j) = constraint_kernel(pb.G_E, pb.G_U, pb.target, constraints[i], constraints[j]);
+      K(i, j) = constraint_kernel(G_E, G_U, pb.target, constraints[i], constraints[j]);
     }
   }
   const Real eps = scalar::epsilon<Real>();

@@ -17,22 +17,38 @@ particle_state<Real> initial_state(const problem<Real>& pb) {
 
 namespace detail {
 
-// G_E R G_U written into V (T holds G_E R when both Gram matrices are used), skipping
-// multiplications by an exact identity. Written into buffers the caller may keep, so that a GD step
-// allocates nothing (model::multiply_into: for doubles Eigen's products with noalias, the same
-// products in the same order as an expression, so the same bits; for MPFR scalar::dot).
+// The intermediates of interact_into, kept by a caller that steps many times.
+template <class Real>
+struct interact_work {
+  matrix<Real> T;       // N x M: G_E R
+  matrix<Real> SE, SU;  // d x M: E^T R; N x d: (G_E R) U
+};
+// G_E R G_U written into V, skipping multiplications by an exact identity and multiplying through
+// the embeddings where the Gram matrix was not formed (G_E R = E (E^T R), R G_U = (R U) U^T:
+// model::forms_gram); `w` holds the intermediates. Written into buffers the caller may keep, so that
+// a GD step allocates nothing (model::multiply_into: for doubles Eigen's products with noalias,
+// the same products in the same order as an expression, so the same bits; for MPFR scalar::dot).
 template <class Real>
 void interact_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& V,
-                   matrix<Real>& T) {
-  if (pb.G_E_identity && pb.G_U_identity) {
-    V = R;
-  } else if (pb.G_E_identity) {
-    multiply_into(V, R, false, pb.G_U, false);
-  } else if (pb.G_U_identity) {
-    multiply_into(V, pb.G_E, false, R, false);
+                   interact_work<Real>& w) {
+  // Left factor: T = G_E R (or R itself when G_E = I, then no copy: `left` points at it).
+  const matrix<Real>* left = &R;
+  if (!pb.G_E_identity) {
+    if (pb.G_E.size() != 0) {
+      multiply_into(w.T, pb.G_E, false, R, false);
+    } else {
+      multiply_into(w.SE, pb.E, true, R, false);
+      multiply_into(w.T, pb.E, false, w.SE, false);
+    }
+    left = &w.T;
+  }
+  if (pb.G_U_identity) {
+    V = *left;
+  } else if (pb.G_U.size() != 0) {
+    multiply_into(V, *left, false, pb.G_U, false);
   } else {
-    multiply_into(T, pb.G_E, false, R, false);
-    multiply_into(V, T, false, pb.G_U, false);
+    multiply_into(w.SU, *left, false, pb.U, false);
+    multiply_into(V, w.SU, false, pb.U, true);
   }
 }
 
@@ -42,8 +58,9 @@ void interact_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>&
 // the same to the last bit, and the flow of an orthogonal problem is 2-3x cheaper.
 template <class Real>
 matrix<Real> interact(const problem<Real>& pb, const matrix<Real>& R) {
-  matrix<Real> V, T;
-  detail::interact_into(pb, R, V, T);
+  matrix<Real> V;
+  detail::interact_work<Real> w;
+  detail::interact_into(pb, R, V, w);
   return V;
 }
 
@@ -76,8 +93,9 @@ void advance(const problem<Real>& pb, particle_state<Real>& s, const matrix<Real
   if constexpr (is_mpfr_v<Real>) {
     s.Z -= eta * interact(pb, R);  // MPFR's products make their numbers anyway
   } else {
-    thread_local matrix<Real> V, T;  // no allocation per step (a pair GD step costs ~60 ns)
-    detail::interact_into(pb, R, V, T);
+    thread_local matrix<Real> V;  // no allocation per step (a pair GD step costs ~60 ns)
+    thread_local detail::interact_work<Real> w;
+    detail::interact_into(pb, R, V, w);
     s.Z -= eta * V;
   }
 }
@@ -106,7 +124,7 @@ matrix<Real> one_step_from_zero(const problem<Real>& pb, const Real& eta) {
   if (!pb.zero_init) throw input_error("init.kind", "not zero", "the one-step result needs W0 = 0");
   const matrix<Real> uniform = matrix<Real>::Constant(pb.tokens, pb.classes, Real(1) / pb.classes);
   const matrix<Real> R = pb.p.asDiagonal() * (uniform - pb.Y);
-  return -eta * (pb.G_E * R * pb.G_U);
+  return -eta * interact(pb, R);
 }
 
 }  // namespace amflow::model

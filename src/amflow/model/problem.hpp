@@ -26,14 +26,55 @@ struct problem {
   std::vector<int> target;  // N; f*(x) in [M]
   matrix<Real> W0;          // d x d; initial memory
   // Derived by make_problem:
-  matrix<Real> G_E;           // N x N; E E^T
-  matrix<Real> G_U;           // M x M; U U^T
+  matrix<Real> G_E;           // N x N; E E^T, or empty when not formed (forms_gram)
+  matrix<Real> G_U;           // M x M; U U^T, or empty when not formed
   matrix<Real> Y;             // N x M; one-hot targets, Y(x, f*(x)) = 1
   matrix<Real> Z0;            // N x M; logits at W0, E W0^T U^T
   bool zero_init = false;     // W0 is exactly zero
   bool G_E_identity = false;  // G_E is exactly the identity (orthonormal inputs): products skipped
   bool G_U_identity = false;  // G_U is exactly the identity (orthonormal outputs)
 };
+
+// Whether make_problem forms the n x n Gram matrix of n embeddings in dimension d: when a product
+// with it (n^2 multiplications per column) costs no more than through the embeddings twice
+// (2 n d: G_E R = E (E^T R)), n <= 2 d. Otherwise the Gram matrix is never stored, and the
+// products, its diagonal and its bounds go through the embeddings (N = 10^4 tokens in d = 100:
+// 800 MB and 2 s in double saved at set-up, and every product 50x cheaper).
+inline bool forms_gram(long n, long d) { return n <= 2 * d; }
+
+// The Gram matrix of the rows of F: `formed` itself when make_problem formed it, else F F^T now
+// (O(n^2 d); for the analyses that need its entries, never in a per-step product).
+template <class Real>
+matrix<Real> gram_of(const matrix<Real>& F, const matrix<Real>& formed) {
+  if (formed.size() != 0 || F.rows() == 0) return formed;
+  return F * F.transpose();
+}
+template <class Real>
+matrix<Real> input_gram(const problem<Real>& pb) {
+  return gram_of(pb.E, pb.G_E);
+}
+template <class Real>
+matrix<Real> output_gram(const problem<Real>& pb) {
+  return gram_of(pb.U, pb.G_U);
+}
+
+// Entry (i, i) of the Gram matrix of F's rows, from `formed` when it was formed.
+template <class Real>
+Real gram_diagonal(const matrix<Real>& F, const matrix<Real>& formed, Eigen::Index i) {
+  if (formed.size() != 0) return formed(i, i);
+  return F.row(i).squaredNorm();
+}
+
+// || |F F^T| ||_inf <= max_i sum_j |f_i| . |f_j| (rows of |F|), the scale of the rounding in a product
+// with the Gram matrix or through F; the exact row sums of |G| when it was formed.
+template <class Real>
+Real gram_abs_bound(const matrix<Real>& F, const matrix<Real>& formed) {
+  if (formed.size() != 0) return formed.cwiseAbs().rowwise().sum().maxCoeff();
+  if (F.rows() == 0) return Real(0);
+  const matrix<Real> A = F.cwiseAbs();
+  const matrix<Real> column_sums = A.colwise().sum();
+  return (A * column_sums.transpose()).maxCoeff();
+}
 
 // Builds a problem and its derived matrices. Shapes and ranges are checked (throws input_error
 // naming the field); frequencies are taken as given (their validation belongs to the parser, which

@@ -49,10 +49,15 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   pb.p = std::move(p);
   pb.target = std::move(target);
   pb.W0 = std::move(W0);
-  pb.G_E = pb.E * pb.E.transpose();
-  pb.G_U = pb.U * pb.U.transpose();
-  pb.G_E_identity = pb.G_E == matrix<Real>::Identity(pb.tokens, pb.tokens);
-  pb.G_U_identity = pb.G_U == matrix<Real>::Identity(pb.classes, pb.classes);
+  // A Gram matrix that is not formed (n > 2 d) has rank at most d < n: never the identity.
+  if (forms_gram(pb.tokens, pb.dim)) {
+    pb.G_E = pb.E * pb.E.transpose();
+    pb.G_E_identity = pb.G_E == matrix<Real>::Identity(pb.tokens, pb.tokens);
+  }
+  if (forms_gram(pb.classes, pb.dim)) {
+    pb.G_U = pb.U * pb.U.transpose();
+    pb.G_U_identity = pb.G_U == matrix<Real>::Identity(pb.classes, pb.classes);
+  }
   pb.Y = matrix<Real>::Zero(pb.tokens, pb.classes);
   for (int x = 0; x < pb.tokens; ++x) pb.Y(x, pb.target[x]) = Real(1);
   pb.Z0 = pb.E * pb.W0.transpose() * pb.U.transpose();
@@ -66,8 +71,20 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   };
   const std::string overflow = " overflows " + scalar::name<Real>() +
                                "; rescale the embeddings or use a wider type (more digits)";
-  if (!finite(pb.E) || !finite(pb.G_E)) throw input_error("inputs", "E", "E E^T" + overflow);
-  if (!finite(pb.U) || !finite(pb.G_U)) throw input_error("outputs", "U", "U U^T" + overflow);
+  // Unformed: |e_x . e_x'| <= max(|e_x|^2, |e_x'|^2), so finite squared row norms bound every entry.
+  const auto gram_finite = [&](const matrix<Real>& F, const matrix<Real>& G) {
+    if (G.size() != 0) return finite(G);
+    for (Eigen::Index i = 0; i < F.rows(); ++i) {
+      if (!scalar::is_finite(Real(F.row(i).squaredNorm()))) return false;
+    }
+    return true;
+  };
+  if (!finite(pb.E) || !gram_finite(pb.E, pb.G_E)) {
+    throw input_error("inputs", "E", "E E^T" + overflow);
+  }
+  if (!finite(pb.U) || !gram_finite(pb.U, pb.G_U)) {
+    throw input_error("outputs", "U", "U U^T" + overflow);
+  }
   if (!finite(pb.W0) || !finite(pb.Z0)) {
     throw input_error("init", "W0", "the initial logits E W0^T U^T" + overflow);
   }

@@ -291,7 +291,8 @@ class hessian_operator {
 
   // A bound on || |B| |K| |B^T| ||_2, the scale of the rounding errors in applying A: each block
   // has || |B_x| ||^2 <= 4 (sqrt(M) + 1) p(x) rest_x (rest_x = 1 - pi_c, its entries being
-  // sqrt(p pi_y) (delta - pi)), and || |K| || <= || |G_E| ||_inf || |G_U| ||_inf.
+  // sqrt(p pi_y) (delta - pi)), and || |K| || <= || |G_E| ||_inf || |G_U| ||_inf (through the
+  // embeddings' absolute values where a Gram matrix was not formed: model::gram_abs_bound).
   Real rounding_scale() const {
     using std::sqrt;
     Real b(0);
@@ -299,10 +300,8 @@ class hessian_operator {
       const Real bx = pb_.p(x) * parts_.rest(x);
       if (bx > b) b = bx;
     }
-    const auto inf_norm = [](const matrix<Real>& G) {
-      return Real(G.cwiseAbs().rowwise().sum().maxCoeff());
-    };
-    return 4 * (sqrt(Real(pb_.classes)) + 1) * b * inf_norm(pb_.G_E) * inf_norm(pb_.G_U);
+    return 4 * (sqrt(Real(pb_.classes)) + 1) * b * gram_abs_bound(pb_.E, pb_.G_E) *
+           gram_abs_bound(pb_.U, pb_.G_U);
   }
 
  private:

@@ -19,8 +19,9 @@ namespace amflow::cli {
 void add_common(CLI::App& cmd, common_options& opts, bool formats) {
   cmd.add_option("--digits", opts.digits,
                  std::string("decimal digits: 15 double, 18 long double, ") +
-                     (have_float128 ? "33 float128, other values" : "other values (33 too: this "
-                                                                    "build has no float128)") +
+                     (have_float128 ? "33 float128, other values"
+                                    : "other values (33 too: this "
+                                      "build has no float128)") +
                      " in [10, 10000] MPFR")
       ->capture_default_str();
   cmd.add_option("--output", opts.output,

@@ -74,8 +74,8 @@ struct setting {
 TEST(descent_allocations, no_step_allocates) {
   for (const auto& [N, M, d] : {std::array{40, 3, 4}, std::array{6, 3, 4}, std::array{40, 9, 4}}) {
     const auto pb = io::parse_problem<double>(testing::correlated_spec(N, M, d, 5, "1/4"));
-    const std::string shape = std::to_string(N) + " x " + std::to_string(M) + " in " +
-                              std::to_string(d) + ", ";
+    const std::string shape =
+        std::to_string(N) + " x " + std::to_string(M) + " in " + std::to_string(d) + ", ";
     for (const setting& s :
          {setting{"gd, particle", descent::space_kind::particle, descent::rule_kind::gd, 0},
           setting{"gd, W", descent::space_kind::weights, descent::rule_kind::gd, 0},

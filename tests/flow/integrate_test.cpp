@@ -200,8 +200,7 @@ TYPED_TEST(integrate_test, orthogonal_invariant_holds_along_the_flow) {
   // Ten tokens and ten classes cost 30x the three-token problem per step: the multiprecision types
   // run at 1e-25, which still tests the invariant far below double precision.
   Real tol = flow::default_tolerance<Real>();
-  if constexpr (is_mpfr_v<Real> || is_float128_v<Real>)
-    tol = testing::num<Real>("1e-25");
+  if constexpr (is_mpfr_v<Real> || is_float128_v<Real>) tol = testing::num<Real>("1e-25");
   auto o = options<Real>(stepper_kind::bulirsch_stoer, time_kind::log, tol,
                          times<Real>("logspace:-2:9:12"));
   o.estimate_error = false;

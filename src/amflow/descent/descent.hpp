@@ -48,8 +48,7 @@ step_costs step_cost(const model::problem<Real>& pb) {
   const double N = pb.tokens, M = pb.classes, d = pb.dim;
   const double left = pb.G_E_identity ? 0 : pb.G_E.size() != 0 ? N * N * M : 2 * N * d * M;
   const double right = pb.G_U_identity ? 0 : pb.G_U.size() != 0 ? N * M * M : 2 * N * M * d;
-  return {left + right,
-          2 * N * M * d + 2 * d * d * M};
+  return {left + right, 2 * N * M * d + 2 * d * d * M};
 }
 
 // W = A B with A (d x r) and B (r x d) both trained (rank 0: W itself). Each factor has its own

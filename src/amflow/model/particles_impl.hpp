@@ -25,9 +25,10 @@ struct interact_work {
 };
 // G_E R G_U written into V, skipping multiplications by an exact identity and multiplying through
 // the embeddings where the Gram matrix was not formed (G_E R = E (E^T R), R G_U = (R U) U^T:
-// model::forms_gram); `w` holds the intermediates. Written into buffers the caller may keep, so that
-// a GD step allocates nothing (model::multiply_into: for doubles Eigen's products with noalias,
-// the same products in the same order as an expression, so the same bits; for MPFR scalar::dot).
+// model::forms_gram); `w` holds the intermediates. Written into buffers the caller may keep, so
+// that a GD step allocates nothing (model::multiply_into: for doubles Eigen's products with
+// noalias, the same products in the same order as an expression, so the same bits; for MPFR
+// scalar::dot).
 template <class Real>
 void interact_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& V,
                    interact_work<Real>& w) {

@@ -65,8 +65,8 @@ Real gram_diagonal(const matrix<Real>& F, const matrix<Real>& formed, Eigen::Ind
   return F.row(i).squaredNorm();
 }
 
-// || |F F^T| ||_inf <= max_i sum_j |f_i| . |f_j| (rows of |F|), the scale of the rounding in a product
-// with the Gram matrix or through F; the exact row sums of |G| when it was formed.
+// || |F F^T| ||_inf <= max_i sum_j |f_i| . |f_j| (rows of |F|), the scale of the rounding in a
+// product with the Gram matrix or through F; the exact row sums of |G| when it was formed.
 template <class Real>
 Real gram_abs_bound(const matrix<Real>& F, const matrix<Real>& formed) {
   if (formed.size() != 0) return formed.cwiseAbs().rowwise().sum().maxCoeff();

@@ -71,7 +71,8 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   };
   const std::string overflow = " overflows " + scalar::name<Real>() +
                                "; rescale the embeddings or use a wider type (more digits)";
-  // Unformed: |e_x . e_x'| <= max(|e_x|^2, |e_x'|^2), so finite squared row norms bound every entry.
+  // Unformed: |e_x . e_x'| <= max(|e_x|^2, |e_x'|^2), so finite squared row norms bound every
+  // entry.
   const auto gram_finite = [&](const matrix<Real>& F, const matrix<Real>& G) {
     if (G.size() != 0) return finite(G);
     for (Eigen::Index i = 0; i < F.rows(); ++i) {

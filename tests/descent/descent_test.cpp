@@ -91,12 +91,14 @@ TYPED_TEST(descent_test, particle_coordinates_agree_with_gd_on_w) {
 }
 
 // Automatic coordinates go by cost: many tokens in few dimensions run on W, and the run there is
-// the particle run's (whose cost per step, N^2 M, would be 30x larger here).
+// the particle run's. G_E is not formed (N > 2 d), so particle coordinates take G_E R through E:
+// 2 N d M, not N^2 M (which would be 7x W's cost here).
 TYPED_TEST(descent_test, automatic_space_takes_w_when_tokens_outnumber_dimensions) {
   using Real = TypeParam;
   const auto pb = io::parse_problem<Real>(testing::correlated_spec(60, 3, 4, 11, "1/4"));
   const descent::step_costs cost = descent::step_cost(pb);
-  EXPECT_EQ(cost.particle, 60.0 * 60 * 3 + 60 * 3 * 3);    // 11,340
+  EXPECT_EQ(pb.G_E.size(), 0);
+  EXPECT_EQ(cost.particle, 2.0 * 60 * 4 * 3 + 60 * 3 * 3);  // 1,980
   EXPECT_EQ(cost.weights, 2.0 * 60 * 3 * 4 + 2 * 16 * 3);  // 1,536
   auto o = gd<Real>("1", 40);
   EXPECT_EQ(o.resolved_space(pb), descent::space_kind::weights);

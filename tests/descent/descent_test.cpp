@@ -99,7 +99,7 @@ TYPED_TEST(descent_test, automatic_space_takes_w_when_tokens_outnumber_dimension
   const descent::step_costs cost = descent::step_cost(pb);
   EXPECT_EQ(pb.G_E.size(), 0);
   EXPECT_EQ(cost.particle, 2.0 * 60 * 4 * 3 + 60 * 3 * 3);  // 1,980
-  EXPECT_EQ(cost.weights, 2.0 * 60 * 3 * 4 + 2 * 16 * 3);  // 1,536
+  EXPECT_EQ(cost.weights, 2.0 * 60 * 3 * 4 + 2 * 16 * 3);   // 1,536
   auto o = gd<Real>("1", 40);
   EXPECT_EQ(o.resolved_space(pb), descent::space_kind::weights);
   const auto a = descent::run(pb, o);

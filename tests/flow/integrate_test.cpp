@@ -278,7 +278,8 @@ TYPED_TEST(integrate_test, flow_through_the_embeddings_matches_the_formed_gram_m
   formed.G_E = pb.E * pb.E.transpose();
   formed.G_U = pb.U * pb.U.transpose();
   Real tol = flow::default_tolerance<Real>();
-  if constexpr (is_mpfr_v<Real>) tol = testing::num<Real>("1e-30");  // Bulirsch-Stoer is the slow one
+  if constexpr (is_mpfr_v<Real>)
+    tol = testing::num<Real>("1e-30");  // Bulirsch-Stoer is the slow one
   const auto at = times<Real>("0.5,3,20");
   for (stepper_kind k : {stepper_kind::taylor, stepper_kind::radau, stepper_kind::bulirsch_stoer}) {
     auto o = options<Real>(k, time_kind::log, tol, at);

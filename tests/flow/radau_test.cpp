@@ -150,6 +150,35 @@ TEST(radau, auto_hands_over_only_where_the_flow_converges) {
   scalar::set_mpfr_digits(50);
 }
 
+// Five tokens in d = 2 (G_E not formed: the stiffness monitor's trace bound takes diag(G_E) from
+// the rows of E), two of them equal with different labels: the flow converges, auto hands over to
+// Radau IIA as it does with G_E formed, and both runs end on the same logits.
+TEST(radau, auto_hands_over_through_the_embeddings) {
+  scalar::set_mpfr_digits(30);
+  // e_0 = e_1 with labels 0 and 1 (as in `mixed`): no W separates them.
+  const auto pb = io::parse_problem<Real>(nlohmann::json::parse(R"({
+      "tokens": 5, "classes": 2, "dim": 2,
+      "inputs": {"kind": "explicit", "rows": [[1, 0], [1, 0], [0, 1], ["0.6", "0.8"], [-1, 2]]},
+      "outputs": {"kind": "orthonormal"}, "frequencies": {"kind": "zipf", "exponent": 1},
+      "target": {"kind": "mod", "modulus": 2}, "init": {"kind": "zero"}})"));
+  ASSERT_EQ(pb.G_E.size(), 0);
+  auto formed = pb;
+  formed.G_E = pb.E * pb.E.transpose();
+  // Without the handover the Taylor series would crawl (steps held at ~1 / rate): capped.
+  auto o = far("1e6,1e12", flow::stepper_kind::automatic);
+  o.max_steps = 5000;
+  const auto r = flow::integrate(pb, o);
+  const auto f = flow::integrate(formed, o);
+  ASSERT_TRUE(r.ok && f.ok) << r.message << f.message;
+  EXPECT_GT(r.run.radau_steps, 0);
+  EXPECT_GT(f.run.radau_steps, 0);
+  EXPECT_LT(r.run.steps, 2000);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_LT((r.samples[i].Z - f.samples[i].Z).cwiseAbs().maxCoeff(), Real("1e-20")) << i;
+  }
+  scalar::set_mpfr_digits(50);
+}
+
 // Radau IIA alone from tau = 0 (no Taylor series first) agrees with the Taylor series on the pair
 // problem in linear time, and refuses the modified flow.
 TEST(radau, alone_agrees_with_the_taylor_series) {

@@ -82,6 +82,20 @@ TYPED_TEST(particles_test, interaction_through_the_embeddings_is_exact_on_intege
   }
 }
 
+// The rounding scale || |G| ||_inf: the row sums of |E E^T| when formed; through the embeddings,
+// max_i sum_j |e_i| . |e_j| (rows of |E|), which bounds it. Small integer rows, against loops.
+TYPED_TEST(particles_test, gram_abs_bound_bounds_the_row_sums) {
+  using Real = TypeParam;
+  matrix<Real> E(4, 2);
+  E << Real(1), Real(-2), Real(3), Real(1), Real(-1), Real(-1), Real(0), Real(2);
+  // |E E^T| rows: (5, 1, 1, 4), (1, 10, 4, 2), (1, 4, 2, 2), (4, 2, 2, 4): sums 11, 17, 9, 12.
+  const matrix<Real> G = E * E.transpose();
+  EXPECT_EQ(model::gram_abs_bound(E, G), Real(17));
+  // |E| rows (1, 2), (3, 1), (1, 1), (0, 2); column sums (5, 6): row i gives |e_i| . (5, 6) =
+  // 17, 21, 11, 12.
+  EXPECT_EQ(model::gram_abs_bound(E, matrix<Real>()), Real(21));
+}
+
 TYPED_TEST(particles_test, fifty_gd_steps_match_full_matrix_gd) {
   using Real = TypeParam;
   const Real eta = testing::num<Real>("0.7");

@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--classes", type=int, default=5)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--steps", type=int, default=200, help="steps in W space and NumPy")
-    ap.add_argument("--particle-steps", type=int, default=10)
+    ap.add_argument("--particle-steps", type=int, default=100)
     a = ap.parse_args()
     N, M, d = a.tokens, a.classes, a.dim
     spec = {"tokens": N, "classes": M, "dim": d, "inputs": {"kind": "sphere", "seed": 1},

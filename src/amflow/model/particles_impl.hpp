@@ -32,20 +32,29 @@ struct interact_work {
 template <class Real>
 void interact_into(const problem<Real>& pb, const matrix<Real>& R, matrix<Real>& V,
                    interact_work<Real>& w) {
-  // Left factor: T = G_E R (or R itself when G_E = I, then no copy: `left` points at it).
-  const matrix<Real>* left = &R;
-  if (!pb.G_E_identity) {
+  // G_E R into `out`: by the formed matrix or through E (not called when G_E is the identity).
+  const auto left_into = [&](matrix<Real>& out) {
     if (pb.G_E.size() != 0) {
-      multiply_into(w.T, pb.G_E, false, R, false);
+      multiply_into(out, pb.G_E, false, R, false);
     } else {
       multiply_into(w.SE, pb.E, true, R, false);
-      multiply_into(w.T, pb.E, false, w.SE, false);
+      multiply_into(out, pb.E, false, w.SE, false);
     }
+  };
+  if (pb.G_U_identity) {  // straight into V, no copy on the flow's right-hand side
+    if (pb.G_E_identity) {
+      V = R;
+    } else {
+      left_into(V);
+    }
+    return;
+  }
+  const matrix<Real>* left = &R;
+  if (!pb.G_E_identity) {
+    left_into(w.T);
     left = &w.T;
   }
-  if (pb.G_U_identity) {
-    V = *left;
-  } else if (pb.G_U.size() != 0) {
+  if (pb.G_U.size() != 0) {
     multiply_into(V, *left, false, pb.G_U, false);
   } else {
     multiply_into(w.SU, *left, false, pb.U, false);

@@ -3,8 +3,9 @@
 #include "amflow/errors.hpp"
 
 #ifdef AMFLOW_HAVE_MPI
+#include <dlfcn.h>
 #include <fcntl.h>
-#include <mpi.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -39,6 +40,66 @@ void mpi_distribute(const mpi_session&, const std::vector<size_t>&,
 
 namespace {
 
+// The MPI calls, from amflow_mpi.so (cli/mpi_module.cpp), loaded at the first mpi_session.
+struct mpi_calls {
+  int (*init)(int*, int*);
+  void (*finalize)();
+  void (*abort)(int);
+  int (*bcast_int)(int);
+  void (*send_bytes)(const char*, int, int, int);
+  void (*recv_bytes)(char*, int, int, int);
+  void (*send_ll)(long long, int, int);
+  long long (*recv_ll)(int, int);
+  int (*iprobe)(int, int*, int*);
+};
+mpi_calls mpi{};
+
+// The folder of the running binary (/proc/self/exe), with a trailing slash.
+std::string binary_folder() {
+  char path[PATH_MAX + 1];
+  const ssize_t n = ::readlink("/proc/self/exe", path, PATH_MAX);
+  if (n <= 0) return "./";
+  std::string p(path, static_cast<size_t>(n));
+  return p.substr(0, p.find_last_of('/') + 1);
+}
+
+// Loads the module: beside the binary (the build tree), else ../lib/amflow/ (an installed copy,
+// AMFLOW_MPI_MODULE_DIR relative to the binary's folder), else the dynamic loader's path.
+void load_mpi() {
+  if (mpi.init) return;
+  const std::string folder = binary_folder();
+  void* module = nullptr;
+  std::string tried;
+  for (const std::string& path :
+       {folder + "amflow_mpi.so", folder + AMFLOW_MPI_MODULE_DIR "/amflow_mpi.so",
+        std::string("amflow_mpi.so")}) {
+    module = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (module) break;
+    const char* why = ::dlerror();
+    tried += (tried.empty() ? "" : "; ") + std::string(why ? why : path);
+  }
+  if (!module) {
+    throw std::runtime_error("MPI: cannot load amflow_mpi.so (" + printable(tried, 600) + ")");
+  }
+  const auto get = [module](const char* name) {
+    void* f = ::dlsym(module, name);
+    if (!f) throw std::runtime_error(std::string("MPI: amflow_mpi.so lacks ") + name);
+    return f;
+  };
+  mpi_calls calls;
+  calls.init = reinterpret_cast<int (*)(int*, int*)>(get("amflow_mpi_init"));
+  calls.finalize = reinterpret_cast<void (*)()>(get("amflow_mpi_finalize"));
+  calls.abort = reinterpret_cast<void (*)(int)>(get("amflow_mpi_abort"));
+  calls.bcast_int = reinterpret_cast<int (*)(int)>(get("amflow_mpi_bcast_int"));
+  calls.send_bytes =
+      reinterpret_cast<void (*)(const char*, int, int, int)>(get("amflow_mpi_send_bytes"));
+  calls.recv_bytes = reinterpret_cast<void (*)(char*, int, int, int)>(get("amflow_mpi_recv_bytes"));
+  calls.send_ll = reinterpret_cast<void (*)(long long, int, int)>(get("amflow_mpi_send_ll"));
+  calls.recv_ll = reinterpret_cast<long long (*)(int, int)>(get("amflow_mpi_recv_ll"));
+  calls.iprobe = reinterpret_cast<int (*)(int, int*, int*)>(get("amflow_mpi_iprobe"));
+  mpi = calls;
+}
+
 constexpr int request_tag = 1;  // rank > 0 -> 0: ready, with the last row computed (if any)
 constexpr int assign_tag = 2;   // 0 -> rank: the next position, or -1: stop
 
@@ -50,7 +111,7 @@ int quiet_stderr_copy = -1;  // ranks > 0: the real standard error, for fatal me
   if (::write(fd, line.data(), line.size()) < 0) {
     // nothing more to do: the run stops either way
   }
-  MPI_Abort(MPI_COMM_WORLD, 1);
+  mpi.abort(1);
   std::abort();
 }
 
@@ -93,14 +154,10 @@ std::pair<long long, std::vector<io::cell>> decode(const std::string& in) {
 bool mpi_built() { return true; }
 
 mpi_session::mpi_session() {
-  int provided = 0;
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-  if (provided < MPI_THREAD_FUNNELED) {
-    MPI_Finalize();
+  load_mpi();
+  if (!mpi.init(&rank_, &size_)) {
     throw std::runtime_error("MPI: the library cannot run a second (non-MPI) thread per rank");
   }
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &size_);
   if (rank_ > 0) {
     quiet_stderr_copy = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -111,13 +168,9 @@ mpi_session::mpi_session() {
   }
 }
 
-mpi_session::~mpi_session() { MPI_Finalize(); }
+mpi_session::~mpi_session() { mpi.finalize(); }
 
-bool mpi_session::agree(bool ok) const {
-  int flag = ok ? 1 : 0;
-  MPI_Bcast(&flag, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  return flag == 1;
-}
+bool mpi_session::agree(bool ok) const { return mpi.bcast_int(ok ? 1 : 0) == 1; }
 
 void mpi_distribute(const mpi_session& session, const std::vector<size_t>& cells,
                     const std::function<std::vector<io::cell>(size_t)>& compute,
@@ -127,10 +180,8 @@ void mpi_distribute(const mpi_session& session, const std::vector<size_t>& cells
     // Ask, compute, answer with the row (which asks again), until told to stop.
     std::string message;
     for (;;) {
-      MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, request_tag,
-               MPI_COMM_WORLD);
-      long long position = -1;
-      MPI_Recv(&position, 1, MPI_LONG_LONG, 0, assign_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      mpi.send_bytes(message.data(), static_cast<int>(message.size()), 0, request_tag);
+      const long long position = mpi.recv_ll(0, assign_tag);
       if (position < 0) return;
       try {
         message = encode(position, compute(cells[static_cast<size_t>(position)]));
@@ -166,16 +217,11 @@ void mpi_distribute(const mpi_session& session, const std::vector<size_t>& cells
   try {
     while (delivered < n || active > 0) {
       bool busy = false;
-      int flag = 0;
-      MPI_Status status;
-      MPI_Iprobe(MPI_ANY_SOURCE, request_tag, MPI_COMM_WORLD, &flag, &status);
-      if (flag) {
+      int source = 0, size = 0;
+      if (mpi.iprobe(request_tag, &source, &size)) {
         busy = true;
-        int size = 0;
-        MPI_Get_count(&status, MPI_CHAR, &size);
         std::string message(static_cast<size_t>(size), '\0');
-        MPI_Recv(message.data(), size, MPI_CHAR, status.MPI_SOURCE, request_tag, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+        mpi.recv_bytes(message.data(), size, source, request_tag);
         if (!message.empty()) {
           auto [position, row] = decode(message);
           const std::lock_guard<std::mutex> lock(mutex);
@@ -183,7 +229,7 @@ void mpi_distribute(const mpi_session& session, const std::vector<size_t>& cells
         }
         long long position = take();
         if (position < 0) --active;
-        MPI_Send(&position, 1, MPI_LONG_LONG, status.MPI_SOURCE, assign_tag, MPI_COMM_WORLD);
+        mpi.send_ll(position, source, assign_tag);
       }
       for (;;) {
         std::vector<io::cell> row;

@@ -15,6 +15,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 
 #include "amflow/errors.hpp"
 #include "amflow/flow/drive.hpp"
@@ -74,12 +75,18 @@ struct particle_system {
   }
 };
 
-// Runs one integration with the given tolerance (adaptive) or step (rk4); record(i, Z) receives
-// the logits at each sample time.
-template <class Real, class Record>
+// What receives the logits at each sample time: (i, Z).
+template <class Real>
+using sample_sink = std::function<void(size_t, const model::matrix<Real>&)>;
+
+// Runs one integration with the given tolerance (adaptive) or step (rk4); record_Z(i, Z) receives
+// the logits at each sample time. Compiled once per scalar type (AMFLOW_INSTANTIATE_FLOW_RUN
+// below): every caller, at any precision, shares that one copy of the steppers.
+template <class Real>
 std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& opt,
                      const Real& rel_tol, const Real& abs_tol, const Real& step, run_stats& stats,
-                     const run_control<Real>& control, Record&& record_Z) {
+                     const run_control<Real>& control,
+                     const std::type_identity_t<sample_sink<Real>>& record_Z) {
   namespace odeint = boost::numeric::odeint;
   using state = scalar::ode_state<Real>;
   using algebra = scalar::ode_algebra;
@@ -488,3 +495,22 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
 }
 
 }  // namespace amflow::flow
+
+// run_once compiled once per scalar type, in the flow units (with AMFLOW_INSTANTIATE_FLOW): the
+// rerun at a higher precision uses that type's copy instead of compiling the steppers again.
+#define AMFLOW_INSTANTIATE_FLOW_RUN(PREFIX, Real)                                                \
+  PREFIX template std::string amflow::flow::detail::run_once<Real>(                              \
+      const amflow::model::problem<Real>&, const amflow::flow::flow_options<Real>&, const Real&, \
+      const Real&, const Real&, amflow::flow::run_stats&,                                        \
+      const amflow::flow::detail::run_control<Real>&,                                            \
+      const std::type_identity_t<amflow::flow::detail::sample_sink<Real>>&);
+#define AMFLOW_INSTANTIATE_FLOW_UNIT(PREFIX, Real) \
+  AMFLOW_INSTANTIATE_FLOW(PREFIX, Real)            \
+  AMFLOW_INSTANTIATE_FLOW_RUN(PREFIX, Real)
+
+AMFLOW_INSTANTIATE_FLOW_RUN(extern, double)
+AMFLOW_INSTANTIATE_FLOW_RUN(extern, long double)
+#if AMFLOW_HAVE_FLOAT128
+AMFLOW_INSTANTIATE_FLOW_RUN(extern, amflow::float128)
+#endif
+AMFLOW_INSTANTIATE_FLOW_RUN(extern, amflow::mpfr_real)

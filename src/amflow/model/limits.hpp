@@ -685,3 +685,20 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
 }
 
 }  // namespace amflow::model
+
+// The far-time limits are compiled once per scalar type (the generated units limits_*.cpp): a
+// command or claim that includes this header does not compile them again.
+#define AMFLOW_INSTANTIATE_LIMITS(PREFIX, Real)                                             \
+  PREFIX template amflow::model::hard_margin_result<Real> amflow::model::hard_margin<Real>( \
+      const amflow::model::problem<Real>&);                                                 \
+  PREFIX template amflow::model::minimiser_result<Real> amflow::model::minimiser<Real>(     \
+      const amflow::model::problem<Real>&, int);                                            \
+  PREFIX template amflow::model::split_result<Real> amflow::model::split_limit<Real>(       \
+      const amflow::model::problem<Real>&, int);
+
+AMFLOW_INSTANTIATE_LIMITS(extern, double)
+AMFLOW_INSTANTIATE_LIMITS(extern, long double)
+#if AMFLOW_HAVE_FLOAT128
+AMFLOW_INSTANTIATE_LIMITS(extern, amflow::float128)
+#endif
+AMFLOW_INSTANTIATE_LIMITS(extern, amflow::mpfr_real)

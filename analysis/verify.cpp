@@ -79,7 +79,22 @@ std::vector<const claim*> select_claims(const std::vector<std::string>& names) {
     for (const claim& c : claims()) {
       if (c.name == name) found = &c;
     }
-    if (!found) throw input_error("claim", name, "no such claim (see the list of claims)");
+    if (!found) {
+      // The claims that begin with the word (verify --claim pair: the pair-* claims), else the
+      // nearest name.
+      std::string starting;
+      std::vector<std::string> names;
+      for (const claim& c : claims()) {
+        names.push_back(c.name);
+        if (!name.empty() && c.name.rfind(name, 0) == 0) {
+          starting += (starting.empty() ? "" : ", ") + c.name;
+        }
+      }
+      throw input_error("claim", name,
+                        starting.empty()
+                            ? "no such claim (see the list of claims)" + did_you_mean(name, names)
+                            : "no such claim; those that begin so: " + starting);
+    }
     chosen.push_back(found);
   }
   if (names.empty()) {

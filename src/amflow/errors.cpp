@@ -2,6 +2,8 @@
 // a file name that is not UTF-8), a message stays one printable, bounded line.
 #include "amflow/errors.hpp"
 
+#include <algorithm>
+
 namespace amflow {
 
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
@@ -59,6 +61,40 @@ std::string printable(std::string_view text, std::size_t limit) {
   }
   if (i < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
   return out;
+}
+
+namespace {
+
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  if (word.size() > 200) return "";
+  const std::size_t allowed = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
+  std::size_t best = allowed + 1;
+  std::string nearest;
+  for (const std::string& c : candidates) {
+    if (c == word) continue;
+    const std::size_t d = edit_distance(word, c);
+    if (d < best) best = d, nearest = c;
+  }
+  return nearest.empty() ? "" : "; did you mean " + nearest + "?";
 }
 
 }  // namespace amflow

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace amflow {
 
@@ -18,6 +19,11 @@ std::string printable(std::string_view text, std::size_t limit);
 // Length of the valid UTF-8 sequence that starts at text[i] (1 to 4 bytes), or 0 when the bytes
 // there are not one (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
+// "; did you mean NAME?" for the candidate nearest to `word` (edit distance, with a swap of two
+// neighbours as one edit) when it is close enough to be a typo (at most 1 edit for words of up to
+// 4 letters, 2 up to 8, else 3), else "". Candidates equal to `word` are ignored.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 // Bounds on the parts of an input_error's message (bytes, before escaping).
 inline constexpr std::size_t field_echo_limit = 120;

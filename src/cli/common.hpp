@@ -39,6 +39,11 @@ inline constexpr const char* format_help =
     "table, csv, json, jsonl (JSON Lines, one object per row), md or latex (default: table on a "
     "terminal, csv otherwise)";
 
+// Why --digits 10, 16, 20 or 30 are slow (in MPFR, not a hardware type).
+inline constexpr const char* mpfr_cost_note =
+    "MPFR (software arithmetic) is about 75 times slower per step than double; 15 (double), 18 "
+    "(long double) and 33 (float128) digits run in hardware types";
+
 // Adds --digits and --output to a command; --format too when `formats` is true.
 void add_common(CLI::App& cmd, common_options& opts, bool formats = true);
 
@@ -124,13 +129,19 @@ std::string exact_text(const rational& q, int digits);
 std::string upper_text(double x);
 
 // meta: {"amflow": version, "command", "digits", "scalar", "bits"} for scalar type Real.
+// Where MPFR runs at a precision a hardware type would carry (--digits 16), a "scalar_note" says
+// what that costs.
 template <class Real>
 nlohmann::json run_meta(const std::string& command) {
-  return {{"amflow", version},
-          {"command", command},
-          {"digits", scalar::digits<Real>()},
-          {"scalar", scalar::name<Real>()},
-          {"bits", scalar::bits<Real>()}};
+  nlohmann::json meta = {{"amflow", version},
+                         {"command", command},
+                         {"digits", scalar::digits<Real>()},
+                         {"scalar", scalar::name<Real>()},
+                         {"bits", scalar::bits<Real>()}};
+  if (scalar::name<Real>().rfind("mpfr", 0) == 0 && scalar::digits<Real>() <= 33) {
+    meta["scalar_note"] = mpfr_cost_note;
+  }
+  return meta;
 }
 
 // The library names its own option fields in its messages ("eta", "rel_tol", "times"); a command
@@ -258,6 +269,15 @@ template <class Real>
 flow::stepper_kind parse_stepper_or_auto(const std::string& name) {
   return flow::parse_stepper(name, "--stepper");
 }
+
+// The width to write lines to: the terminal's (TIOCGWINSZ) when `terminal`, else $COLUMNS when set,
+// else 100; never more than 100 nor less than 40.
+int output_width(bool terminal);
+// Whether to colour what goes to a terminal: only on a terminal, not when NO_COLOR is set
+// (no-color.org) or TERM is "dumb".
+bool colour_wanted(bool terminal);
+// `text` cut to `width` characters ("..." marks the cut).
+std::string fit(const std::string& text, size_t width);
 
 // Thrown by `amflow verify` after writing its table when a claim failed: exit code 3.
 struct claims_failed : std::runtime_error {

@@ -621,7 +621,9 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 void run_figures(const figures_cli_options& o) {
-  if (o.output.empty()) throw input_error("--output", "\"\"", "a directory is required");
+  if (o.output.empty()) {
+    throw input_error("--output", "(missing)", "give the directory to write the figures to");
+  }
   const fs::path out_dir = fs::path(o.output).lexically_normal();
   std::error_code ec;
   const auto st = fs::status(out_dir, ec);
@@ -807,6 +809,13 @@ void run_figures(const figures_cli_options& o) {
 
 }  // namespace
 
+// The figures' names in the registry's order, for --help (a constant: building the registry at
+// every start of amflow would cost every command; tests/cli/cli_test.sh checks it against the
+// registry's own list, which --only prints when refusing a name).
+constexpr const char* figure_names =
+    "spike, landscapes, learning-rates-p0, learning-rates-alpha, sharpness, large-memory, "
+    "underparameterized, orthogonal, gd-vs-flow, convergence, rule-scaling, precision";
+
 void register_figures(CLI::App& app) {
   auto o = std::make_shared<figures_cli_options>();
   CLI::App* cmd = app.add_subcommand(
@@ -815,9 +824,7 @@ void register_figures(CLI::App& app) {
   cmd->add_option("--output", o->output,
                   "the directory to write (made if missing; its other files are kept)");
   cmd->add_option("--only", o->only,
-                  "these figures only, comma-separated (spike, landscapes, learning-rates-p0, "
-                  "learning-rates-alpha, sharpness, large-memory, underparameterized, "
-                  "orthogonal, gd-vs-flow, convergence, precision)");
+                  std::string("these figures only, comma-separated (") + figure_names + ")");
   cmd->add_flag("--quick", o->quick,
                 "small runs of the same experiments (a smoke test: coarser grids, shorter "
                 "horizons, fewer digits; the captions say so)")

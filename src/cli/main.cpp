@@ -1,10 +1,13 @@
 // The amflow command: parses the command line, runs one command, maps failures to exit codes
 // (0 success, 1 runtime failure, 2 invalid input, 3 a verified claim failed). Every message is one
 // bounded, printable line on standard error.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "amflow/errors.hpp"
 #include "amflow/parallel.hpp"
@@ -51,8 +54,11 @@ void check_command_names(const CLI::App& root, int argc, char** argv) {
       if (sub->get_name() == word) next = sub;
     }
     if (!next) {
+      std::vector<std::string> names;
+      for (const CLI::App* sub : app->get_subcommands({})) names.push_back(sub->get_name());
       throw amflow::input_error(path, word,
-                                "unknown command; the commands are " + command_list(*app));
+                                "unknown command; the commands are " + command_list(*app) +
+                                    amflow::did_you_mean(word, names));
     }
     path = "command " + word;
     app = next;
@@ -60,8 +66,32 @@ void check_command_names(const CLI::App& root, int argc, char** argv) {
   }
 }
 
+// The command that argv names (the deepest subcommand), for suggestions.
+const CLI::App* named_command(const CLI::App& root, int argc, char** argv) {
+  const CLI::App* app = &root;
+  for (int i = 1; i < argc; ++i) {
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : app->get_subcommands({})) {
+      if (sub->get_name() == argv[i]) next = sub;
+    }
+    if (!next) break;
+    app = next;
+  }
+  return app;
+}
+
+// "; did you mean --problem?" for an option of `app` near `word` (the part before any "=").
+std::string option_suggestion(const CLI::App& app, const std::string& word) {
+  if (word.rfind("--", 0) != 0) return "";
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const std::string& n : opt->get_lnames()) names.push_back("--" + n);
+  }
+  return amflow::did_you_mean(word.substr(0, word.find('=')), names);
+}
+
 // CLI11's parse errors in the contract's form, FIELD = VALUE: REASON.
-std::string contract_message(const CLI::ParseError& e) {
+std::string contract_message(const CLI::ParseError& e, const CLI::App& command) {
   const std::string what = e.what();
   const auto starts = [&](const char* prefix) { return what.rfind(prefix, 0) == 0; };
   if (starts("The following argument")) {
@@ -77,7 +107,8 @@ std::string contract_message(const CLI::ParseError& e) {
       }
       at = end + 1;
     }
-    return "argument = " + first + ": not expected by this command (see its --help)";
+    return "argument = " + first + ": not expected by this command (see its --help)" +
+           option_suggestion(command, first);
   }
   const size_t override_at = what.find(" was given a disallowed flag override");
   if (override_at != std::string::npos) {
@@ -97,6 +128,41 @@ std::string contract_message(const CLI::ParseError& e) {
     return flag + " = (see --help): " + rest;
   }
   return "command line = (see --help): " + what;
+}
+
+// The help text wrapped to `width` columns: a long line continues under its description (the
+// column after the first run of two spaces past the indent), or under its own indent.
+std::string wrap_help(const std::string& text, size_t width) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const size_t indent = line.find_first_not_of(' ');
+    size_t column = indent == std::string::npos ? 0 : indent;
+    const size_t gap = line.find("  ", column);
+    if (gap != std::string::npos) {
+      const size_t after = line.find_first_not_of(' ', gap);
+      if (after != std::string::npos && after < width / 2) column = after;
+    }
+    while (line.size() > width && column + 20 < width) {
+      size_t cut = line.rfind(' ', width);
+      if (cut == std::string::npos || cut <= column) cut = line.find(' ', width);
+      if (cut == std::string::npos) break;
+      out += line.substr(0, cut) + "\n";
+      const size_t next = line.find_first_not_of(' ', cut);
+      if (next == std::string::npos) {
+        line.clear();
+        break;
+      }
+      line = std::string(column, ' ') + line.substr(next);
+    }
+    out += line;
+    if (end < text.size()) out += "\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -120,17 +186,52 @@ int main(int argc, char** argv) {
   amflow::cli::register_enclose(app);
   amflow::cli::register_landscape(app);
   amflow::cli::register_figures(app);
+  // `amflow`, `amflow help` and `amflow help COMMAND...` print the help; --help (or -h) anywhere
+  // before "--" wins over everything else on the line (gd --help --eta: the help, not a complaint
+  // about --eta's missing value).
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty()) words = {"--help"};
+  if (words[0] == "help") {
+    words.erase(words.begin());
+    words.push_back("--help");
+  }
+  for (size_t i = 0; i < words.size() && words[i] != "--"; ++i) {
+    if (words[i] == "--help" || words[i] == "-h" || words[i] == "--help-all") {
+      const std::string help = words[i];
+      size_t commands = 0;
+      const CLI::App* at = &app;
+      while (commands < words.size()) {
+        const CLI::App* next = nullptr;
+        for (const CLI::App* sub : at->get_subcommands({})) {
+          if (sub->get_name() == words[commands]) next = sub;
+        }
+        if (!next) break;
+        at = next;
+        ++commands;
+      }
+      words.resize(commands);
+      words.push_back(help);
+      break;
+    }
+  }
+  std::vector<char*> args{argv[0]};
+  for (std::string& w : words) args.push_back(w.data());
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   try {
     check_command_names(app, argc, argv);
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << wrap_help(app.help(), amflow::cli::output_width(isatty(STDOUT_FILENO) != 0));
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << wrap_help(app.help("", CLI::AppFormatMode::All),
+                           amflow::cli::output_width(isatty(STDOUT_FILENO) != 0));
+    return 0;
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report("invalid input", contract_message(e), 2);
+    return report("invalid input", contract_message(e, *named_command(app, argc, argv)), 2);
   } catch (const amflow::input_error& e) {
     return report("invalid input", e.what(), 2);
   } catch (const amflow::cli::claims_failed& e) {

@@ -1,6 +1,8 @@
 // amflow merge OUT SHARD...: the shards of a sweep (`sweep --shard I/K --format jsonl`) put back
 // together into the table the unsharded run writes, byte for byte, after checking that they belong
 // together (the same meta but for the shard) and cover every cell of the grid exactly once.
+#include <sys/stat.h>
+
 #include <memory>
 
 #include "amflow/errors.hpp"
@@ -20,6 +22,20 @@ void run_merge(const merge_cli_options& o) {
   if (o.shards.empty()) throw input_error("shards", "(none)", "give at least one shard file");
   const std::string output = o.output == "-" ? "" : o.output;
   resolve_format(o.format, output);  // a bad --format is refused before any shard is read
+  // `amflow merge part-1.jsonl part-2.jsonl` (OUT forgotten) would write over a shard.
+  struct stat st {};
+  if (!output.empty() && ::stat(output.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    bool is_shard = false;
+    try {
+      is_shard = read_jsonl_table(output, "OUT", false).meta.contains("shard");
+    } catch (const std::exception&) {
+    }
+    if (is_shard) {
+      throw input_error("OUT", o.output,
+                        "is a shard of a sweep; the merged file comes first: amflow merge OUT "
+                        "SHARD...");
+    }
+  }
   std::vector<jsonl_table> shards;
   for (const std::string& path : o.shards) shards.push_back(read_jsonl_table(path, "shard", true));
   const jsonl_table& first = shards.front();

@@ -1,5 +1,6 @@
 // amflow scaling: steps to a target loss as the vocabulary grows, for several update rules, with
 // fitted power-law exponents (analysis/scaling.hpp).
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <sstream>
@@ -50,6 +51,16 @@ void run_scaling(const scaling_cli_options& o) {
     while (std::getline(in, name, ',')) names.push_back(name);
   }
   if (names.empty()) throw input_error("--rules", o.rules, "give at least one rule");
+  // The rules this study runs (those that act entrywise, analysis/scaling.hpp).
+  const std::vector<std::string> runs = {"gd", "momentum", "nesterov", "sign", "adam"};
+  for (const auto& n : names) {
+    if (std::find(runs.begin(), runs.end(), n) == runs.end()) {
+      throw input_error("--rules", n.empty() ? "\"\"" : n,
+                        "expected gd, momentum, nesterov, sign or adam (the rules that act "
+                        "entrywise)" +
+                            did_you_mean(n, runs));
+    }
+  }
   // Each rule parameter applies if some listed rule uses it.
   for (const auto& [text, parameter, flag] :
        {std::tuple{o.rule.momentum, "momentum", "--momentum"},

@@ -128,6 +128,8 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
     struct stat st {};
     if (::stat(o.resume.c_str(), &st) == 0) done = read_jsonl_table(o.resume, "--resume", false);
   }
+  // A shard is for `amflow merge`, which reads JSON Lines: that is a shard's default format.
+  if (shard.count > 0 && common.format.empty()) common.format = "jsonl";
   const io::format fmt = resolve_format(common.format, common.output);
   std::set<long long> present;
   if (done) {

@@ -504,5 +504,70 @@ for cmd in "--help" "--version" "problem --help" "problem show --help" "problem 
   if "$amflow" $cmd >"$work/stdout" 2>&1 && [ -s "$work/stdout" ]; then ok; else fail "amflow $cmd"; fi
 done
 
+# A newcomer's mistakes: suggestions for near misses, the help wherever it is asked for.
+expect_bad "misspelt command" "flwo" "did you mean flow?" -- flwo --problem pair
+expect_bad "misspelt option" "--probelm" "did you mean --problem?" -- gd --probelm pair
+expect_bad "misspelt problem" "--problem" "piar" "did you mean pair?" -- gd --problem piar
+problem keyed.json "${good/frequencies/frequences}"
+expect_bad "misspelt key" "frequences" "did you mean frequencies?" -- problem check "$work/keyed.json"
+expect_bad "a problem's name given as a file" "pair" "built-in problem" "--problem pair" -- gd pair
+expect_bad "verify a claim's prefix" "--claim" "pair-one-step" "pair-crossing-time" -- verify --claim pair
+expect_bad "scaling refuses normalized" "--rules" "normalized" "gd, momentum, nesterov, sign or adam" -- scaling --rules gd,normalized
+"$amflow" figures --quick >"$work/stdout" 2>"$work/stderr"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q -- '--output = (missing): give the directory' "$work/stderr"; then ok; else
+  fail "figures without --output: exit $rc: $(head -c 200 "$work/stderr")"
+fi
+for words in "" "help" "help gd" "gd --help --eta" "gd --eta --help" "help problem show"; do
+  # shellcheck disable=SC2086
+  if "$amflow" $words >"$work/stdout" 2>"$work/stderr" && grep -q "^Usage: amflow" "$work/stdout" &&
+    [ ! -s "$work/stderr" ]; then ok; else fail "amflow $words: not the help: $(head -c 200 "$work/stderr")"; fi
+done
+"$amflow" help gd | grep -q "^Usage: amflow gd" && ok || fail "amflow help gd: not gd's help"
+# Help lines fit 100 columns (COLUMNS=60: 60), whatever the option's text.
+if COLUMNS=60 "$amflow" gd --help >"$work/help60" && "$amflow" sweep --help >"$work/help100" &&
+  [ "$(awk '{ if (length($0) > n) n = length($0) } END { print n }' "$work/help60")" -le 60 ] &&
+  [ "$(awk '{ if (length($0) > n) n = length($0) } END { print n }' "$work/help100")" -le 100 ]; then
+  ok
+else
+  fail "help wider than the terminal"
+fi
+# figures --help names every figure of the registry (the list --only prints), in its order.
+"$amflow" figures --only bogus --output "$work/figs" 2>"$work/stderr"
+listed=$(sed -n 's/.*(figures: \(.*\))$/\1/p' "$work/stderr")
+help=$("$amflow" figures --help | tr -s ' \n' ' ' | sed -n 's/.*comma-separated (\([^)]*\)).*/\1/p')
+[ -n "$listed" ] && [ "$listed" = "$help" ] && ok || fail "figures --help lists ($help), the registry ($listed)"
+# MPFR below 34 digits says what it costs, in the help and the meta.
+"$amflow" gd --help | tr -s ' \n' ' ' | grep -q "75 times slower" && ok || fail "--digits help: no cost"
+"$amflow" gd --problem pair --steps 1 --digits 16 --format json | grep -q '"scalar_note":"MPFR' &&
+  ok || fail "--digits 16: no scalar_note"
+"$amflow" gd --problem pair --steps 1 --digits 15 --format json | grep -q scalar_note &&
+  fail "--digits 15: a scalar_note" || ok
+# A shard defaults to JSON Lines (what merge reads); merge refuses to write over a shard.
+if "$amflow" sweep --problem pair --grid eta=list:1,2 --steps 5 --shard 1/2 --output "$work/s1" &&
+  "$amflow" sweep --problem pair --grid eta=list:1,2 --steps 5 --shard 2/2 --output "$work/s2" &&
+  head -1 "$work/s1" | grep -q '^{"meta"' && "$amflow" merge "$work/m.csv" "$work/s1" "$work/s2"; then
+  ok
+else
+  fail "a shard's default format"
+fi
+cp "$work/s1" "$work/s1.keep"
+"$amflow" merge "$work/s1" "$work/s2" 2>"$work/stderr"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "OUT = $work/s1: is a shard" "$work/stderr" && cmp -s "$work/s1" "$work/s1.keep"; then
+  ok
+else
+  fail "merge over a shard: exit $rc: $(head -c 200 "$work/stderr")"
+fi
+# Stopped (SIGTERM; a background job of a script ignores SIGINT): one line says what was kept.
+"$amflow" gd --problem pair --steps 1e12 --every 1e11 --output "$work/int.csv" 2>"$work/int.err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" -eq 143 ] && grep -q "interrupted: nothing was written to $work/int.csv" "$work/int.err" &&
+  [ ! -e "$work/int.csv" ]; then ok; else fail "interrupted gd: exit $rc: $(head -c 300 "$work/int.err")"; fi
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -64,7 +64,10 @@ nlohmann::json named_problem(const std::string& name) {
     }
     known += std::string(known.empty() ? "" : ", ") + n.name;
   }
-  throw input_error("problem_name", name, "unknown problem; known: " + known);
+  std::vector<std::string> names;
+  for (const named& n : catalogue) names.push_back(n.name);
+  throw input_error("problem_name", name,
+                    "unknown problem; known: " + known + did_you_mean(name, names));
 }
 
 bool is_integer_field(const std::string& path) {

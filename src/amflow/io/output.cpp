@@ -19,17 +19,32 @@ namespace {
 // The temporary file being written, removed by the signal handler if the process is interrupted
 // (a plain array: only async-signal-safe calls may touch it there).
 char pending_temporary[PATH_MAX + 1] = {0};
+// What the handler says on standard error (what was kept of the output), and whether it first
+// erases a progress line there (standard error a terminal).
+char pending_message[2 * PATH_MAX + 400] = "amflow: interrupted\n";
+bool erase_line = false;
 
 extern "C" void remove_pending_and_reraise(int sig) {
   if (pending_temporary[0] != '\0') ::unlink(pending_temporary);
+  if (erase_line && ::write(STDERR_FILENO, "\r\033[K", 4) < 0) {
+    // nothing more to do: the process ends either way
+  }
+  if (::write(STDERR_FILENO, pending_message, std::strlen(pending_message)) < 0) {
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
+}
+
+void say_on_interrupt(const std::string& message) {
+  const std::string line = printable(message, sizeof pending_message - 2) + "\n";
+  std::memcpy(pending_message, line.c_str(), line.size() + 1);
 }
 
 void watch_signals() {
   static bool installed = false;
   if (installed) return;
   installed = true;
+  erase_line = ::isatty(STDERR_FILENO) != 0;
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     struct sigaction current {};
     ::sigaction(sig, nullptr, &current);
@@ -92,9 +107,11 @@ std::string follow_links(const std::string& path, int& descriptor) {
 }  // namespace
 
 output_target::output_target(const std::string& path, long long in_place_from) : path_(path) {
+  watch_signals();
   if (path.empty() || path == "-") {
     fd_ = STDOUT_FILENO;
     terminal_ = ::isatty(fd_) != 0;
+    say_on_interrupt("amflow: interrupted");
     return;
   }
   int descriptor = -1;
@@ -135,16 +152,19 @@ output_target::output_target(const std::string& path, long long in_place_from) :
     if (::ftruncate(fd_, static_cast<off_t>(in_place_from)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
       cannot_write(path, errno);
     }
+    say_on_interrupt("amflow: interrupted: the rows finished so far are kept in " + path +
+                     " (--resume " + path + " goes on from them)");
     return;
   }
   mode_ = mode::atomic;
   std::string pattern = folder_of(target_) + "/." + name_of(target_) + ".tmp.XXXXXX";
   if (pattern.size() > PATH_MAX) cannot_write(path, ENAMETOOLONG);
-  watch_signals();
   fd_ = ::mkostemp(pattern.data(), O_CLOEXEC);
   if (fd_ < 0) cannot_write(path, errno);
   temporary_ = pattern;
   std::memcpy(pending_temporary, temporary_.c_str(), temporary_.size() + 1);
+  say_on_interrupt("amflow: interrupted: nothing was written to " + path +
+                   " (the file is written only when the run ends)");
 }
 
 output_target::~output_target() {
@@ -185,6 +205,7 @@ void output_target::commit() {
     if (closed != 0) failed(errno);
     if (::rename(temporary_.c_str(), target_.c_str()) != 0) failed(errno);
     pending_temporary[0] = '\0';
+    say_on_interrupt("amflow: interrupted");
   } else if (mode_ == mode::direct) {
     const int closed = ::close(fd_);
     fd_ = -1;

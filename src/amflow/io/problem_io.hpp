@@ -1,4 +1,4 @@
-// Problem files (schema in README.md and shared spec): validation, exact parsing at the working
+// Problem files (schema in docs/problems.md): validation, exact parsing at the working
 // precision, the built-in named problems, and the resolved problem written back as JSON.
 #pragma once
 

@@ -36,7 +36,11 @@ inline void only_keys(const json& obj, const std::string& path,
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     bool ok = false;
     for (const char* a : allowed) ok = ok || it.key() == a;
-    if (!ok) throw input_error(join(path, it.key()), show(it.value()), "unknown field");
+    if (!ok) {
+      const std::vector<std::string> names(allowed.begin(), allowed.end());
+      throw input_error(join(path, it.key()), show(it.value()),
+                        "unknown field" + did_you_mean(it.key(), names));
+    }
   }
 }
 
@@ -59,7 +63,10 @@ inline std::string kind_of(const json& obj, const std::string& path,
   for (const char* k : kinds) {
     if (v.get<std::string>() == k) return k;
   }
-  throw input_error(field, show(v), "unknown kind; expected one of " + list);
+  const std::vector<std::string> names(kinds.begin(), kinds.end());
+  throw input_error(
+      field, show(v),
+      "unknown kind; expected one of " + list + did_you_mean(v.get<std::string>(), names));
 }
 
 inline long integer_at(const json& obj, const std::string& path, const char* key, long lo,

@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
-# Quick start, main job: installs what is missing, builds amflow, and runs the main job: `amflow
-# verify`, the paper's predictions P1..P10 checked at 50 digits (exit code 3 if any fails).
+# Quick start, main job: installs what is missing, builds the amflow command (nothing else), and
+# runs the main job: `amflow verify`, the paper's predictions P1..P10 checked at 50 digits (exit
+# code 3 if any fails). Says what it is doing, one line per phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
+phase "packages (Debian, only what is missing)"
 bash scripts/setup-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" --target amflow
-./build/amflow verify "$@"
+use_ccache
+phase "configure (build/)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
+phase "build of build/amflow (about 6 minutes on 2 cores the first time; [NN%] is the progress)"
+mkdir -p build
+if ! cmake --build build -j"$(nproc)" --target amflow 2>&1 | tee build/build.log |
+  grep --line-buffered -E '^\[ *[0-9]+%\]' |
+  sed -u -E 's/^\[ *([0-9]+%)\] (Building CXX object|Linking CXX [a-z ]+) .*\/([^/]+)$/  [\1] \3/'; then
+  tail -n 40 build/build.log >&2
+  echo "amflow: the build failed (the whole log: build/build.log)" >&2
+  exit 1
+fi
+phase ""
+echo "amflow: build/amflow verify $*" >&2
+exec ./build/amflow verify "$@"

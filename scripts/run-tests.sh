@@ -2,8 +2,15 @@
 # Quick start, tests: installs what is missing, configures, builds and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/common.sh
+phase "packages (Debian, only what is missing)"
 bash scripts/setup-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=ON >/dev/null
+use_ccache
+phase "configure (build/)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=ON "${launcher[@]}" >/dev/null
+phase "build (everything: the command, the library, the tests)"
 cmake --build build -j"$(nproc)"
+phase "tests (ctest, all but the full figure set)"
 cd build
 ctest -j"$(nproc)" --output-on-failure -LE figures-full
+phase ""

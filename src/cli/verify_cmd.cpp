@@ -102,7 +102,7 @@ std::string claim_columns(const std::string& status, const std::string& name, si
     return std::string(n > s.size() ? n - s.size() : 0, ' ') + s;
   };
   return "  " + status + "  " + pad(name, name_width) + right(checks, checks_width) + "  " +
-         pad(worst, worst_width) + "  " + pad(certified, certified_width);
+         pad(worst, worst_width) + "  " + pad(certified, certified_width) + "  ";
 }
 
 std::string claim_line(const analysis::claim_outcome& outcome, size_t name_width, size_t width,

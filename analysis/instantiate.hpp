@@ -17,9 +17,4 @@
       const amflow::analysis::sweep_options<Real>&);                                        \
   PREFIX template class amflow::analysis::sweep_plan<Real>;
 
-AMFLOW_INSTANTIATE_ANALYSIS(extern, double)
-AMFLOW_INSTANTIATE_ANALYSIS(extern, long double)
-#if AMFLOW_HAVE_FLOAT128
-AMFLOW_INSTANTIATE_ANALYSIS(extern, amflow::float128)
-#endif
-AMFLOW_INSTANTIATE_ANALYSIS(extern, amflow::mpfr_real)
+AMFLOW_EXTERN_FOR_EACH_REAL(AMFLOW_INSTANTIATE_ANALYSIS)

@@ -91,10 +91,5 @@
   PREFIX template void amflow::model::gd_step<Real>(                                               \
       const amflow::model::problem<Real>&, amflow::model::particle_state<Real>&, const Real&);
 
-AMFLOW_INSTANTIATE_REAL(extern, double)
-AMFLOW_INSTANTIATE_REAL(extern, long double)
-#if AMFLOW_HAVE_FLOAT128
-AMFLOW_INSTANTIATE_REAL(extern, amflow::float128)
-#endif
-AMFLOW_INSTANTIATE_REAL(extern, amflow::mpfr_real)
+AMFLOW_EXTERN_FOR_EACH_REAL(AMFLOW_INSTANTIATE_REAL)
 AMFLOW_INSTANTIATE_EXACT(extern, amflow::rational)

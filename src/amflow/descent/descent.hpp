@@ -228,9 +228,4 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
       int, const std::function<void(long)>&);                                                   \
   PREFIX template class amflow::descent::transient_detector<Real>;
 
-AMFLOW_INSTANTIATE_DESCENT(extern, double)
-AMFLOW_INSTANTIATE_DESCENT(extern, long double)
-#if AMFLOW_HAVE_FLOAT128
-AMFLOW_INSTANTIATE_DESCENT(extern, amflow::float128)
-#endif
-AMFLOW_INSTANTIATE_DESCENT(extern, amflow::mpfr_real)
+AMFLOW_EXTERN_FOR_EACH_REAL(AMFLOW_INSTANTIATE_DESCENT)

@@ -158,9 +158,4 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
   PREFIX template amflow::flow::flow_result<Real> amflow::flow::integrate<Real>( \
       const amflow::model::problem<Real>&, const amflow::flow::flow_options<Real>&);
 
-AMFLOW_INSTANTIATE_FLOW(extern, double)
-AMFLOW_INSTANTIATE_FLOW(extern, long double)
-#if AMFLOW_HAVE_FLOAT128
-AMFLOW_INSTANTIATE_FLOW(extern, amflow::float128)
-#endif
-AMFLOW_INSTANTIATE_FLOW(extern, amflow::mpfr_real)
+AMFLOW_EXTERN_FOR_EACH_REAL(AMFLOW_INSTANTIATE_FLOW)

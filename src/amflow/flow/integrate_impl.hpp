@@ -508,9 +508,4 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
   AMFLOW_INSTANTIATE_FLOW(PREFIX, Real)            \
   AMFLOW_INSTANTIATE_FLOW_RUN(PREFIX, Real)
 
-AMFLOW_INSTANTIATE_FLOW_RUN(extern, double)
-AMFLOW_INSTANTIATE_FLOW_RUN(extern, long double)
-#if AMFLOW_HAVE_FLOAT128
-AMFLOW_INSTANTIATE_FLOW_RUN(extern, amflow::float128)
-#endif
-AMFLOW_INSTANTIATE_FLOW_RUN(extern, amflow::mpfr_real)
+AMFLOW_EXTERN_FOR_EACH_REAL(AMFLOW_INSTANTIATE_FLOW_RUN)

@@ -696,9 +696,4 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
   PREFIX template amflow::model::split_result<Real> amflow::model::split_limit<Real>(       \
       const amflow::model::problem<Real>&, int);
 
-AMFLOW_INSTANTIATE_LIMITS(extern, double)
-AMFLOW_INSTANTIATE_LIMITS(extern, long double)
-#if AMFLOW_HAVE_FLOAT128
-AMFLOW_INSTANTIATE_LIMITS(extern, amflow::float128)
-#endif
-AMFLOW_INSTANTIATE_LIMITS(extern, amflow::mpfr_real)
+AMFLOW_EXTERN_FOR_EACH_REAL(AMFLOW_INSTANTIATE_LIMITS)

@@ -167,3 +167,14 @@ std::string name() {
 
 }  // namespace scalar
 }  // namespace amflow
+
+// Expands M(extern, T) for each floating-point scalar type T that amflow compiles its templates
+// for: the explicit instantiation declarations each module's header ends with (the definitions are
+// the generated units of cmake/AmflowInstantiate.cmake, one per module and type).
+#if AMFLOW_HAVE_FLOAT128
+#define AMFLOW_EXTERN_FOR_EACH_REAL(M) \
+  M(extern, double) M(extern, long double) M(extern, amflow::float128) M(extern, amflow::mpfr_real)
+#else
+#define AMFLOW_EXTERN_FOR_EACH_REAL(M) \
+  M(extern, double) M(extern, long double) M(extern, amflow::mpfr_real)
+#endif

@@ -92,6 +92,29 @@ TEST(writers, table_md_latex_round_for_reading_and_escape) {
   EXPECT_THROW(io::parse_format("xml"), input_error);
 }
 
+TEST(writers, table_spreads_nested_summaries_over_lines_and_rounds_them) {
+  io::table t;
+  t.columns = {"k"};
+  t.rows = {{io::cell::integer(1)}};
+  t.meta = {{"eta", "1/3"}, {"tol", "1e-43"}};
+  t.summary = nlohmann::json::parse(
+      R"({"transients": {"first": 2, "max_loss": "1.3486637032285309e+00", "changes": [2, 13],
+          "spikes": [{"height": "4.6998825347219719e-01", "peak": 1}, {"height": "0.25", "peak": 3}]},
+          "note": "a sentence, kept whole", "empty": []})");
+  const std::string out = io::render(t, io::format::table);
+  for (const char* line :
+       {"# eta: 1/3\n", "# tol: 1e-43\n", "# transients.first: 2\n",
+        "# transients.max_loss: 1.348663703\n", "# transients.changes: 2, 13\n",
+        "# transients.spikes[0]: height 0.4699882535, peak 1\n",
+        "# transients.spikes[1]: height 0.25, peak 3\n", "# note: a sentence, kept whole\n",
+        "# empty: (none)\n", "# shown: numbers rounded to 10 significant digits"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  }
+  // csv keeps one line per entry with every digit.
+  const std::string csv = io::render(t, io::format::csv);
+  EXPECT_NE(csv.find("\"max_loss\":\"1.3486637032285309e+00\""), std::string::npos) << csv;
+}
+
 TEST(writers, refuse_a_number_that_is_not_finite) {
   for (const char* bad : {"nan", "-nan", "inf", "-inf", "1/3", "", "1e", "--1", "0x10"}) {
     io::table t = sample();

@@ -37,10 +37,57 @@ std::string shown(const cell& c) {
   return c.text;
 }
 
+// A JSON value for a person reading a table: numerals (numbers, and strings that hold one) rounded
+// to reading_digits, arrays as "a, b, c", objects as "key value, key value".
+std::string readable(const nlohmann::json& v) {
+  if (v.is_string()) {
+    const std::string& text = v.get_ref<const std::string&>();
+    return finite_numeral(text) ? scalar::round_text(text, reading_digits) : text;
+  }
+  if (v.is_number_float()) return scalar::round_text(dump_json(v), reading_digits);
+  std::string out;
+  if (v.is_array()) {
+    for (const auto& e : v) out += (out.empty() ? "" : ", ") + readable(e);
+    return out.empty() ? "(none)" : out;
+  }
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      out += (out.empty() ? "" : ", ") + it.key() + " " + readable(it.value());
+    }
+    return out.empty() ? "(none)" : out;
+  }
+  return dump_json(v);
+}
+
+// The table format's comment lines: an object's entries each on a line of its own ("# a.b: v"),
+// an array of objects one line per element ("# a.b[0]: key v, key v"), numerals rounded for
+// reading (the machine formats carry every digit).
+void table_comments(const std::string& key, const nlohmann::json& v, std::string& out) {
+  if (v.is_object() && !v.empty()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      table_comments(key + "." + it.key(), it.value(), out);
+    }
+    return;
+  }
+  if (v.is_array() && !v.empty() && v.front().is_object()) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      out += "# " + printable(key, 200) + "[" + std::to_string(i) +
+             "]: " + printable(readable(v[i]), 100000) + "\n";
+    }
+    return;
+  }
+  out += "# " + printable(key, 200) + ": " + printable(readable(v), 100000) + "\n";
+}
+
 // One comment line "key: value" per entry of meta, in the format's comment syntax (csv and table
-// "# ", md "<!-- -->", latex "% "), one line each whatever the value holds.
+// "# ", md "<!-- -->", latex "% "), one line each whatever the value holds; the table format
+// spreads nested values over lines for reading (table_comments).
 std::string comments(const nlohmann::json& meta, format f) {
   std::string out;
+  if (f == format::table) {
+    for (auto it = meta.begin(); it != meta.end(); ++it) table_comments(it.key(), *it, out);
+    return out;
+  }
   for (auto it = meta.begin(); it != meta.end(); ++it) {
     const std::string value = it->is_string() ? it->get<std::string>() : dump_json(*it);
     std::string line = printable(it.key(), 200) + ": " + printable(value, 100000);
@@ -164,7 +211,9 @@ void table_writer::begin() {
       s += "\n";
       break;
     case format::table:
-      s = comments(meta_, format_);
+      s = comments(meta_, format_) + "# shown: numbers rounded to " +
+          std::to_string(reading_digits) +
+          " significant digits for reading; csv, json and jsonl carry every digit\n";
       break;
     case format::md:
       s = comments(meta_, format_) + "|";

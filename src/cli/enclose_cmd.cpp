@@ -149,21 +149,34 @@ void run_enclose(const enclose_cli_options& o) {
         scalar::to_text<rational>(opt.times.back()) +
         "] was proven free of them (the search covers whole steps, up to the last one's end)";
   }
-  std::vector<std::string> columns = {"tau", "loss_lo", "loss_hi"};
+  // The formats rounded for reading (table, md, latex) would print every _lo like its _hi: they
+  // show each ball as its value and radius instead; csv, json and jsonl give the bounds.
+  const io::format fmt = resolve_format(o.common.format, o.common.output);
+  const bool as_radius =
+      fmt == io::format::table || fmt == io::format::md || fmt == io::format::latex;
+  const std::string lo = as_radius ? "" : "_lo", hi = as_radius ? "_radius" : "_hi";
+  if (as_radius) {
+    meta["bounds"] =
+        "each quantity as its ball's midpoint (rounded for reading) and radius (rounded up): the "
+        "exact value is within the radius of the midpoint; --format csv or json give the bounds "
+        "*_lo / *_hi rounded outward to " +
+        std::to_string(shown) + " significant digits";
+  }
+  std::vector<std::string> columns = {"tau", "loss" + lo, "loss" + hi};
   const int N = static_cast<int>(r.rows.front().margins.size());
   for (int x = 0; x < N; ++x) {
-    columns.push_back("m_" + std::to_string(x) + "_lo");
-    columns.push_back("m_" + std::to_string(x) + "_hi");
+    columns.push_back("m_" + std::to_string(x) + lo);
+    columns.push_back("m_" + std::to_string(x) + hi);
   }
   table_output out(o.common, columns, meta);
+  const auto pair = [&](const certify::ball& b, std::vector<io::cell>& cells) {
+    cells.push_back(io::cell::number(as_radius ? b.mid_text(shown) : b.lower(shown)));
+    cells.push_back(io::cell::number(as_radius ? b.radius_text(3) : b.upper(shown)));
+  };
   for (const certify::enclosure_row& row : r.rows) {
-    std::vector<io::cell> cells = {io::cell::number(exact_text(row.tau, shown)),
-                                   io::cell::number(row.loss.lower(shown)),
-                                   io::cell::number(row.loss.upper(shown))};
-    for (const certify::ball& m : row.margins) {
-      cells.push_back(io::cell::number(m.lower(shown)));
-      cells.push_back(io::cell::number(m.upper(shown)));
-    }
+    std::vector<io::cell> cells = {io::cell::number(exact_text(row.tau, shown))};
+    pair(row.loss, cells);
+    for (const certify::ball& m : row.margins) pair(m, cells);
     out.row(cells);
   }
   out.finish({{"steps", r.steps}});

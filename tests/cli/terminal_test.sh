@@ -44,6 +44,27 @@ if "$amflow" verify "${claims[@]}" --format table --checks >"$work/vc.txt" &&
   fail "verify --checks: $(head -c 300 "$work/vc.txt")"
 fi
 
+# enclose in the table format: value and radius (every _lo would read like its _hi at 10 digits);
+# the value lies in the csv's bounds and the radius covers them.
+if "$amflow" enclose --problem pair --digits 50 --times 1,10 --format table >"$work/e.txt" &&
+  "$amflow" enclose --problem pair --digits 50 --times 1,10 --format csv >"$work/e.csv" &&
+  "$amflow" enclose --problem pair --digits 50 --times 1,10 --format json >"$work/e.json" &&
+  "$py" - "$work/e.txt" "$work/e.csv" <<'PY'; then ok; else fail "enclose as value +/- radius"; fi
+import csv, sys
+from decimal import Decimal
+table = [l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+assert table[0] == ["tau", "loss", "loss_radius", "m_0", "m_0_radius", "m_1", "m_1_radius"], table[0]
+rows = list(csv.DictReader(l for l in open(sys.argv[2]) if not l.startswith("#")))
+for shown, row in zip(table[2:], rows):
+    for q, k in (("loss", 1), ("m_0", 3), ("m_1", 5)):
+        lo, hi = Decimal(row[q + "_lo"]), Decimal(row[q + "_hi"])
+        mid, rad = Decimal(shown[k]), Decimal(shown[k + 1])
+        assert 0 < rad < Decimal("1e-40"), (q, rad)
+        assert abs(mid - (lo + hi) / 2) < Decimal("1e-9") * abs(mid), (q, mid, lo, hi)
+        # the bounds are rounded outward to 50 significant digits: one unit there on each side
+        assert (hi - lo) / 2 <= rad * (1 + Decimal("1e-2")) + abs(mid) * Decimal("1e-49"), (q, rad, lo, hi)
+PY
+
 # On a terminal (a pseudo-terminal from script(1)): colour, unless NO_COLOR is set; still at most
 # 100 characters a line whatever the terminal's width.
 if command -v script >/dev/null; then

@@ -17,13 +17,14 @@ std::string bound_text(const arf_t bound, int digits, mpfr_rnd_t rnd) {
   if (arf_is_nan(bound)) return "nan";
   if (arf_is_pos_inf(bound)) return "inf";
   if (arf_is_neg_inf(bound)) return "-inf";
-  // The bound is exact in its own bits; mpfr prints it rounded outward to `digits` digits.
+  // The bound is exact in its own bits; mpfr prints it rounded as asked (outward for a bound) to
+  // `digits` digits.
   const slong bits = std::max<slong>(arf_bits(bound), 2);
   mpfr_t x;
   mpfr_init2(x, bits);
   arf_get_mpfr(x, bound, MPFR_RNDN);  // exact: x has the bound's bits
   std::vector<char> buf(static_cast<size_t>(digits) + 64);
-  const char* format = rnd == MPFR_RNDD ? "%.*RDe" : "%.*RUe";
+  const char* format = rnd == MPFR_RNDD ? "%.*RDe" : rnd == MPFR_RNDN ? "%.*RNe" : "%.*RUe";
   mpfr_snprintf(buf.data(), buf.size(), format, digits - 1, x);
   mpfr_clear(x);
   return buf.data();
@@ -165,6 +166,20 @@ std::string ball::upper(int digits) const {
   arb_get_ubound_arf(bound, v_, arf_bits(arb_midref(v_)) + 64);
   std::string s = bound_text(bound, digits, MPFR_RNDU);
   arf_clear(bound);
+  return s;
+}
+
+std::string ball::mid_text(int digits) const {
+  return bound_text(arb_midref(v_), digits, MPFR_RNDN);
+}
+
+std::string ball::radius_text(int digits) const {
+  if (mag_is_zero(arb_radref(v_))) return "0";
+  arf_t r;
+  arf_init(r);
+  arf_set_mag(r, arb_radref(v_));
+  std::string s = bound_text(r, digits, MPFR_RNDU);
+  arf_clear(r);
   return s;
 }
 

@@ -78,6 +78,11 @@ class ball {
   // the ball lies in [lower(), upper()].
   std::string lower(int digits) const;
   std::string upper(int digits) const;
+  // The midpoint to `digits` significant digits (rounded to nearest: a reading, not a bound) and
+  // an upper bound of the radius with `digits` significant digits (rounded up; "0" for an exact
+  // ball): together, value +/- radius as a table shows it.
+  std::string mid_text(int digits) const;
+  std::string radius_text(int digits) const;
   // Arb's own rendering, "[m +/- r]".
   std::string text(int digits) const;
 

@@ -10,7 +10,7 @@ bash scripts/setup-deps.sh
 use_ccache
 phase "configure (build/)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
-phase "build of build/amflow (about 6 minutes on 2 cores the first time; [NN%] is the progress)"
+phase "build of build/amflow (about 8 minutes on 2 cores the first time; [NN%] is the progress)"
 mkdir -p build
 if ! cmake --build build -j"$(nproc)" --target amflow 2>&1 | tee build/build.log |
   grep --line-buffered -E '^\[ *[0-9]+%\]' |

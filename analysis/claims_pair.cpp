@@ -162,8 +162,8 @@ std::vector<check> crossing_time(const verify_options& o) {
     c.note += "; certified bracket [" + x.tau.lower(40) + ", " + x.tau.upper(40) + "]";
   }
   certify_if(c, proven,
-             "the only zero of m_1 on (0, 100] is upward and in a bracket both roots are within "
-             "the tolerance of");
+             "the only zero of m_1 on (0, 100] is upward, and both roots are within the "
+             "tolerance of every point of its bracket");
   return {c};
 }
 

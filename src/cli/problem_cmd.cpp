@@ -164,7 +164,9 @@ void register_problem(CLI::App& app) {
       "amflow flow p.json)");
   show_cmd->add_option("name", shown->source.name, "built-in problem name (amflow problem list)")
       ->required();
-  add_common(*show_cmd, shown->common);
+  add_common(*show_cmd, shown->common, false);
+  show_cmd->add_option("--format", shown->common.format,
+                       "json (the only one: a problem file is a JSON document)");
   show_cmd
       ->add_flag("--resolved", shown->resolved,
                  "print it resolved: explicit matrices at --digits, every digit")

@@ -537,6 +537,9 @@ fi
 listed=$(sed -n 's/.*(figures: \(.*\))$/\1/p' "$work/stderr")
 help=$("$amflow" figures --help | tr -s ' \n' ' ' | sed -n 's/.*comma-separated (\([^)]*\)).*/\1/p')
 [ -n "$listed" ] && [ "$listed" = "$help" ] && ok || fail "figures --help lists ($help), the registry ($listed)"
+# problem show offers only the format it writes.
+"$amflow" problem show --help | grep -A1 -- "--format" | grep -q "csv" && fail "problem show --help offers csv" || ok
+expect_bad "problem show in csv" "--format" "csv" "only json" -- problem show pair --format csv
 # MPFR below 34 digits says what it costs, in the help and the meta.
 "$amflow" gd --help | tr -s ' \n' ' ' | grep -q "75 times slower" && ok || fail "--digits help: no cost"
 "$amflow" gd --problem pair --steps 1 --digits 16 --format json | grep -q '"scalar_note":"MPFR' &&

@@ -6,16 +6,17 @@ import re
 import subprocess
 import sys
 
-amflow = sys.argv[1]
 docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs")
-# command words -> page (the same map as tests/cli/docs_test.py)
-sections = [
+# command words -> its page in docs/ (merge is documented with the other scale tools, landscape with
+# the figures it draws, problem with the problem files); tests/cli/docs_test.py reads this list.
+SECTIONS = [
     (["problem", "show"], "problems.md"), (["problem", "check"], "problems.md"),
     (["problem", "list"], "problems.md"), (["flow"], "flow.md"), (["gd"], "gd.md"),
     (["compare"], "compare.md"), (["sweep"], "sweep.md"), (["merge"], "scale.md"),
     (["scaling"], "scaling.md"), (["limits"], "limits.md"), (["verify"], "verify.md"),
     (["enclose"], "enclose.md"), (["landscape"], "figures.md"), (["figures"], "figures.md"),
 ]
+amflow = None
 
 
 def options(words):
@@ -58,20 +59,27 @@ def section(words):
     return text
 
 
-pages = {}
-for words, page in sections:
-    pages.setdefault(page, []).append(words)
-for page, commands in pages.items():
-    path = os.path.join(docs, page)
-    text = open(path).read()
-    for words in commands:
-        title = f"## Options of `amflow {' '.join(words)}`"
-        new = section(words)
-        start = text.find(title)
-        if start < 0:
-            text = text.rstrip("\n") + "\n\n" + new
-        else:
-            end = text.find("\n## ", start + len(title))
-            end = len(text) if end < 0 else end + 1
-            text = text[:start] + new + ("\n" if end < len(text) else "") + text[end:]
-    open(path, "w").write(text.rstrip("\n") + "\n")
+def main():
+    global amflow
+    amflow = sys.argv[1]
+    pages = {}
+    for words, page in SECTIONS:
+        pages.setdefault(page, []).append(words)
+    for page, commands in pages.items():
+        path = os.path.join(docs, page)
+        text = open(path).read()
+        for words in commands:
+            title = f"## Options of `amflow {' '.join(words)}`"
+            new = section(words)
+            start = text.find(title)
+            if start < 0:
+                text = text.rstrip("\n") + "\n\n" + new
+            else:
+                end = text.find("\n## ", start + len(title))
+                end = len(text) if end < 0 else end + 1
+                text = text[:start] + new + ("\n" if end < len(text) else "") + text[end:]
+        open(path, "w").write(text.rstrip("\n") + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "amflow/errors.hpp"
@@ -22,13 +23,36 @@ int report(const char* kind, const std::string& message, int code) {
   return code;
 }
 
+// The names of an app's subcommands, and the one named `name` (nullptr when none is).
+std::vector<std::string> command_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  return names;
+}
+
+const CLI::App* subcommand(const CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == name) return sub;
+  }
+  return nullptr;
+}
+
 // The names of an app's subcommands, "a, b, c".
 std::string command_list(const CLI::App& app) {
   std::string out;
-  for (const CLI::App* sub : app.get_subcommands({})) {
-    out += (out.empty() ? "" : ", ") + sub->get_name();
-  }
+  for (const std::string& name : command_names(app)) out += (out.empty() ? "" : ", ") + name;
   return out;
+}
+
+// How many leading words name a chain of commands (amflow problem show ...: 2), and the last one.
+std::pair<size_t, const CLI::App*> command_path(const CLI::App& root,
+                                                const std::vector<std::string>& words) {
+  const CLI::App* app = &root;
+  size_t n = 0;
+  for (const CLI::App* next; n < words.size() && (next = subcommand(*app, words[n])); ++n) {
+    app = next;
+  }
+  return {n, app};
 }
 
 // CLI11 reports a missing or misspelt command as "A subcommand is required" or as an unexpected
@@ -49,35 +73,16 @@ void check_command_names(const CLI::App& root, int argc, char** argv) {
       throw amflow::input_error(path, word,
                                 "give one of " + command_list(*app) + " before any option");
     }
-    const CLI::App* next = nullptr;
-    for (const CLI::App* sub : app->get_subcommands({})) {
-      if (sub->get_name() == word) next = sub;
-    }
+    const CLI::App* next = subcommand(*app, word);
     if (!next) {
-      std::vector<std::string> names;
-      for (const CLI::App* sub : app->get_subcommands({})) names.push_back(sub->get_name());
       throw amflow::input_error(path, word,
                                 "unknown command; the commands are " + command_list(*app) +
-                                    amflow::did_you_mean(word, names));
+                                    amflow::did_you_mean(word, command_names(*app)));
     }
     path = "command " + word;
     app = next;
     ++i;
   }
-}
-
-// The command that argv names (the deepest subcommand), for suggestions.
-const CLI::App* named_command(const CLI::App& root, int argc, char** argv) {
-  const CLI::App* app = &root;
-  for (int i = 1; i < argc; ++i) {
-    const CLI::App* next = nullptr;
-    for (const CLI::App* sub : app->get_subcommands({})) {
-      if (sub->get_name() == argv[i]) next = sub;
-    }
-    if (!next) break;
-    app = next;
-  }
-  return app;
 }
 
 // "; did you mean --problem?" for an option of `app` near `word` (the part before any "=").
@@ -198,18 +203,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < words.size() && words[i] != "--"; ++i) {
     if (words[i] == "--help" || words[i] == "-h" || words[i] == "--help-all") {
       const std::string help = words[i];
-      size_t commands = 0;
-      const CLI::App* at = &app;
-      while (commands < words.size()) {
-        const CLI::App* next = nullptr;
-        for (const CLI::App* sub : at->get_subcommands({})) {
-          if (sub->get_name() == words[commands]) next = sub;
-        }
-        if (!next) break;
-        at = next;
-        ++commands;
-      }
-      words.resize(commands);
+      words.resize(command_path(app, words).first);
       words.push_back(help);
       break;
     }
@@ -231,7 +225,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report("invalid input", contract_message(e, *named_command(app, argc, argv)), 2);
+    return report("invalid input", contract_message(e, *command_path(app, words).second), 2);
   } catch (const amflow::input_error& e) {
     return report("invalid input", e.what(), 2);
   } catch (const amflow::cli::claims_failed& e) {

@@ -140,6 +140,20 @@ std::string claim_line(const analysis::claim_outcome& outcome, size_t name_width
   return line + "\n";
 }
 
+// "a, b, c".
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Exit code 3 (after the output is written) when claims failed.
+void fail_if_any(const std::vector<std::string>& failing, size_t claims) {
+  if (failing.empty()) return;
+  throw claims_failed(std::to_string(failing.size()) + " of " + std::to_string(claims) +
+                      " claims failed: " + joined(failing));
+}
+
 // verify in the table format: one line per claim, grouped by prediction (the claims run in that
 // order), streamed as they finish, then the totals. At most `width` characters a line.
 void run_summary(const verify_cli_options& o, std::vector<const analysis::claim*> chosen,
@@ -167,7 +181,7 @@ void run_summary(const verify_cli_options& o, std::vector<const analysis::claim*
           width) +
       "\n");
   std::string group = "-";
-  long passed = 0, failed = 0, checks = 0, checks_passed = 0, certified = 0;
+  long passed = 0, checks = 0, checks_passed = 0, certified = 0;
   std::vector<std::string> failing;
   analysis::run_claim_list(chosen, opt, [&](const analysis::claim_outcome& outcome) {
     progress.add();
@@ -189,7 +203,6 @@ void run_summary(const verify_cli_options& o, std::vector<const analysis::claim*
     if (all) {
       ++passed;
     } else {
-      ++failed;
       failing.push_back(c.name);
     }
   });
@@ -207,18 +220,9 @@ void run_summary(const verify_cli_options& o, std::vector<const analysis::claim*
                        " certified (exact or ball); " + time,
                    width - 6) +
                "\n");
-  if (!ok) {
-    std::string names;
-    for (const auto& n : failing) names += (names.empty() ? "" : ", ") + n;
-    target.write(fit("failing: " + names, width) + "\n");
-  }
+  if (!ok) target.write(fit("failing: " + joined(failing), width) + "\n");
   target.commit();
-  if (!ok) {
-    std::string names;
-    for (const auto& n : failing) names += (names.empty() ? "" : ", ") + n;
-    throw claims_failed(std::to_string(failed) + " of " + std::to_string(chosen.size()) +
-                        " claims failed: " + names);
-  }
+  fail_if_any(failing, chosen.size());
 }
 
 // A number cell, or null for an empty text.
@@ -313,12 +317,7 @@ void run_verify(const verify_cli_options& o) {
                             {"certified_rows", certified}};
   if (!failing.empty()) summary["failing"] = failing;
   out.finish(summary);
-  if (!failing.empty()) {
-    std::string names;
-    for (const auto& n : failing) names += (names.empty() ? "" : ", ") + n;
-    throw claims_failed(std::to_string(failed) + " of " + std::to_string(chosen.size()) +
-                        " claims failed: " + names);
-  }
+  fail_if_any(failing, chosen.size());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 """The manual against the command: every flag that `amflow CMD --help` lists appears in CMD's page
 of docs/, every page the README links exists, the README stays a front page (at most 250 lines),
 and the README's example commands run and exit 0. Usage: docs_test.py AMFLOW REPO_ROOT"""
+import importlib.util
 import os
 import re
 import shutil
@@ -10,14 +11,12 @@ import tempfile
 
 amflow, root = os.path.abspath(sys.argv[1]), sys.argv[2]
 docs = os.path.join(root, "docs")
-# command -> its page in docs/ (merge is documented with the other scale tools, landscape with the
-# figures it draws, problem with the problem files).
-pages = {
-    "problem": "problems.md", "flow": "flow.md", "gd": "gd.md", "compare": "compare.md",
-    "sweep": "sweep.md", "merge": "scale.md", "scaling": "scaling.md", "limits": "limits.md",
-    "verify": "verify.md", "enclose": "enclose.md", "landscape": "figures.md",
-    "figures": "figures.md",
-}
+# command -> its page in docs/: the list scripts/update-docs-options.py writes the option lists by.
+spec = importlib.util.spec_from_file_location(
+    "update_docs_options", os.path.join(root, "scripts", "update-docs-options.py"))
+generator = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(generator)
+pages = {words[0]: page for words, page in generator.SECTIONS}
 passed = failed = 0
 
 

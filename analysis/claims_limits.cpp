@@ -74,7 +74,8 @@
 #include "amflow/model/quantities.hpp"
 #include "analysis/claims_support.hpp"
 
-namespace amflow::analysis {
+// A namespace of its own: the claim files are compiled together (AMFLOW_UNITY).
+namespace amflow::analysis::limits_claims {
 namespace {
 
 using namespace claims_detail;
@@ -459,4 +460,4 @@ std::vector<claim> group() {
 const claim_group registered(50, group);
 
 }  // namespace
-}  // namespace amflow::analysis
+}  // namespace amflow::analysis::limits_claims

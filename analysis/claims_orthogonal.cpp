@@ -9,7 +9,8 @@
 #include "amflow/flow/closed_form.hpp"
 #include "analysis/claims_support.hpp"
 
-namespace amflow::analysis {
+// A namespace of its own: the claim files are compiled together (AMFLOW_UNITY).
+namespace amflow::analysis::orthogonal_claims {
 namespace {
 
 using namespace claims_detail;
@@ -325,4 +326,4 @@ static std::vector<claim> group() {
 
 static const claim_group registered(10, group);
 
-}  // namespace amflow::analysis
+}  // namespace amflow::analysis::orthogonal_claims

@@ -7,7 +7,8 @@
 #include "amflow/descent/descent.hpp"
 #include "analysis/claims_support.hpp"
 
-namespace amflow::analysis {
+// A namespace of its own: the claim files are compiled together (AMFLOW_UNITY).
+namespace amflow::analysis::pair_claims {
 namespace {
 
 using namespace claims_detail;
@@ -284,4 +285,4 @@ static std::vector<claim> group() {
 
 static const claim_group registered(20, group);
 
-}  // namespace amflow::analysis
+}  // namespace amflow::analysis::pair_claims

@@ -10,7 +10,8 @@
 #include "analysis/claims_support.hpp"
 #include "analysis/compare.hpp"
 
-namespace amflow::analysis {
+// A namespace of its own: the claim files are compiled together (AMFLOW_UNITY).
+namespace amflow::analysis::rules_claims {
 namespace {
 
 using namespace claims_detail;
@@ -398,4 +399,4 @@ static std::vector<claim> group() {
 
 static const claim_group registered(40, group);
 
-}  // namespace amflow::analysis
+}  // namespace amflow::analysis::rules_claims

@@ -12,7 +12,8 @@
 #include "amflow/model/plane.hpp"
 #include "analysis/claims_support.hpp"
 
-namespace amflow::analysis {
+// A namespace of its own: the claim files are compiled together (AMFLOW_UNITY).
+namespace amflow::analysis::underparameterized_claims {
 namespace {
 
 using namespace claims_detail;
@@ -158,4 +159,4 @@ static std::vector<claim> group() {
 
 static const claim_group registered(30, group);
 
-}  // namespace amflow::analysis
+}  // namespace amflow::analysis::underparameterized_claims

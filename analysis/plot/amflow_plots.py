@@ -18,6 +18,8 @@ import math
 import os
 import sys
 import textwrap
+import time
+import traceback
 
 import matplotlib
 
@@ -552,6 +554,34 @@ def cell_text(v):
     return str(v)
 
 
+def verify_claims_table(doc):
+    """One row per claim, as `amflow verify` prints on a terminal: its prediction, the checks
+    passed, the worst error against its tolerance, certified or not, the verdict."""
+    claims = {}
+    for r in doc["rows"]:
+        c = claims.setdefault(r["claim"], {"prediction": r.get("prediction", ""), "rows": []})
+        c["rows"].append(r)
+    out = ['<table class="verify claims"><thead><tr>']
+    out += [f"<th>{h}</th>" for h in ("prediction", "claim", "checks passed", "worst error / tolerance", "certified", "status")]
+    out.append("</tr></thead><tbody>")
+    for name, c in claims.items():
+        rows = c["rows"]
+        passed = sum(1 for r in rows if r.get("status") == "PASS")
+        status = "PASS" if passed == len(rows) else "FAIL"
+        ratios = [float(r["error"]) / float(r["tolerance"]) for r in rows
+                  if isinstance(r.get("error"), (int, float)) and isinstance(r.get("tolerance"), (int, float)) and float(r["tolerance"]) > 0]
+        worst = max(ratios) if ratios else None
+        kinds = sorted({str(r.get("certified", "")) for r in rows})
+        certified = kinds[0] if len(kinds) == 1 else "part"
+        out.append(f'<tr class="{status.lower()}">')
+        out.append(f"<td>{html.escape(str(c['prediction']))}</td><td>{html.escape(name)}</td>")
+        out.append(f'<td class="num">{passed}/{len(rows)}</td>')
+        out.append(f'<td class="num">{"-" if worst is None else f"{worst:.2g}"}</td>')
+        out.append(f"<td>{html.escape(certified)}</td><td class=\"status\">{status}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def verify_table(doc):
     rows = doc["rows"]
     cols = list(rows[0].keys()) if rows else []
@@ -587,10 +617,12 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bott
 p.lead { color: #444; }
 table.verify { border-collapse: collapse; font-size: 11px; width: 100%; }
 table.verify td.num { white-space: nowrap; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; }
-table.verify td.setting { min-width: 18em; } table.verify td.note { min-width: 26em; }
+table.verify td.setting { min-width: 14em; } table.verify td.note { min-width: 24em; }
 table.verify th, table.verify td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 table.verify th { background: #f0f0f0; position: sticky; top: 0; }
-table.verify td { max-width: 34em; overflow-wrap: break-word; font-variant-numeric: tabular-nums; }
+table.verify td { overflow-wrap: anywhere; font-variant-numeric: tabular-nums; }
+table.claims { width: auto; font-size: 13px; }
+details summary { cursor: pointer; margin: 1em 0; }
 tr.pass td.status { background: #cfe8ff; color: #003a70; font-weight: bold; }
 tr.fail td.status { background: #ffd9b3; color: #7a2e00; font-weight: bold; }
 tr.fail td { background: #fff4ea; }
@@ -604,8 +636,9 @@ nav a { margin-right: 0.8em; }
 
 
 def index(out_dir, search):
-    """index.html in out_dir: the verify table, then every figure whose NAME.json is found in the
-    search directories (the first directory wins), in the order of FIGURES."""
+    """index.html in out_dir: verify's verdict in one line, every figure whose NAME.json is found in
+    the search directories (the first directory wins) in the order of FIGURES, then verify's claims
+    (one row each) with every check folded below them."""
     specs = []
     for name in FIGURES:
         for folder in search:
@@ -633,25 +666,20 @@ def index(out_dir, search):
         "problem, the precision and the exact commands (run them from this directory to get the "
         "same numbers).</p>",
     ]
-    parts.append("<nav>" + "".join(f'<a href="#{html.escape(s["name"])}">{html.escape(s["name"])}</a>' for s in specs) + "</nav>")
-    parts.append('<h2 id="verify">The paper\'s predictions: <code>amflow verify</code></h2>')
+    claims = passed = failed = 0
     if verify is not None:
         rows = verify["rows"]
-        passed = sum(1 for r in rows if r.get("status") == "PASS")
-        failed = sum(1 for r in rows if r.get("status") == "FAIL")
+        names = {r["claim"] for r in rows}
+        bad = {r["claim"] for r in rows if r.get("status") != "PASS"}
+        claims, failed = len(names), len(bad)
+        passed = claims - failed
         parts.append(
-            f'<p class="summary"><span class="pass">{passed} PASS</span>, '
-            f'<span class="fail">{failed} FAIL</span> of {len(rows)} rows '
-            f"({html.escape(str(verify['meta'].get('scalar', '')))}, "
-            f"{html.escape(str(verify['meta'].get('digits', '')))} digits). "
-            "Column <code>certified</code>: exact (rational arithmetic), ball (a certified "
-            "enclosure) or no (an estimate at the working precision). Numbers are rounded to six "
-            "digits for reading; <code>data/verify.json</code> has every digit.</p>"
+            f'<p class="summary"><a href="#verify">The paper\'s predictions</a>: '
+            f'<span class="pass">{passed} PASS</span>, <span class="fail">{failed} FAIL</span> of '
+            f"{claims} claims ({len(rows)} checks).</p>"
         )
-        parts.append('<div style="overflow-x:auto">' + verify_table(verify) + "</div>")
-        parts.append("<p>Command: <code>amflow verify --format json --output data/verify.json</code></p>")
-    else:
-        parts.append("<p>No verification table in this directory.</p>")
+    parts.append("<nav>" + "".join(f'<a href="#{html.escape(s["name"])}">{html.escape(s["name"])}</a>' for s in specs)
+                 + '<a href="#verify">verify</a></nav>')
     parts.append("<h2>Figures</h2>")
     for s in specs:
         name = html.escape(s["name"])
@@ -663,6 +691,28 @@ def index(out_dir, search):
             f"<p><b>Commands</b> (data in <code>data/</code>, {s['seconds']:.1f} s):</p><pre>{cmds}</pre>"
             "</figcaption></figure>"
         )
+    parts.append('<h2 id="verify">The paper\'s predictions: <code>amflow verify</code></h2>')
+    if verify is not None:
+        parts.append(
+            f'<p class="summary"><span class="pass">{passed} PASS</span>, '
+            f'<span class="fail">{failed} FAIL</span> of {claims} claims '
+            f"({html.escape(str(verify['meta'].get('scalar', '')))}, "
+            f"{html.escape(str(verify['meta'].get('digits', '')))} digits). "
+            "Column <code>certified</code>: exact (rational arithmetic), ball (a certified "
+            "enclosure), no (an estimate at the working precision) or part (some checks of each); "
+            "the worst error is the largest ratio of a check's error to its tolerance (below 1 "
+            "passes).</p>"
+        )
+        parts.append(verify_claims_table(verify))
+        parts.append(
+            f"<details><summary>Every check ({len(verify['rows'])}), with its setting and note "
+            "(numbers rounded to six digits for reading; <code>data/verify.json</code> has every "
+            "digit)</summary>"
+            '<div style="overflow-x:auto">' + verify_table(verify) + "</div></details>"
+        )
+        parts.append("<p>Command: <code>amflow verify --format json --output data/verify.json</code></p>")
+    else:
+        parts.append("<p>No verification table in this directory.</p>")
     parts.append("</body></html>\n")
     with open(os.path.join(out_dir, "index.html"), "w") as f:
         f.write("\n".join(parts))
@@ -676,13 +726,35 @@ def main(argv):
             sys.exit(f"amflow_plots: unknown figure {spec['name']}")
         FIGURES[spec["name"]](spec)
         return
+    if len(argv) == 2 and argv[1] == "serve":
+        # One figure per line of standard input (NAME: NAME.json is its spec), drawn as it comes;
+        # "drawn NAME SECONDS" per figure; exit 1 after the input ends if any figure failed.
+        failed = []
+        for line in sys.stdin:
+            name = line.strip()
+            if not name:
+                continue
+            start = time.perf_counter()
+            try:
+                with open(name + ".json") as f:
+                    spec = json.load(f)
+                FIGURES[spec["name"]](spec)
+                plt.close("all")
+                print(f"drawn {name} {time.perf_counter() - start:.2f}", flush=True)
+            except Exception:
+                traceback.print_exc()
+                print(f"failed {name}", flush=True)
+                failed.append(name)
+        if failed:
+            sys.exit(f"amflow_plots: failed: {', '.join(failed)}")
+        return
     if len(argv) >= 3 and argv[1] == "index":
         index(argv[2], argv[2:])
         return
     if len(argv) == 2 and argv[1] == "list":
         print("\n".join(FIGURES))
         return
-    sys.exit("usage: amflow_plots.py figure NAME.json | index DIR [DIR...] | list")
+    sys.exit("usage: amflow_plots.py figure NAME.json | serve | index DIR [DIR...] | list")
 
 
 if __name__ == "__main__":

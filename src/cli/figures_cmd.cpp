@@ -486,19 +486,22 @@ std::string shell_word(const std::string& s) {
 
 std::string command_line(const data_run& r) {
   std::string s = "amflow";
-  for (const std::string& a : r.args) s += " " + shell_word(a);
-  return s + " --output " + shell_word(r.file);
+  for (const std::string& a : r.args) s.append(" ").append(shell_word(a));
+  return s.append(" --output ").append(shell_word(r.file));
 }
 
 // SIGINT, SIGTERM and SIGHUP during the work: passed on to the running child, then the staging
 // directory is removed (by unwinding) and the process ends by the same signal.
 volatile std::sig_atomic_t caught_signal = 0;
 volatile pid_t running_child = 0;
+volatile pid_t plotter_child = 0;  // the drawing process, running beside the data runs
 
 extern "C" void on_figures_signal(int sig) {
   caught_signal = sig;
   const pid_t child = running_child;
   if (child > 0) kill(child, sig);
+  const pid_t plotter = plotter_child;
+  if (plotter > 0) kill(plotter, sig);
 }
 
 struct interrupted {
@@ -528,9 +531,11 @@ struct child_result {
   double seconds = 0;
 };
 
-child_result run_child(const std::string& exe, const std::vector<std::string>& args,
-                       const fs::path& cwd, const fs::path& log,
-                       const std::vector<std::string>& extra_env) {
+// Starts exe in `cwd` with standard output and error to `log` and standard input from
+// `stdin_fd` (-1: /dev/null); returns its pid.
+pid_t start_child(const std::string& exe, const std::vector<std::string>& args, const fs::path& cwd,
+                  const fs::path& log, const std::vector<std::string>& extra_env,
+                  int stdin_fd = -1) {
   std::vector<std::string> argv_s = {exe};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -549,13 +554,12 @@ child_result run_child(const std::string& exe, const std::vector<std::string>& a
   const std::string cwd_s = cwd.string(), log_s = log.string();
 
   throw_if_interrupted();
-  const auto start = std::chrono::steady_clock::now();
   std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("figures: fork failed: ") + strerror(errno));
   if (pid == 0) {
     const int out = open(log_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out < 0 || in < 0 || chdir(cwd_s.c_str()) != 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
         dup2(out, 2) < 0) {
       _exit(127);
@@ -565,19 +569,85 @@ child_result run_child(const std::string& exe, const std::vector<std::string>& a
     (void)!write(2, msg, sizeof msg - 1);
     _exit(127);
   }
-  running_child = pid;
-  if (caught_signal != 0) kill(pid, caught_signal);  // a signal between fork and here
+  return pid;
+}
+
+// Waits for a child; its exit status (-1: killed).
+int wait_child(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) throw std::runtime_error("figures: waitpid failed");
   }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+child_result run_child(const std::string& exe, const std::vector<std::string>& args,
+                       const fs::path& cwd, const fs::path& log,
+                       const std::vector<std::string>& extra_env) {
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = start_child(exe, args, cwd, log, extra_env);
+  running_child = pid;
+  if (caught_signal != 0) kill(pid, caught_signal);  // a signal between fork and here
+  const int status = wait_child(pid);
   running_child = 0;
   throw_if_interrupted();
   child_result r;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.status = status;
   return r;
 }
+
+// The plot script in one process (`amflow_plots.py serve`: matplotlib imported once) that draws
+// each figure as its data is ready, on the other core, while the next figure's data is computed.
+class plotter {
+ public:
+  plotter(const std::string& python, const fs::path& stage, const fs::path& log,
+          const std::vector<std::string>& env) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      throw std::runtime_error(std::string("figures: pipe failed: ") + strerror(errno));
+    }
+    to_child_ = fds[1];
+    try {
+      pid_ = start_child(python, {"data/amflow_plots.py", "serve"}, stage, log, env, fds[0]);
+    } catch (...) {
+      close(fds[0]);
+      close(fds[1]);
+      throw;
+    }
+    close(fds[0]);
+    plotter_child = pid_;
+    if (caught_signal != 0) kill(pid_, caught_signal);
+  }
+  plotter(const plotter&) = delete;
+  plotter& operator=(const plotter&) = delete;
+  ~plotter() {
+    if (pid_ > 0) {  // unwinding: stop it
+      kill(pid_, SIGTERM);
+      finish();
+    }
+  }
+  // Asks for NAME.png and NAME.pdf from NAME.json.
+  void draw(const std::string& name) {
+    const std::string line = name + "\n";
+    if (write(to_child_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      throw std::runtime_error("figures: the plot script stopped early (see below)");
+    }
+  }
+  // No more figures: waits until every one is drawn; the script's exit status.
+  int finish() {
+    if (to_child_ >= 0) close(to_child_);
+    to_child_ = -1;
+    const int status = pid_ > 0 ? wait_child(pid_) : -1;
+    pid_ = -1;
+    plotter_child = 0;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int to_child_ = -1;
+};
 
 std::string tail_of(const fs::path& log) {
   std::ifstream in(log);
@@ -601,6 +671,21 @@ std::string format_seconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", s);
   return buf;
+}
+
+// "name 1.2 s, name 0.9 s" from the plot script's "drawn NAME SECONDS" lines.
+std::string plot_times(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string tag, name;
+    double seconds = 0;
+    if (words >> tag >> name >> seconds && tag == "drawn") {
+      out += (out.empty() ? "" : ", ") + name + " " + format_seconds(seconds);
+    }
+  }
+  return out;
 }
 
 // Removes the staging directory unless released.
@@ -720,6 +805,10 @@ void run_figures(const figures_cli_options& o) {
     std::cerr << "amflow figures: verify table (" << format_seconds(s) << ")\n";
   }
 
+  // A figure that fails in the script writes nothing else; its error is in the log.
+  signal(SIGPIPE, SIG_IGN);
+  const fs::path plot_log = stage / ".logs" / "plot";
+  plotter drawing(python, stage, plot_log, py_env);
   std::map<std::string, double> done_files;  // shared data (one sweep, two figures)
   for (size_t i = 0; i < figs.size(); ++i) {
     const figure_def& f = figs[i];
@@ -756,23 +845,31 @@ void run_figures(const figures_cli_options& o) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - fig_start).count();
     spec["seconds"] = data_seconds;
     write_file(stage / (f.name + ".json"), spec.dump(2) + "\n");
-    const fs::path log = stage / ".logs" / (f.name + ".plot");
-    const child_result c =
-        run_child(python, {"data/amflow_plots.py", "figure", f.name + ".json"}, stage, log, py_env);
-    if (c.status != 0) {
-      throw std::runtime_error("figures: the plot script failed on " + f.name + " (exit " +
-                               std::to_string(c.status) + ")" + tail_of(log));
+    drawing.draw(f.name);
+    std::cerr << "amflow figures: [" << i + 1 << "/" << figs.size() << "] " << f.name << " (data "
+              << format_seconds(data_seconds) << "; drawn beside the next)\n";
+  }
+  {
+    const auto drawn_from = std::chrono::steady_clock::now();
+    const int status = drawing.finish();
+    throw_if_interrupted();
+    if (status != 0) {
+      throw std::runtime_error("figures: the plot script failed (exit " + std::to_string(status) +
+                               ")" + tail_of(plot_log));
     }
-    for (const char* ext : {".png", ".pdf"}) {
-      if (!fs::exists(stage / (f.name + ext))) {
-        throw std::runtime_error("figures: the plot script made no " + f.name + ext);
+    for (const figure_def& f : figs) {
+      for (const char* ext : {".png", ".pdf"}) {
+        if (!fs::exists(stage / (f.name + ext))) {
+          throw std::runtime_error("figures: the plot script made no " + f.name + ext +
+                                   tail_of(plot_log));
+        }
       }
     }
-    const double total =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - fig_start).count();
-    std::cerr << "amflow figures: [" << i + 1 << "/" << figs.size() << "] " << f.name << " ("
-              << format_seconds(total) << ": data " << format_seconds(data_seconds) << ", plot "
-              << format_seconds(c.seconds) << ")\n";
+    std::cerr
+        << "amflow figures: drawing done ("
+        << format_seconds(
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - drawn_from).count())
+        << " after the last data; per figure: " << plot_times(plot_log) << ")\n";
   }
 
   // The page: this run's figures, and those already in the output directory.

@@ -168,6 +168,7 @@ nlohmann::json transients_json(const descent::transients<Real>& t) {
     spikes.push_back({{"start", s.start}, {"peak", s.peak}, {"height", str(s.height)}});
   }
   return {{"loss_increases", t.loss_increases},
+          {"rounding_increases", t.rounding_increases},
           {"spikes", spikes},
           {"max_loss", str(t.max_loss)},
           {"max_loss_step", t.max_loss_step},

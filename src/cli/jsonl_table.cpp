@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "amflow/errors.hpp"
+#include "amflow/io/json_read.hpp"
 
 namespace amflow::cli {
 namespace {
@@ -115,8 +116,14 @@ jsonl_table read_jsonl_table(const std::string& path, const std::string& field, 
       continue;
     }
     if (line.rfind("{\"summary\": ", 0) == 0) {
-      nlohmann::json tail = nlohmann::json::parse(line, nullptr, false);
-      if (tail.is_discarded() || !tail["summary"].is_object()) {
+      // Its numbers kept as written (strings holding every digit), as the writer had them.
+      nlohmann::json tail;
+      try {
+        tail = io::parse_json_exact(line, path);
+      } catch (const input_error&) {
+        tail = nlohmann::json();
+      }
+      if (!tail.is_object() || !tail["summary"].is_object()) {
         if (cut_short()) break;
         throw bad(where + "a bad summary");
       }

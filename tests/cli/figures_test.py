@@ -89,7 +89,7 @@ def check_landscape(amflow):
     if code != 0:
         fail(f"landscape underparameterized exit {code}: {err}")
         return
-    summary = json.loads(out)["summary"]
+    summary = json.loads(out, parse_float=D)["summary"]  # every digit of the summary's numbers
     if not close(summary["best_zero_one"]["zero_one_loss"], D(2) / 11, "1e-28"):
         fail(f"best 0-1 loss {summary['best_zero_one']['zero_one_loss']}, expected 2/11")
     # The cross-entropy minimiser by Newton's method here, at 50 digits, inside amflow's balls.

@@ -294,6 +294,33 @@ TEST(transient_detector, counts_increases_spikes_sign_changes_and_the_first_perf
   EXPECT_TRUE(u.spikes.empty());
 }
 
+TEST(transient_detector, rounding_noise_is_no_increase) {
+  // A loss at its floor moving by an ulp (the pair with alpha = 1 at step 41): noise, no spike.
+  // The bound for N = 2 tokens is 16 eps L; a rise of 1e-12 relative is counted.
+  const double floor = 0.5623351446188083;
+  const double up = std::nextafter(floor, 1.0);
+  const double big = floor * (1 + 1e-12);
+  descent::transient_detector<double> d(2);
+  model::vector<double> m(2);
+  m << 1, -1;
+  for (double loss : {floor, up, floor, up, up, big, floor}) d.observe(loss, 0.25, m);
+  const auto t = d.finish(6);
+  EXPECT_EQ(t.rounding_increases, 2);
+  EXPECT_EQ(t.loss_increases, 1);
+  ASSERT_EQ(t.spikes.size(), 1u);
+  EXPECT_EQ(t.spikes[0].start, 4);
+  EXPECT_EQ(t.spikes[0].peak, 5);
+  // At 50 digits the same ulp-sized rise (2^-53 relative) is far above the rounding: counted.
+  scalar::mpfr_digits_scope digits(50);
+  descent::transient_detector<mpfr_real> e(2);
+  model::vector<mpfr_real> n(2);
+  n << 1, -1;
+  e.observe(mpfr_real(floor), mpfr_real(0), n);
+  e.observe(mpfr_real(up), mpfr_real(0), n);
+  EXPECT_EQ(e.finish(1).loss_increases, 1);
+  EXPECT_EQ(e.finish(1).rounding_increases, 0);
+}
+
 TEST(descent_options, refuses_what_it_cannot_run) {
   const auto pb = named<double>("pair");
   const auto expect_field = [&](descent_options<double> o, const std::string& field) {

@@ -28,6 +28,29 @@ TEST(round_text, rounds_for_reading) {
   EXPECT_EQ(round_text("hello", 5), "hello");
   EXPECT_EQ(round_text("1.2345678901234567890123456789012345678901234567890e+123456", 6),
             "1.23457e+123456");
+  // Exponent notation throughout, as a table column that needs it once uses it everywhere.
+  EXPECT_EQ(round_text("100000000", 10, true), "1e+08");
+  EXPECT_EQ(round_text("-2.5e-01", 10, true), "-2.5e-01");
+  EXPECT_EQ(round_text("3", 10, true), "3e+00");
+  EXPECT_EQ(round_text("0.0e+00", 10, true), "0");
+}
+
+TEST(writers, table_columns_keep_one_notation) {
+  io::table t;
+  t.columns = {"tau", "loss", "zero_one_loss"};
+  for (const char* tau : {"0", "1", "100000000", "1000000000", "1.0e+10"}) {
+    t.rows.push_back({cell::number(tau), cell::number("2.5e-01"), cell::number("0.5")});
+  }
+  t.rows.back()[1] = cell::number("2.0000000994331833e-09");
+  const std::string out = io::render(t, io::format::table);
+  for (const char* line :
+       {"\n    0          2.5e-01            0.5\n", "\n1e+00          2.5e-01            0.5\n",
+        "\n1e+08          2.5e-01", "\n1e+09          2.5e-01", "\n1e+10  2.000000099e-09  "}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << " in\n" << out;
+  }
+  EXPECT_EQ(out.find("100000000"), std::string::npos) << out;
+  // csv keeps the numbers as they came.
+  EXPECT_NE(io::render(t, io::format::csv).find("\n1000000000,"), std::string::npos);
 }
 
 io::table sample() {
@@ -69,6 +92,26 @@ TEST(writers, json_has_typed_values_and_a_summary) {
   // Our exact reader keeps the literal's digits.
   const auto exact = io::parse_json_exact(out, "test");
   EXPECT_EQ(exact["rows"][0]["tau"], "1.0000000000000000000000000000000000001e+02");
+}
+
+TEST(writers, json_summaries_hold_numbers_like_the_rows) {
+  io::table t = sample();
+  t.summary = nlohmann::json::parse(
+      R"({"max_loss": "1.0000000000000000000000000000000000001e+02", "eta": "1/3",
+          "spikes": [{"height": "-2.5e-01", "peak": 1}], "version": "0.1.0", "empty": {}})");
+  for (auto f : {io::format::json, io::format::jsonl}) {
+    const std::string out = io::render(t, f);
+    EXPECT_NE(out.find(R"("max_loss":1.0000000000000000000000000000000000001e+02)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find(R"("spikes":[{"height":-2.5e-01,"peak":1}])"), std::string::npos) << out;
+    const std::string last = out.substr(out.rfind("\"summary\""));
+    const auto summary = nlohmann::json::parse("{" + last.substr(0, last.rfind('}')) + "}");
+    EXPECT_TRUE(summary["summary"]["max_loss"].is_number_float()) << out;
+    EXPECT_EQ(summary["summary"]["eta"], "1/3");  // not a numeral: stays a string
+    EXPECT_EQ(summary["summary"]["version"], "0.1.0");
+    EXPECT_TRUE(summary["summary"]["empty"].is_object());
+  }
 }
 
 TEST(writers, table_md_latex_round_for_reading_and_escape) {

@@ -13,8 +13,6 @@
 namespace amflow::certify {
 namespace {
 
-long prec() { return precision_scope::bits(); }
-
 // A power series (or polynomial) with ball coefficients.
 class series {
  public:
@@ -38,7 +36,7 @@ class series {
   void set(long k, const ball& b) { arb_poly_set_coeff_arb(p_, k, b.raw()); }
   ball at(const ball& u) const {
     ball b;
-    arb_poly_evaluate(b.raw(), p_, u.raw(), prec());
+    arb_poly_evaluate(b.raw(), p_, u.raw(), precision_scope::bits());
     return b;
   }
 
@@ -83,23 +81,24 @@ struct velocity {
       std::vector<series> as(M);
       for (int y = 0; y < M; ++y) {
         if (y == t) continue;
-        arb_poly_sub(d.raw(), Q[x * M + y].raw(), Q[x * M + t].raw(), prec());
+        arb_poly_sub(d.raw(), Q[x * M + y].raw(), Q[x * M + t].raw(), precision_scope::bits());
         arb_poly_truncate(d.raw(), n);
         ball c = d.coeff(0) - shift;
         d.set(0, c);
-        arb_poly_exp_series(as[y].raw(), d.raw(), n, prec());
-        arb_poly_add(S.raw(), S.raw(), as[y].raw(), prec());
+        arb_poly_exp_series(as[y].raw(), d.raw(), n, precision_scope::bits());
+        arb_poly_add(S.raw(), S.raw(), as[y].raw(), precision_scope::bits());
       }
-      arb_poly_inv_series(inv.raw(), S.raw(), n, prec());
-      arb_poly_mullow(inv.raw(), inv.raw(), c.raw(), n, prec());  // c / S: the factor c, once
+      arb_poly_inv_series(inv.raw(), S.raw(), n, precision_scope::bits());
+      arb_poly_mullow(inv.raw(), inv.raw(), c.raw(), n,
+                      precision_scope::bits());  // c / S: the factor c, once
       series& Rt = R[x * M + t];
       arb_poly_zero(Rt.raw());
       for (int y = 0; y < M; ++y) {
         if (y == t) continue;
         series& Ry = R[x * M + y];
-        arb_poly_mullow(Ry.raw(), as[y].raw(), inv.raw(), n, prec());
-        arb_poly_scalar_mul(Ry.raw(), Ry.raw(), pb.p[x].raw(), prec());
-        arb_poly_sub(Rt.raw(), Rt.raw(), Ry.raw(), prec());
+        arb_poly_mullow(Ry.raw(), as[y].raw(), inv.raw(), n, precision_scope::bits());
+        arb_poly_scalar_mul(Ry.raw(), Ry.raw(), pb.p[x].raw(), precision_scope::bits());
+        arb_poly_sub(Rt.raw(), Rt.raw(), Ry.raw(), precision_scope::bits());
       }
     }
     // G_E R G_U: out(x, y) = sum_k G(x or y, k) in(k or x, ...), one side at a time.
@@ -113,8 +112,9 @@ struct velocity {
           for (int k = 0; k < K; ++k) {
             const series& term = left ? in[k * M + y] : in[x * M + k];
             const ball& g = left ? G[x * K + k] : G[k * K + y];
-            arb_poly_scalar_mul(tmp.raw(), term.raw(), g.raw(), prec());
-            arb_poly_add(out[x * M + y].raw(), out[x * M + y].raw(), tmp.raw(), prec());
+            arb_poly_scalar_mul(tmp.raw(), term.raw(), g.raw(), precision_scope::bits());
+            arb_poly_add(out[x * M + y].raw(), out[x * M + y].raw(), tmp.raw(),
+                         precision_scope::bits());
           }
         }
       }
@@ -247,8 +247,8 @@ class engine {
     std::vector<series> V = rate_(Q, c0, n);
     series dQ;
     for (size_t i = 0; i < V.size(); ++i) {
-      arb_poly_derivative(dQ.raw(), Q[i].raw(), prec());
-      arb_poly_add(V[i].raw(), V[i].raw(), dQ.raw(), prec());
+      arb_poly_derivative(dQ.raw(), Q[i].raw(), precision_scope::bits());
+      arb_poly_add(V[i].raw(), V[i].raw(), dQ.raw(), precision_scope::bits());
       arb_poly_truncate(V[i].raw(), n);
     }
     return V;
@@ -265,7 +265,7 @@ class engine {
     const bool at_zero = arb_is_zero(a.raw()) != 0;
     if (!at_zero) {
       for (size_t i = 0; i < P.size(); ++i) {
-        arb_poly_taylor_shift(Q[i].raw(), P[i].raw(), a.raw(), prec());
+        arb_poly_taylor_shift(Q[i].raw(), P[i].raw(), a.raw(), precision_scope::bits());
       }
     }
     const std::vector<series>& PA = at_zero ? P : Q;
@@ -280,10 +280,10 @@ class engine {
     // cancellation (P' has degree < n): it is computed at 128 bits, which Arb keeps rigorous.
     ball remainder;
     {
-      precision_scope low(std::min<long>(128, prec()));
+      precision_scope low(std::min<long>(128, precision_scope::bits()));
       const ball range = ball::between(ball(0), w);
       for (size_t i = 0; i < P.size(); ++i) {
-        arb_poly_taylor_shift(Q[i].raw(), PA[i].raw(), range.raw(), prec());
+        arb_poly_taylor_shift(Q[i].raw(), PA[i].raw(), range.raw(), precision_scope::bits());
       }
       std::vector<series> D1 = defect(Q, exp(t0 + a + range), n + 1);
       remainder = size_of(D1, n) * wk / ball(n + 1);
@@ -316,7 +316,7 @@ class engine {
 
 std::string tau_text(const ball& s) {
   ball tau;
-  arb_expm1(tau.raw(), s.raw(), prec());
+  arb_expm1(tau.raw(), s.raw(), precision_scope::bits());
   return tau.text(12);
 }
 
@@ -449,8 +449,8 @@ class event_search {
       }
     }
     ball lo, hi;
-    arb_expm1(lo.raw(), (steps_[n].t0 + a).raw(), prec());
-    arb_expm1(hi.raw(), (steps_[n].t0 + b).raw(), prec());
+    arb_expm1(lo.raw(), (steps_[n].t0 + a).raw(), precision_scope::bits());
+    arb_expm1(hi.raw(), (steps_[n].t0 + b).raw(), precision_scope::bits());
     event e;
     e.token = x_;
     e.tau = ball::between(lo, hi);

@@ -10,8 +10,6 @@
 namespace amflow::certify {
 namespace {
 
-long prec() { return precision_scope::bits(); }
-
 mpfr_real mid(const ball& b) {
   mpfr_real v;
   arf_get_mpfr(v.backend().data(), arb_midref(b.raw()), MPFR_RNDN);
@@ -103,7 +101,9 @@ two_class_threshold certify_two_class_threshold(const nlohmann::json& spec) {
     w = next;
     mpfr_real size(0);
     for (int i = 0; i < d; ++i) size = std::max(size, mpfr_real(abs(step(i))));
-    if (size < mpfr_real(ldexp(1.0, -static_cast<int>(std::min<long>(prec(), 1000) - 8)))) break;
+    if (size <
+        mpfr_real(ldexp(1.0, -static_cast<int>(std::min<long>(precision_scope::bits(), 1000) - 8))))
+      break;
   }
 
   // Krawczyk: X = w~ +- r.
@@ -115,7 +115,7 @@ two_class_threshold certify_two_class_threshold(const nlohmann::json& spec) {
   }
   const std::vector<ball> g0 = f.gradient(center);
   ball r(1);
-  arb_mul_2exp_si(r.raw(), r.raw(), -(prec() / 3));
+  arb_mul_2exp_si(r.raw(), r.raw(), -(precision_scope::bits() / 3));
   std::vector<ball> X(d);
   for (int i = 0; i < d; ++i) {
     X[i] = center[i];

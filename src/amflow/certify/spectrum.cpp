@@ -8,8 +8,6 @@
 namespace amflow::certify {
 namespace {
 
-long prec() { return precision_scope::bits(); }
-
 // Whether S (n x n) has a Cholesky factorisation with every pivot decided positive.
 bool positive_definite(const std::vector<ball>& S, int n) {
   std::vector<ball> L(static_cast<size_t>(n) * n);
@@ -52,15 +50,15 @@ ball largest_eigenvalue(const std::vector<ball>& A, int n) {
   }
   const ball rayleigh = num / den;
   ball lower;
-  arb_get_lbound_arf(arb_midref(lower.raw()), rayleigh.raw(), prec());
+  arb_get_lbound_arf(arb_midref(lower.raw()), rayleigh.raw(), precision_scope::bits());
   // Above: mu = the Rayleigh quotient's upper bound plus a gap growing from 2^-(prec - 24) of its
   // size until mu I - A is certainly positive definite.
   ball scale = ball::abs_upper(rayleigh);
   if (sign(scale) != sign_of::positive) scale = ball(1);
   ball gap = scale;
-  arb_mul_2exp_si(gap.raw(), gap.raw(), -(prec() - 24));
+  arb_mul_2exp_si(gap.raw(), gap.raw(), -(precision_scope::bits() - 24));
   ball top = ball::abs_upper(rayleigh);  // an upper bound of the quotient (>= it)
-  arb_get_ubound_arf(arb_midref(top.raw()), rayleigh.raw(), prec());
+  arb_get_ubound_arf(arb_midref(top.raw()), rayleigh.raw(), precision_scope::bits());
   for (int attempt = 0; attempt < 40; ++attempt, gap *= ball(16)) {
     const ball mu = top + gap;
     std::vector<ball> S(static_cast<size_t>(n) * n);
@@ -69,7 +67,7 @@ ball largest_eigenvalue(const std::vector<ball>& A, int n) {
     }
     if (positive_definite(S, n)) {
       ball hi;
-      arb_get_ubound_arf(arb_midref(hi.raw()), mu.raw(), prec());
+      arb_get_ubound_arf(arb_midref(hi.raw()), mu.raw(), precision_scope::bits());
       return ball::between(lower, hi);
     }
   }

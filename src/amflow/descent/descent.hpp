@@ -100,8 +100,8 @@ struct descent_options {
   space_kind resolved_space(const model::problem<Real>& pb) const;
 };
 
-// A loss spike: a maximal run of consecutive increases L_{k+1} > L_k, from state `start` (the last
-// one before the rise) to state `peak`; height = L_peak - L_start.
+// A loss spike: a maximal run of consecutive increases (those counted in loss_increases), from
+// state `start` (the last one before the rise) to state `peak`; height = L_peak - L_start.
 template <class Real>
 struct spike {
   long start = 0;
@@ -112,7 +112,12 @@ struct spike {
 // What happened along the whole run, over every state k = 0 .. K (recorded or not).
 template <class Real>
 struct transients {
-  long loss_increases = 0;          // steps k with L_{k+1} > L_k
+  // Steps k with L_{k+1} > L_k + rounding_bound, rounding_bound = 4 (N + 2) eps max(L_k, L_{k+1}):
+  // a rise within the rounding of the loss's evaluation (N terms, eps the unit round-off) is not
+  // a step of training but noise, as when the loss has reached its floor; those are counted in
+  // rounding_increases and start no spike.
+  long loss_increases = 0;
+  long rounding_increases = 0;
   std::vector<spike<Real>> spikes;  // in order of occurrence
   Real max_loss = Real(0);          // max_k L_k
   long max_loss_step = 0;           // its first k
@@ -168,6 +173,7 @@ class transient_detector {
   long rise_start_ = -1;  // state before the current run of increases, -1 when not rising
   long first_perfect_ = -1;
   std::vector<int> sign_;  // per token: the sign of the last nonzero margin (0: none yet)
+  Real rounding_;          // 4 (N + 2) eps: rounding_bound / max(L_k, L_{k+1})
 };
 
 // The batches of SGD: each draw takes `batch` tokens independently from p and returns how often

@@ -123,7 +123,8 @@ std::pair<model::matrix<Real>, model::matrix<Real>> initial_factors(const factor
 }
 
 template <class Real>
-transient_detector<Real>::transient_detector(int tokens) : sign_(static_cast<size_t>(tokens), 0) {
+transient_detector<Real>::transient_detector(int tokens)
+    : sign_(static_cast<size_t>(tokens), 0), rounding_(4 * (tokens + 2) * scalar::epsilon<Real>()) {
   t_.margin_sign_changes.assign(static_cast<size_t>(tokens), 0);
 }
 
@@ -136,7 +137,11 @@ void transient_detector<Real>::observe(const Real& loss, const Real& zero_one_lo
     t_.max_loss_step = k_;
   }
   if (k_ > 0) {
-    if (loss > last_loss_) {
+    using std::abs;
+    const Real bound = rounding_ * (abs(loss) > abs(last_loss_) ? abs(loss) : abs(last_loss_));
+    const bool rounding_only = loss > last_loss_ && !(loss - last_loss_ > bound);
+    if (rounding_only) ++t_.rounding_increases;
+    if (loss > last_loss_ && !rounding_only) {
       ++t_.loss_increases;
       if (rise_start_ < 0) {
         rise_start_ = k_ - 1;

@@ -31,8 +31,8 @@ bool finite_numeral(const std::string& s) {
   return i == s.size();
 }
 
-std::string shown(const cell& c) {
-  if (c.kind == cell_kind::number) return scalar::round_text(c.text, reading_digits);
+std::string shown(const cell& c, bool scientific = false) {
+  if (c.kind == cell_kind::number) return scalar::round_text(c.text, reading_digits, scientific);
   if (c.kind == cell_kind::null) return "-";
   return c.text;
 }
@@ -167,6 +167,27 @@ std::string json_value(const cell& c) {
   return dump_json(nlohmann::json(c.text));
 }
 
+// Compact JSON in which strings that hold a numeral (how amflow keeps every digit of a summary's
+// numbers) are written as JSON numbers, like the rows' values: {"max_loss":6.93e-01}.
+std::string dump_json_numbers(const nlohmann::json& v) {
+  if (v.is_string() && finite_numeral(v.get_ref<const std::string&>())) {
+    return v.get_ref<const std::string&>();
+  }
+  std::string out;
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      out += (out.empty() ? "{" : ",") + dump_json(nlohmann::json(it.key())) + ":" +
+             dump_json_numbers(it.value());
+    }
+    return out.empty() ? "{}" : out + "}";
+  }
+  if (v.is_array()) {
+    for (const auto& e : v) out += (out.empty() ? "[" : ",") + dump_json_numbers(e);
+    return out.empty() ? "[]" : out + "]";
+  }
+  return dump_json(v);
+}
+
 }  // namespace
 
 std::string dump_json(const nlohmann::json& v, int indent) {
@@ -261,10 +282,18 @@ void table_writer::settle_widths() {
   settled_ = true;
   width_.assign(columns_.size(), 0);
   right_.assign(columns_.size(), true);
+  // One notation per column: exponent for all its numbers once one of them needs it (a tau column
+  // reads 1e+08, 1e+09, 1e+10, not 100000000, 1000000000, 1e+10).
+  scientific_.assign(columns_.size(), false);
   for (size_t j = 0; j < columns_.size(); ++j) {
+    for (const auto& r : held_) {
+      if (r[j].kind == cell_kind::number && shown(r[j]).find('e') != std::string::npos) {
+        scientific_[j] = true;
+      }
+    }
     width_[j] = columns_[j].size();
     for (const auto& r : held_) {
-      width_[j] = std::max(width_[j], shown(r[j]).size());
+      width_[j] = std::max(width_[j], shown(r[j], scientific_[j]).size());
       if (r[j].kind == cell_kind::text) right_[j] = false;
     }
   }
@@ -298,7 +327,7 @@ void table_writer::write_row(const std::vector<cell>& cells) {
       break;
     case format::table:
       for (size_t j = 0; j < cells.size(); ++j) {
-        const std::string v = shown(cells[j]);
+        const std::string v = shown(cells[j], scientific_[j]);
         const size_t pad = width_[j] > v.size() ? width_[j] - v.size() : 0;
         if (j) s += "  ";
         if (right_[j]) {
@@ -334,11 +363,11 @@ void table_writer::finish(const nlohmann::json& summary) {
   switch (format_) {
     case format::json:
       s = rows_ > 0 ? "\n ]" : "]";
-      if (!summary.empty()) s += ",\n \"summary\": " + dump_json(summary);
+      if (!summary.empty()) s += ",\n \"summary\": " + dump_json_numbers(summary);
       s += "}\n";
       break;
     case format::jsonl:
-      s = "{\"summary\": " + dump_json(summary) + "}\n";
+      s = "{\"summary\": " + dump_json_numbers(summary) + "}\n";
       break;
     case format::csv:
     case format::table:

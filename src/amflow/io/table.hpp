@@ -78,6 +78,7 @@ class table_writer {
   std::vector<std::vector<cell>> held_;
   std::vector<size_t> width_;
   std::vector<bool> right_;
+  std::vector<bool> scientific_;  // number columns shown in exponent notation (one per column)
   bool settled_ = false;
   std::chrono::steady_clock::time_point started_;
 };

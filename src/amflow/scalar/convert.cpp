@@ -202,7 +202,7 @@ std::string to_text<rational>(const rational& x) {
   return x.str();
 }
 
-std::string round_text(const std::string& text, int significant) {
+std::string round_text(const std::string& text, int significant, bool scientific) {
   // Split into sign, digit string (decimal point removed) and the position of the point.
   size_t i = 0;
   std::string sign;
@@ -234,7 +234,7 @@ std::string round_text(const std::string& text, int significant) {
     }
   }
   if (i != text.size()) return text;
-  if (text.find('.') == std::string::npos && exponent == 0 &&
+  if (!scientific && text.find('.') == std::string::npos && exponent == 0 &&
       static_cast<long>(digits.size()) <= significant) {
     return text;  // a small integer stays as it is
   }
@@ -264,7 +264,7 @@ std::string round_text(const std::string& text, int significant) {
   long sci = exp10 - 1;  // d1.d2... * 10^sci
   std::ostringstream out;
   out << sign;
-  if (sci >= -4 && sci < significant) {
+  if (!scientific && sci >= -4 && sci < significant) {
     // Fixed notation.
     if (sci < 0) {
       out << "0." << std::string(static_cast<size_t>(-sci - 1), '0') << digits;

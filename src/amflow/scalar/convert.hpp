@@ -49,6 +49,8 @@ std::string to_text(const Real& x);
 
 // Rounds a number printed by to_text (or any decimal numeral) to `significant` digits for reading,
 // e.g. "1.23456789012e-05" -> "1.2346e-05"; "nan", "inf" and non-numbers are returned unchanged.
-std::string round_text(const std::string& text, int significant);
+// Fixed notation from 1e-4 to 10^significant, else exponent; `scientific`: exponent notation for
+// every nonzero value ("1e+09", "2.5e-01"), as a table column does once one of its values needs it.
+std::string round_text(const std::string& text, int significant, bool scientific = false);
 
 }  // namespace amflow::scalar

@@ -26,3 +26,14 @@ use_ccache() {
       CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
   fi
 }
+# The generator: Ninja where it is installed (setup-deps.sh installs it) and the build directory is
+# new. Ninja compiles the commands' and the claims' units beside the library's; make waits for the
+# whole library first. A directory configured before keeps its generator (CMake refuses a change).
+# use_generator DIR: sets generator to the CMake option (empty: CMake's default or DIR's own).
+generator=()
+use_generator() {
+  generator=()
+  if [ ! -f "$1/CMakeCache.txt" ] && command -v ninja >/dev/null 2>&1; then
+    generator=(-G Ninja)
+  fi
+}

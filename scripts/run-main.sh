@@ -8,13 +8,14 @@ cd "$(dirname "$0")/.."
 phase "packages (Debian, only what is missing)"
 bash scripts/setup-deps.sh
 use_ccache
+use_generator build
 phase "configure (build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
-phase "build of build/amflow (about 8 minutes on 2 cores the first time; [NN%] is the progress)"
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
+phase "build of build/amflow (about 5 minutes on 2 cores the first time; [done/all] is the progress)"
 mkdir -p build
 if ! cmake --build build -j"$(nproc)" --target amflow 2>&1 | tee build/build.log |
-  grep --line-buffered -E '^\[ *[0-9]+%\]' |
-  sed -u -E 's/^\[ *([0-9]+%)\] (Building CXX object|Linking CXX [a-z ]+) .*\/([^/]+)$/  [\1] \3/'; then
+  grep --line-buffered -E '^\[ *([0-9]+%|[0-9]+/[0-9]+)\] (Building|Linking)' |
+  sed -u -E 's/^\[ *([0-9]+%|[0-9]+\/[0-9]+)\] (Building CXX object|Linking CXX [a-z ]+) .*\/([^/]+)$/  [\1] \3/'; then
   tail -n 40 build/build.log >&2
   echo "amflow: the build failed (the whole log: build/build.log)" >&2
   exit 1

@@ -11,12 +11,13 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 bash scripts/setup-deps.sh
 use_ccache
+use_generator build-sanitize
 # The install test (a consumer project linking the installed library) is left out: an instrumented
 # library needs the sanitizers' runtime in its consumers too.
 # Without MPI: OpenMPI's own initialisation is reported by LeakSanitizer (open-mpi/ompi#12584), from
 # frames too often unsymbolised to suppress narrowly; `sweep --mpi` is tested by the test command.
 phase "configure (build-sanitize/: sanitizers, no float128)"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1" \
+cmake -S . -B build-sanitize "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1" \
   -DAMFLOW_SANITIZE=ON -DAMFLOW_BUILD_TESTS=ON -DAMFLOW_MPI=OFF -DAMFLOW_FLOAT128=OFF \
   "${launcher[@]}" >/dev/null
 phase "build (build-sanitize/)"

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 phase "packages (Debian, only what is missing)"
 bash scripts/setup-deps.sh
 use_ccache
+use_generator build
 phase "configure (build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=ON "${launcher[@]}" >/dev/null
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=ON "${launcher[@]}" >/dev/null
 phase "build (everything: the command, the library, the tests)"
 cmake --build build -j"$(nproc)"
 phase "tests (ctest, all but the full figure set)"

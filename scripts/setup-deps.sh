@@ -9,7 +9,7 @@ packages=(
   libeigen3-dev libboost-dev libmpfr-dev libgmp-dev libflint-arb-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev
   python3-matplotlib python3-numpy
-  libopenmpi-dev openmpi-bin ccache
+  libopenmpi-dev openmpi-bin ccache ninja-build
   "$@"
 )
 

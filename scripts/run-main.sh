@@ -15,7 +15,7 @@ phase "build of build/amflow (about 5 minutes on 2 cores the first time; [done/a
 mkdir -p build
 if ! cmake --build build -j"$(nproc)" --target amflow 2>&1 | tee build/build.log |
   grep --line-buffered -E '^\[ *([0-9]+%|[0-9]+/[0-9]+)\] (Building|Linking)' |
-  sed -u -E 's/^\[ *([0-9]+%|[0-9]+\/[0-9]+)\] (Building CXX object|Linking CXX [a-z ]+) .*\/([^/]+)$/  [\1] \3/'; then
+  sed -u -E 's/^\[ *([0-9]+%|[0-9]+\/[0-9]+)\] (Building CXX object|Linking CXX [a-z ]+) (.*\/)?([^/]+)$/  [\1] \4/'; then
   tail -n 40 build/build.log >&2
   echo "amflow: the build failed (the whole log: build/build.log)" >&2
   exit 1

@@ -3,7 +3,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 TEST(printable, escapes_control_bytes_and_invalid_utf8) {
   EXPECT_EQ(printable("plain text", 100), "plain text");
@@ -36,5 +36,5 @@ TEST(input_error, messages_are_one_bounded_printable_line) {
   EXPECT_NE(std::string(nul.what()).find("a\\x00b = x: r"), std::string::npos) << nul.what();
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -11,7 +11,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 TEST(parallel, every_index_once_and_in_order_out) {
   for (int threads : {1, 2, 7, 64}) {
@@ -69,5 +69,5 @@ TEST(parallel, threads_the_system_refuses_are_not_needed) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -12,6 +12,13 @@
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/types.hpp"
 
+// Each test file keeps its helpers in `namespace AMFLOW_TEST_UNIT {`: an anonymous namespace when
+// the file is compiled alone, a namespace of its own when the unity build (AMFLOW_UNITY) compiles
+// several files as one unit (CMake defines the name per file, UNITY_BUILD_UNIQUE_ID).
+#ifndef AMFLOW_TEST_UNIT
+#define AMFLOW_TEST_UNIT
+#endif
+
 namespace amflow::testing {
 
 #if AMFLOW_HAVE_FLOAT128

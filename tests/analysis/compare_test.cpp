@@ -10,7 +10,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 template <class Real>
 analysis::compare_options<Real> options(const std::string& etas, const std::string& t_end,
@@ -146,5 +146,5 @@ TEST(compare, refuses_step_sizes_it_cannot_use) {
   EXPECT_EQ(field_of("list:1/2", "-1"), "t_end");
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -7,7 +7,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using descent::rule_kind;
 
@@ -119,5 +119,5 @@ TEST(scaling, refuses_what_it_cannot_reduce) {
   EXPECT_EQ(field(), "target");
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -12,7 +12,7 @@
 #endif
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 analysis::sweep_options<double> authors_grid() {
   analysis::sweep_options<double> o = analysis::authors_learning_rate_grid();
@@ -216,5 +216,5 @@ TEST(sweep, any_existing_problem_field_can_be_an_axis_and_others_are_refused) {
             "grid inputs.seed");
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -7,7 +7,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using analysis::check;
 using analysis::claim;
@@ -136,5 +136,5 @@ TEST(verify, an_unknown_claim_is_refused) {
   }
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -6,7 +6,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using certify::ball;
 using certify::precision_scope;
@@ -102,5 +102,5 @@ TEST(ball, orthogonal_margin_encloses_the_closed_form) {
   scalar::set_mpfr_digits(50);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -7,7 +7,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using certify::ball;
 using certify::decision;
@@ -85,11 +85,11 @@ TEST(certified_gd, perturbed_data_exclude_the_true_values) {
   EXPECT_GT(excluded, 5);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 // The mean-value form keeps ball GD usable: at 58 bits (15 digits) the pair problem at eta = 1
 // stays enclosed for 300 steps (the direct form alone loses every ball before step 100), and every
@@ -113,5 +113,5 @@ TEST(certified_gd, the_mean_value_form_keeps_long_runs_enclosed) {
   }
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -9,7 +9,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using certify::ball;
 
@@ -163,5 +163,5 @@ TEST(enclose, crossing_and_turn_brackets_hold_the_200_digit_sign_changes) {
   EXPECT_TRUE(m.tau.below(rational(7)) && !m.tau.below(rational(698, 100)));
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

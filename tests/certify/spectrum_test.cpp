@@ -9,7 +9,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using certify::ball;
 
@@ -140,5 +140,5 @@ TEST(certified_threshold, separable_data_and_more_classes_are_refused) {
   EXPECT_NE(m.message.find("two classes"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

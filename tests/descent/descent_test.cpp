@@ -10,7 +10,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using descent::descent_options;
 
@@ -351,5 +351,5 @@ TEST(descent_options, refuses_what_it_cannot_run) {
   EXPECT_NO_THROW(descent::run(pb, gd<double>("1e307", 10)));
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -11,7 +11,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using descent::rule_kind;
 
@@ -588,5 +588,5 @@ TYPED_TEST(rules_test, one_gd_step_on_the_factors_moves_balancedness_by_eta_squa
   EXPECT_TRUE(B1 == model::matrix<Real>(A1.transpose()));  // so A^T A - B B^T = 0
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -7,7 +7,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 template <class Real>
 class closed_form_test : public testing::real_test<Real> {};
@@ -98,5 +98,5 @@ TEST(closed_form, refuses_invalid_arguments) {
   EXPECT_THROW(flow::orthogonal_margin(0.5, 2, std::nan("")), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -8,7 +8,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using model::matrix;
 using testing::num;
@@ -97,5 +97,5 @@ TEST(factorised_flow, refuses_what_it_cannot_integrate) {
   EXPECT_THROW(flow::integrate_factorised(pb, A, B, o), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

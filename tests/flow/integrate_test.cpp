@@ -11,7 +11,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using flow::flow_options;
 using flow::stepper_kind;
@@ -400,5 +400,5 @@ TEST(points, lists_linspace_and_logspace) {
   EXPECT_THROW(io::parse_points<Real>("1,inf", "t"), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

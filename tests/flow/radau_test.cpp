@@ -12,7 +12,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using Real = mpfr_real;
 
@@ -202,5 +202,5 @@ TEST(radau, alone_agrees_with_the_taylor_series) {
   scalar::set_mpfr_digits(50);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

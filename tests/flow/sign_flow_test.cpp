@@ -8,7 +8,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using testing::num;
 
@@ -121,5 +121,5 @@ TEST(sign_flow, refuses_bad_options) {
   EXPECT_THROW(flow::integrate_sign_flow(pb, o), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -10,7 +10,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using Real = mpfr_real;
 
@@ -173,5 +173,5 @@ TEST(taylor, modified_flow_agrees_with_bulirsch_stoer) {
   scalar::set_mpfr_digits(50);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

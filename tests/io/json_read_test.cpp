@@ -11,7 +11,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using json = nlohmann::json;
 
@@ -170,5 +170,5 @@ TEST(json_read, agrees_with_nlohmann_on_valid_documents) {
   }
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -12,7 +12,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 namespace fs = std::filesystem;
 
@@ -128,5 +128,5 @@ TEST_F(output_test, dev_stdout_is_this_process_standard_output) {
   EXPECT_EQ(entries(), 1);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

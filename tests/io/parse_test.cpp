@@ -8,7 +8,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using json = nlohmann::json;
 using model::matrix;
@@ -316,11 +316,11 @@ TEST(named, every_built_in_problem_parses_at_every_precision) {
   EXPECT_THROW(io::named_problem("nope"), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 // Fuzzing the input path (JSON reader and problem parser) from the contract: every input, however
 // malformed, is accepted (and then reads back from its resolved form) or refused with an
@@ -489,5 +489,5 @@ TEST(fuzz, malformed_problems_are_refused_by_one_bounded_line) {
   EXPECT_GT(refused, 25000);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -7,7 +7,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using io::cell;
 
@@ -188,5 +188,5 @@ TEST(writers, rows_stream_as_they_come) {
   w.finish();
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -6,7 +6,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using model::matrix;
 using model::vector;
@@ -135,5 +135,5 @@ TYPED_TEST(dense_test, max_abs_finds_the_largest_magnitude) {
   EXPECT_TRUE(model::max_abs(matrix<Real>(0, 0)) == Real(0));
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -5,7 +5,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using model::matrix;
 using testing::num;
@@ -156,5 +156,5 @@ TYPED_TEST(gradient_test, sharpness_at_zero_orthonormal_outputs) {
             100 * scalar::epsilon<Real>());
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -10,7 +10,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using model::matrix;
 using testing::num;
@@ -127,5 +127,5 @@ TEST(layer_norm, logits_are_the_unembedding_of_a_vector_shorter_than_one) {
   EXPECT_THROW(model::layer_norm_logits(pb, W, 0.0), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

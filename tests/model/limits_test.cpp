@@ -10,7 +10,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using Real = mpfr_real;
 
@@ -169,5 +169,5 @@ TEST(limits, mixed_split_is_the_closed_form) {
   EXPECT_FALSE(model::split_limit(named("underparameterized")).found);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -3,7 +3,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 nlohmann::json orthogonal_spec(int N, int M, const std::vector<std::string>& p) {
   return {{"tokens", N},
@@ -87,5 +87,5 @@ TYPED_TEST(one_step_test, loss_after_one_step_closed_form) {
   }
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -2,7 +2,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using model::matrix;
 
@@ -212,5 +212,5 @@ TEST(particles, one_step_from_zero_refuses_a_nonzero_start) {
   EXPECT_THROW(model::one_step_from_zero(pb, 1.0), input_error);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

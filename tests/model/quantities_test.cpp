@@ -5,7 +5,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 using model::matrix;
 
@@ -217,5 +217,5 @@ TYPED_TEST(quantities_test, derived_matrices) {
   for (int x = 0; x < pb.tokens; ++x) EXPECT_EQ(pb.Y.row(x).sum(), Real(1));
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

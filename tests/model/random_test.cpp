@@ -6,7 +6,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 TEST(random, the_fast_path_is_the_correctly_rounded_value) {
   std::mt19937_64 gen(2024);
@@ -41,5 +41,5 @@ TEST(random, samples_are_the_definition) {
   }
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -8,7 +8,7 @@
 #include "support.hpp"
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 template <class Real>
 class compat_test : public testing::real_test<Real> {};
@@ -86,5 +86,5 @@ TEST(dispatch, digits_select_the_documented_types) {
   scalar::set_mpfr_digits(50);
 }
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

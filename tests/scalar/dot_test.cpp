@@ -1,13 +1,14 @@
 // scalar::dot against the correctly rounded sum of the exact products (mpfr_sum on products formed
 // at twice the precision, where they are exact), at precisions from one limb to sixteen.
 #include "amflow/scalar/dot.hpp"
+#include "support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
 namespace amflow {
-namespace {
+namespace AMFLOW_TEST_UNIT {
 
 // x_j y_j summed exactly and rounded once to prec bits.
 mpfr_real exact_dot(const std::vector<mpfr_real>& x, const std::vector<mpfr_real>& y, long prec) {
@@ -38,7 +39,7 @@ mpfr_real random_number(std::mt19937_64& rng, int spread, gmp_randstate_t state)
   return v;
 }
 
-class dot_test : public testing::TestWithParam<int> {
+class dot_test : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override { mpfr_real::default_precision(GetParam()); }
 };
@@ -130,7 +131,7 @@ TEST_P(dot_test, propagates_nan_and_infinity_and_accepts_other_precisions) {
 
 // Precisions in decimal digits: 1, 2, 3 and 4 limbs (scalar::dot's register kernels), 6 and 16
 // (its mpn path).
-INSTANTIATE_TEST_SUITE_P(digits, dot_test, testing::Values(15, 30, 50, 70, 100, 300));
+INSTANTIATE_TEST_SUITE_P(digits, dot_test, ::testing::Values(15, 30, 50, 70, 100, 300));
 
-}  // namespace
+}  // namespace AMFLOW_TEST_UNIT
 }  // namespace amflow

@@ -65,7 +65,14 @@ class reader {
   }
 
   void expect(char c) {
-    if (end() || peek() != c) fail(std::string("expected '") + c + "', found " + here());
+    if (end() || peek() != c) {
+      // Built step by step: GCC 12 misreads the one-expression form (-Warray-bounds).
+      std::string what = "expected '";
+      what += c;
+      what += "', found ";
+      what += here();
+      fail(what);
+    }
     ++i_;
   }
 

@@ -161,6 +161,11 @@ std::string json_value(const cell& c) {
       return c.text;
     case cell_kind::null:
       return "null";
+    case cell_kind::numbers: {
+      std::string out = "[";
+      for (char ch : c.text) out += ch == ' ' ? ',' : ch;
+      return out + "]";
+    }
     case cell_kind::text:
       break;
   }
@@ -266,6 +271,20 @@ void table_writer::row(const std::vector<cell>& cells) {
                                " as a number (column " + columns_[j] + ", row " +
                                std::to_string(rows_ + 1) +
                                "): the computation lost its finite value");
+    }
+    if (cells[j].kind == cell_kind::numbers) {
+      size_t from = 0;
+      while (from < cells[j].text.size()) {
+        size_t to = cells[j].text.find(' ', from);
+        if (to == std::string::npos) to = cells[j].text.size();
+        if (!finite_numeral(cells[j].text.substr(from, to - from))) {
+          throw std::runtime_error(
+              "refusing to print " + printable(cells[j].text.substr(from, to - from), 40) +
+              " as a number (column " + columns_[j] + ", row " + std::to_string(rows_ + 1) +
+              "): the computation lost its finite value");
+        }
+        from = to + 1;
+      }
     }
   }
   ++rows_;

@@ -24,8 +24,9 @@
 namespace amflow::io {
 
 // What a cell holds. number: a finite decimal numeral (JSON number; rounded for reading); text;
-// boolean: true or false (JSON boolean); null: a missing value (JSON null, an empty csv field).
-enum class cell_kind { number, text, boolean, null };
+// boolean: true or false (JSON boolean); null: a missing value (JSON null, an empty csv field);
+// numbers: a list of finite numerals (a JSON array; "a b c" in the other formats).
+enum class cell_kind { number, text, boolean, null, numbers };
 
 struct cell {
   std::string text;
@@ -36,6 +37,11 @@ struct cell {
   static cell words(std::string text) { return {std::move(text), cell_kind::text}; }
   static cell boolean(bool v) { return {v ? "true" : "false", cell_kind::boolean}; }
   static cell null() { return {"", cell_kind::null}; }
+  static cell numbers(const std::vector<std::string>& values) {
+    std::string text;
+    for (const std::string& v : values) text += (text.empty() ? "" : " ") + v;
+    return {std::move(text), cell_kind::numbers};
+  }
 };
 
 enum class format { table, csv, json, jsonl, md, latex };

@@ -73,6 +73,7 @@ struct binary_format {
   const char* largest;
 };
 
+constexpr binary_format float_format{24, -148, 128, "float32", "1.4e-45", "3.4e38"};
 constexpr binary_format double_format{53, -1073, 1024, "double", "4.9e-324", "1.8e308"};
 constexpr binary_format long_double_format{64,          -16444,    16384, "long double",
                                            "3.6e-4951", "1.2e4932"};
@@ -140,6 +141,11 @@ rational parse_exact(std::string_view text, const std::string& field) {
 }
 
 template <>
+float from_rational<float>(const rational& q, const std::string& field, std::string_view text) {
+  return std::strtof(round_to_format(q, float_format, field, text).c_str(), nullptr);
+}
+
+template <>
 double from_rational<double>(const rational& q, const std::string& field, std::string_view text) {
   return std::strtod(round_to_format(q, double_format, field, text).c_str(), nullptr);
 }
@@ -179,6 +185,10 @@ rational from_rational<rational>(const rational& q, const std::string&, std::str
   return q;
 }
 
+template <>
+std::string to_text<float>(const float& x) {
+  return scientific(x);
+}
 template <>
 std::string to_text<double>(const double& x) {
   return scientific(x);

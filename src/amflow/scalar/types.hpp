@@ -150,7 +150,9 @@ bool is_normal(const Real& x) {
 // benchmark's fixed-precision MPFR) by its significand, "binary166".
 template <class Real>
 std::string name() {
-  if constexpr (std::is_same_v<Real, double>) {
+  if constexpr (std::is_same_v<Real, float>) {
+    return "float32";
+  } else if constexpr (std::is_same_v<Real, double>) {
     return "double";
   } else if constexpr (std::is_same_v<Real, long double>) {
     return "long_double";

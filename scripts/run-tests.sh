@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 phase "packages (Debian, only what is missing)"
-bash scripts/setup-deps.sh
+# PyTorch for the Transformer's check against autograd (tests/transformer/torch_check.py).
+bash scripts/setup-deps.sh python3-torch
 use_ccache
 use_generator build
 phase "configure (build/)"

@@ -1,0 +1,149 @@
+// The paper's small Transformer (Bietti et al.'s simplified two-layer model, docs/transformer.md):
+// two attention-only layers with one head each, W_Q = I, no normalisation and no MLP; E, P and
+// W_U frozen; W_V^1, W_O^1 and W_V^2 frozen; trained: W_O^2 alone (`wo2`: then the loss is exactly
+// an associative memory) or W_K^1, W_K^2 and W_O^2 (`all`). Row-vector convention as nn.Linear:
+// a layer x -> x W^T. Forward and hand-written backward generic over the scalar type, compiled for
+// float (the authors' precision), double and MPFR.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "amflow/model/problem.hpp"
+#include "amflow/scalar/types.hpp"
+#include "amflow/transformer/data.hpp"
+
+namespace amflow::transformer {
+
+using model::matrix;
+
+// Which matrices are trained.
+enum class trained_set { wo2, all };
+// Where the loss is taken: `head`, positions whose input is a trigger seen before in the sequence
+// (outs >= 2, the authors' loss_head_only); `all`, every position.
+enum class loss_positions { head, all };
+trained_set parse_trained_set(const std::string& text, const std::string& field);
+loss_positions parse_loss_positions(const std::string& text, const std::string& field);
+const char* name_of(trained_set t);
+const char* name_of(loss_positions l);
+
+template <class Real>
+struct weights {
+  int tokens = 0, dim = 0, length = 0;  // N, d, T
+  matrix<Real> E, P;                    // N x d, T x d (frozen)
+  matrix<Real> WK1, WV1, WO1;           // d x d; layer 1 (W_V^1, W_O^1 frozen)
+  matrix<Real> WK2, WV2, WO2;           // d x d; layer 2 (W_V^2 frozen)
+  matrix<Real> WU;                      // N x d (frozen)
+};
+
+// PyTorch's initialisation of the authors' model, from a seed and the same on every machine: E and
+// P ~ N(0, 1) (model::standard_normals), the d x d matrices and W_U ~ U(-1/sqrt(d), 1/sqrt(d)) from
+// std::mt19937_64 (53-bit uniforms, (2u - 1) / sqrt(d) in IEEE double); every entry is then rounded
+// to float32, so that float32, double and MPFR runs start from exactly the same weights.
+// zero_wo2: W_O^2 starts at 0.
+weights<double> initial_weights(int tokens, int dim, int length, std::uint64_t seed,
+                                bool zero_wo2 = false);
+
+// The weights in another scalar type (exact: the initial weights are float32 numbers).
+template <class Real>
+weights<Real> cast_weights(const weights<double>& w) {
+  weights<Real> o;
+  o.tokens = w.tokens;
+  o.dim = w.dim;
+  o.length = w.length;
+  const auto c = [](const matrix<double>& m) { return matrix<Real>(m.template cast<Real>()); };
+  o.E = c(w.E);
+  o.P = c(w.P);
+  o.WK1 = c(w.WK1);
+  o.WV1 = c(w.WV1);
+  o.WO1 = c(w.WO1);
+  o.WK2 = c(w.WK2);
+  o.WV2 = c(w.WV2);
+  o.WO2 = c(w.WO2);
+  o.WU = c(w.WU);
+  return o;
+}
+
+// The loss on a batch and, when asked, the gradients of the trained matrices (zero-size for the
+// others) and the W_O^2 block's data for its Hessian (inputs z_t, softmax p_t at the loss
+// positions).
+template <class Real>
+struct step_result {
+  Real loss = 0;      // mean cross-entropy over the loss positions of the batch
+  long selected = 0;  // n: the number of loss positions
+  matrix<Real> gWK1, gWK2, gWO2;
+  matrix<Real> Z, Pr;  // d x n and N x n (wo2_block)
+};
+
+struct step_options {
+  trained_set trained = trained_set::wo2;
+  loss_positions positions = loss_positions::head;
+  bool gradients = true;
+  bool wo2_block = false;  // keep z_t and p_t for the sharpness of the W_O^2 block
+  int threads = 1;
+};
+
+// Forward and backward over the batch, sequences spread over threads; the sums run over fixed
+// chunks of sequences in a fixed order, so the result does not depend on the thread count.
+template <class Real>
+step_result<Real> loss_and_gradients(const weights<Real>& w, const batch& b,
+                                     const step_options& options);
+
+// The authors' probes. wo1_margins (N values): for every token k, s = W_U W_O^2 W_V^2 e_k and
+// m_k = s_k - max_{j != k} s_j. wk1_margins (one per token of `probe`): S[i, j] = e_{a_i}^T W_K^2
+// W_O^1 W_V^1 e_{a_j} over the probed tokens a, m_i = S[i, i] - max_{j != i} S[i, j] (probe units,
+// no 1/sqrt(d)).
+template <class Real>
+std::vector<Real> wo1_margins(const weights<Real>& w);
+template <class Real>
+std::vector<Real> wk1_margins(const weights<Real>& w, const std::vector<int>& probe);
+
+// SGD with PyTorch's semantics for the trained matrices: g <- g + weight_decay W; with momentum,
+// buf <- momentum buf + g (buf = g at the first step), g <- buf; then W <- W - lr g.
+template <class Real>
+struct sgd_state {
+  matrix<Real> bWK1, bWK2, bWO2;
+  bool started = false;
+};
+template <class Real>
+void sgd_step(weights<Real>& w, const step_result<Real>& g, trained_set trained, const Real& lr,
+              const Real& momentum, const Real& weight_decay, sgd_state<Real>& state);
+
+// The largest eigenvalue of the Hessian of the loss in W_O^2 on the batch (convex there:
+// H[V] = (1/n) sum_t W_U^T (diag p_t - p_t p_t^T) W_U V z_t z_t^T), by Lanczos iteration in double
+// from `start` (random when empty; on return the Ritz vector, a warm start for the next call);
+// `error` bounds the distance from `value` to an eigenvalue of H (the Ritz pair's residual).
+struct sharpness_estimate {
+  double value = 0, error = 0;
+  int iterations = 0;
+};
+template <class Real>
+sharpness_estimate wo2_sharpness(const weights<Real>& w, const step_result<Real>& block,
+                                 Eigen::MatrixXd& start, int max_iterations = 60,
+                                 double rel_tol = 1e-7, int threads = 1);
+
+}  // namespace amflow::transformer
+
+// The templates above for one scalar type (explicitly instantiated in transformer_<type>.cpp).
+#define AMFLOW_INSTANTIATE_TRANSFORMER(PREFIX, Real)                                       \
+  PREFIX template amflow::transformer::step_result<Real>                                   \
+  amflow::transformer::loss_and_gradients<Real>(const amflow::transformer::weights<Real>&, \
+                                                const amflow::transformer::batch&,         \
+                                                const amflow::transformer::step_options&); \
+  PREFIX template std::vector<Real> amflow::transformer::wo1_margins<Real>(                \
+      const amflow::transformer::weights<Real>&);                                          \
+  PREFIX template std::vector<Real> amflow::transformer::wk1_margins<Real>(                \
+      const amflow::transformer::weights<Real>&, const std::vector<int>&);                 \
+  PREFIX template void amflow::transformer::sgd_step<Real>(                                \
+      amflow::transformer::weights<Real>&, const amflow::transformer::step_result<Real>&,  \
+      amflow::transformer::trained_set, const Real&, const Real&, const Real&,             \
+      amflow::transformer::sgd_state<Real>&);                                              \
+  PREFIX template amflow::transformer::sharpness_estimate                                  \
+  amflow::transformer::wo2_sharpness<Real>(const amflow::transformer::weights<Real>&,      \
+                                           const amflow::transformer::step_result<Real>&,  \
+                                           Eigen::MatrixXd&, int, double, int);
+
+AMFLOW_INSTANTIATE_TRANSFORMER(extern, float)
+AMFLOW_INSTANTIATE_TRANSFORMER(extern, double)
+AMFLOW_INSTANTIATE_TRANSFORMER(extern, amflow::mpfr_real)

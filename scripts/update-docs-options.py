@@ -15,6 +15,7 @@ SECTIONS = [
     (["compare"], "compare.md"), (["sweep"], "sweep.md"), (["merge"], "scale.md"),
     (["scaling"], "scaling.md"), (["limits"], "limits.md"), (["verify"], "verify.md"),
     (["enclose"], "enclose.md"), (["landscape"], "figures.md"), (["figures"], "figures.md"),
+    (["transformer"], "transformer.md"),
 ]
 amflow = None
 

@@ -306,5 +306,7 @@ void register_landscape(CLI::App& app);
 void register_figures(CLI::App& app);
 // Registers "amflow verify".
 void register_verify(CLI::App& app);
+// Registers "amflow transformer".
+void register_transformer(CLI::App& app);
 
 }  // namespace amflow::cli

@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
   amflow::cli::register_enclose(app);
   amflow::cli::register_landscape(app);
   amflow::cli::register_figures(app);
+  amflow::cli::register_transformer(app);
   // `amflow`, `amflow help` and `amflow help COMMAND...` print the help; --help (or -h) anywhere
   // before "--" wins over everything else on the line (gd --help --eta: the help, not a complaint
   // about --eta's missing value).

@@ -562,6 +562,33 @@ if [ "$rc" -eq 2 ] && grep -q "OUT = $work/s1: is a shard" "$work/stderr" && cmp
 else
   fail "merge over a shard: exit $rc: $(head -c 200 "$work/stderr")"
 fi
+# amflow transformer: refusals, the authors' JSON Lines fields, and the same rows whatever the
+# thread count.
+tiny=(transformer --dim 8 --length 32 --batch 6 --steps 2)
+printf 'U 0 3\nU 1 2\nB 0 1 1\n' >"$work/counts.tsv"
+expect_bad "transformer dim" "--dim" "0" -- transformer --dim 0 --steps 1
+expect_bad "transformer eta" "--eta" "must be positive" -- "${tiny[@]}" --eta 0
+expect_bad "transformer train" "--train" "wo3" "did you mean wo2" -- "${tiny[@]}" --train wo3
+expect_bad "transformer loss" "--loss" "heads" -- "${tiny[@]}" --loss heads
+expect_bad "transformer triggers" "--triggers" "65" -- "${tiny[@]}" --triggers 65
+expect_bad "transformer counts missing" "--counts" "$work/none.tsv" -- "${tiny[@]}" --counts "$work/none.tsv"
+expect_bad "transformer counts not stochastic" "--counts" "token 1 has no bigram row" -- "${tiny[@]}" --counts "$work/counts.tsv"
+expect_bad "transformer no loss position" "--length" "no loss position" -- transformer --dim 4 --length 2 --batch 1 --steps 1
+expect_bad "transformer momentum" "--momentum" "[0, 1)" -- "${tiny[@]}" --momentum 1
+"$amflow" "${tiny[@]}" --format jsonl --output "$work/t.jsonl" 2>/dev/null
+if "$py" - "$work/t.jsonl" <<'PY'; then ok; else fail "transformer jsonl fields"; fi
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+rows = [l for l in lines if "epoch" in l]
+assert [r["epoch"] for r in rows] == [0, 1, 2], rows
+assert all(len(r["wo1_margins"]) == 65 and len(r["wk1_margins"]) == 5 for r in rows)
+assert all(isinstance(r["loss"], float) and r["loss"] > 0 for r in rows)
+assert lines[0]["meta"]["scalar"] == "float32" and "summary" in lines[-1]
+PY
+for t in 1 2; do "$amflow" "${tiny[@]}" --train all --format csv --threads $t 2>/dev/null |
+  grep -v "^# seconds" >"$work/t$t.csv"; done
+if cmp -s "$work/t1.csv" "$work/t2.csv"; then ok; else fail "transformer rows depend on --threads"; fi
+
 # Stopped (SIGTERM; a background job of a script ignores SIGINT): one line says what was kept.
 "$amflow" gd --problem pair --steps 1e12 --every 1e11 --output "$work/int.csv" 2>"$work/int.err" &
 pid=$!

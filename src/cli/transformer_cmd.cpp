@@ -1,0 +1,295 @@
+// amflow transformer: the paper's small Transformer trained on in-context bigrams (docs/
+// transformer.md): one row per step with the loss, the sharpness of the W_O^2 block against the
+// step size, and the authors' margin probes (wo1: W_O^2's 65 token margins; wk1: W_K^2's trigger
+// margins); JSON Lines carry the margins as arrays under the authors' field names.
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "amflow/descent/descent.hpp"
+#include "amflow/errors.hpp"
+#include "amflow/instantiate.hpp"
+#include "amflow/scalar/convert.hpp"
+#include "amflow/transformer/model.hpp"
+#include "cli/common.hpp"
+
+namespace amflow::cli {
+namespace {
+
+struct transformer_cli_options {
+  common_options common;
+  std::string train = "wo2";
+  std::string loss = "head";
+  std::string dim = "64", length = "256", batch = "512", triggers = "5";
+  bool random_triggers = false;
+  std::string steps = "50";
+  std::string eta = "20", momentum = "0", weight_decay = "0";
+  std::string seed = "0", data_seed = "0";
+  bool zero_wo2 = false;
+  std::string counts;
+  std::string sharpness_every = "10";
+  std::string threads = "0";
+};
+
+std::string read_text_file(const std::string& path, const std::string& flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw input_error(flag, path, "cannot open the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) throw input_error(flag, path, "cannot read the file");
+  return text.str();
+}
+
+template <class Real>
+std::string text_of(const Real& x) {
+  return scalar::to_text<Real>(x);
+}
+
+template <class Real>
+void run_transformer(const transformer_cli_options& o) {
+  using namespace transformer;
+  const auto num = [](const Real& x) { return io::cell::number(text_of<Real>(x)); };
+  const bigram_table owned =
+      o.counts.empty()
+          ? bigram_table{}
+          : parse_bigram_table(read_text_file(o.counts, "--counts"), "--counts", o.counts);
+  const bigram_table& table = o.counts.empty() ? shakespeare_bigrams() : owned;
+  const trained_set trained = parse_trained_set(o.train, "--train");
+  const loss_positions positions = parse_loss_positions(o.loss, "--loss");
+  const int d = static_cast<int>(parse_integer(o.dim, "--dim", 1, 4096));
+  task_options task;
+  task.length = static_cast<int>(parse_integer(o.length, "--length", 2, 4096));
+  task.triggers = static_cast<int>(parse_integer(o.triggers, "--triggers", 1, table.tokens - 1));
+  task.fixed_triggers = !o.random_triggers;
+  const int B = static_cast<int>(parse_integer(o.batch, "--batch", 1, 100000));
+  const long steps = parse_integer(o.steps, "--steps", 0, 100000000);
+  const Real eta = scalar::parse_real<Real>(o.eta, "--eta");
+  if (!(eta > 0)) throw input_error("--eta", o.eta, "must be positive");
+  const Real momentum = scalar::parse_real<Real>(o.momentum, "--momentum");
+  if (momentum < 0 || momentum >= 1)
+    throw input_error("--momentum", o.momentum, "must be in [0, 1)");
+  const Real weight_decay = scalar::parse_real<Real>(o.weight_decay, "--weight-decay");
+  if (weight_decay < 0) throw input_error("--weight-decay", o.weight_decay, "must be >= 0");
+  const std::uint64_t seed = parse_seed(o.seed, "--seed");
+  const std::uint64_t data_seed = parse_seed(o.data_seed, "--data-seed");
+  const long every = parse_integer(o.sharpness_every, "--sharpness-every", 0, 100000000);
+  const int threads = parse_threads(o.threads);
+  const io::format format = resolve_format(o.common.format, o.common.output);
+  const bool arrays = format == io::format::json || format == io::format::jsonl;
+  const bool per_token = format == io::format::csv;
+
+  const int N = table.tokens, k = task.triggers;
+  const std::vector<int> probe = table.top_tokens(k);
+  weights<Real> w = cast_weights<Real>(initial_weights(N, d, task.length, seed, o.zero_wo2));
+  sgd_state<Real> sgd;
+
+  nlohmann::json meta = run_meta<Real>("transformer");
+  if constexpr (std::is_same_v<Real, float>) meta["digits"] = 7;
+  meta["counts"] =
+      o.counts.empty() ? "data/char-bigram-counts.tsv (built in: tiny Shakespeare)" : o.counts;
+  nlohmann::json trig = nlohmann::json::array();
+  for (int t : probe) trig.push_back({{"id", t}, {"char", table.labels[t]}});
+  meta["model"] = {{"tokens", N},
+                   {"dim", d},
+                   {"length", task.length},
+                   {"batch", B},
+                   {"triggers", k},
+                   {"fixed_triggers", task.fixed_triggers},
+                   {"train", name_of(trained)},
+                   {"loss", name_of(positions)}};
+  meta["probe_tokens"] = trig;
+  meta["optimizer"] = {
+      {"rule", "sgd"}, {"eta", o.eta}, {"momentum", o.momentum}, {"weight_decay", o.weight_decay}};
+  meta["seed"] = o.seed;
+  meta["data_seed"] = o.data_seed;
+  meta["init"] = std::string("E, P ~ N(0, 1); W_K, W_V, W_O, W_U ~ U(-1/sqrt(d), 1/sqrt(d)) ") +
+                 "(PyTorch's defaults), rounded to float32 so that every precision starts from "
+                 "the same weights" +
+                 (o.zero_wo2 ? "; W_O^2 = 0" : "");
+  meta["rows"] =
+      "row t: the loss of W_t on batch t, then the margins, sharpness and eta_over_threshold of "
+      "W_t, before step t (the authors log the margins after the step: their row t is our t+1)";
+  meta["margins"] =
+      "wo1: m_k = s_k[k] - max_{j!=k} s_k[j], s_k = W_U W_O^2 W_V^2 e_k, one per token (wo1_min, "
+      "wo1_max; wo1_positive: how many are > 0); wk1: S = E_a W_K^2 W_O^1 W_V^1 E_a^T over the "
+      "probe tokens a, m_i = S[i,i] - max_{j!=i} S[i,j], probe units (no 1/sqrt(d))";
+  meta["sharpness"] =
+      every > 0 ? "largest eigenvalue of the Hessian of the batch loss in W_O^2 (Lanczos in "
+                  "double, every " +
+                      std::to_string(every) +
+                      " steps; sharpness_error: the residual, a bound on the distance to an "
+                      "eigenvalue); eta_over_threshold = eta sharpness / 2 (> 1: above GD's "
+                      "stability threshold for this batch)"
+                : "not computed (--sharpness-every 0)";
+  meta["accuracy"] =
+      "every value is computed at the working precision without an error bound (rounding only); "
+      "above the stability threshold, runs at different precisions part after some steps: "
+      "compare --digits 7, 15 and 50 on the same seeds";
+
+  std::vector<std::string> columns = {
+      "epoch",        "loss",    "sharpness", "sharpness_error", "eta_over_threshold",
+      "wo1_positive", "wo1_min", "wo1_max",   "wk1_min",         "wk1_max"};
+  if (arrays) {
+    columns.push_back("wo1_margins");
+    columns.push_back("wk1_margins");
+  } else if (per_token) {
+    for (int t = 0; t < N; ++t) columns.push_back("wo1_" + std::to_string(t));
+    for (int i = 0; i < k; ++i) columns.push_back("wk1_" + std::to_string(i));
+  }
+  progress_meter progress("transformer", "steps", steps + 1);
+  table_output out(o.common, columns, meta, &progress);
+  descent::transient_detector<double> watch(N);
+  Eigen::MatrixXd power_start;
+  const auto started = std::chrono::steady_clock::now();
+  double min_loss = 0, last_loss = 0;
+  step_options so;
+  so.trained = trained;
+  so.positions = positions;
+  so.threads = threads;
+  for (long t = 0; t <= steps; ++t) {
+    const batch data =
+        sample_batch(table, task, data_seed, static_cast<std::uint64_t>(t), B, threads);
+    so.gradients = t < steps;
+    so.wo2_block = every > 0 && t % every == 0;
+    const step_result<Real> r = loss_and_gradients(w, data, so);
+    if (r.selected == 0) {
+      throw input_error("--length", o.length,
+                        "batch " + std::to_string(t) +
+                            " has no loss position (no trigger seen twice): use longer sequences, "
+                            "more of them, or --loss all");
+    }
+    const std::vector<Real> m1 = wo1_margins(w);
+    const std::vector<Real> m2 = wk1_margins(w, probe);
+    std::vector<io::cell> row = {io::cell::integer(t), num(r.loss)};
+    if (so.wo2_block) {
+      const sharpness_estimate s = wo2_sharpness(w, r, power_start, 60, 1e-7, threads);
+      // Seven digits: the Ritz value's residual is at most 1e-7 of it (else sharpness_error
+      // says how far it is).
+      row.push_back(io::cell::number(scalar::round_text(scalar::to_text<double>(s.value), 7)));
+      row.push_back(io::cell::number(scalar::round_text(scalar::to_text<double>(s.error), 3)));
+      const double ratio = double(eta) * s.value / 2;
+      row.push_back(io::cell::number(scalar::round_text(scalar::to_text<double>(ratio), 7)));
+    } else {
+      row.insert(row.end(), 3, io::cell::null());
+    }
+    long positive = 0;
+    model::vector<double> md(N);
+    for (int i = 0; i < N; ++i) {
+      md(i) = double(m1[i]);
+      if (m1[i] > 0) ++positive;
+    }
+    row.push_back(io::cell::integer(positive));
+    row.push_back(num(*std::min_element(m1.begin(), m1.end())));
+    row.push_back(num(*std::max_element(m1.begin(), m1.end())));
+    row.push_back(num(*std::min_element(m2.begin(), m2.end())));
+    row.push_back(num(*std::max_element(m2.begin(), m2.end())));
+    if (arrays || per_token) {
+      std::vector<std::string> a1, a2;
+      for (const Real& x : m1) a1.push_back(text_of<Real>(x));
+      for (const Real& x : m2) a2.push_back(text_of<Real>(x));
+      if (arrays) {
+        row.push_back(io::cell::numbers(a1));
+        row.push_back(io::cell::numbers(a2));
+      } else {
+        for (auto& x : a1) row.push_back(io::cell::number(x));
+        for (auto& x : a2) row.push_back(io::cell::number(x));
+      }
+    }
+    out.row(row);
+    const double loss = double(r.loss);
+    watch.observe(loss, double(N - positive) / N, md);
+    min_loss = t == 0 ? loss : std::min(min_loss, loss);
+    last_loss = loss;
+    if (t < steps) sgd_step(w, r, trained, eta, momentum, weight_decay, sgd);
+    progress.update(t + 1);
+  }
+  progress.clear();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const descent::transients<double> tr = watch.finish(steps);
+  nlohmann::json spikes = nlohmann::json::array();
+  for (const auto& s : tr.spikes) {
+    spikes.push_back({{"start", s.start},
+                      {"peak", s.peak},
+                      {"height", scalar::round_text(scalar::to_text<double>(s.height), 6)}});
+  }
+  nlohmann::json summary = {
+      {"steps", steps},
+      {"last_loss", scalar::round_text(scalar::to_text<double>(last_loss), 10)},
+      {"min_loss", scalar::round_text(scalar::to_text<double>(min_loss), 10)},
+      {"max_loss", scalar::round_text(scalar::to_text<double>(tr.max_loss), 10)},
+      {"max_loss_step", tr.max_loss_step},
+      {"loss_increases", tr.loss_increases},
+      {"spikes", spikes},
+      {"wo1_sign_changes", tr.margin_sign_changes},
+      {"seconds", scalar::round_text(scalar::to_text<double>(seconds), 3)},
+      {"seconds_per_step",
+       scalar::round_text(scalar::to_text<double>(seconds / double(steps + 1)), 3)},
+      {"note",
+       "the loss is a fresh batch's each step, so it rises and falls by sampling noise too: "
+       "read spikes by their height (the per-batch noise is about 0.2 at the default size)"}};
+  out.finish(summary);
+}
+
+}  // namespace
+
+void register_transformer(CLI::App& app) {
+  auto o = std::make_shared<transformer_cli_options>();
+  o->common.digits = "7";
+  CLI::App* cmd = app.add_subcommand(
+      "transformer",
+      "train the paper's two-layer attention-only Transformer on in-context bigrams (tiny "
+      "Shakespeare) and log its loss, sharpness and margin probes");
+  add_common(*cmd, o->common);
+  cmd->get_option("--digits")
+      ->description(
+          "decimal digits: 7 float32 (the authors' precision), 15 double, other values "
+          "in [10, 10000] MPFR (18 and 33 too; small sizes only: about 100 times "
+          "slower than double)");
+  cmd->add_option("--train", o->train, "wo2 (W_O^2 only) or all (W_K^1, W_K^2 and W_O^2)")
+      ->capture_default_str();
+  cmd->add_option("--loss", o->loss,
+                  "head (positions whose input is a trigger seen before) or all (every position)")
+      ->capture_default_str();
+  cmd->add_option("--dim", o->dim, "model width d")->capture_default_str();
+  cmd->add_option("--length", o->length, "sequence length T")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "sequences per step B (fresh every step)")
+      ->capture_default_str();
+  cmd->add_option("--triggers", o->triggers, "number of trigger tokens k")->capture_default_str();
+  cmd->add_flag("--random-triggers", o->random_triggers,
+                "draw each sequence's k triggers from the unigram (default: the k most frequent)")
+      ->disable_flag_override();
+  cmd->add_option("--steps", o->steps, "SGD steps (rows 0..steps)")->capture_default_str();
+  cmd->add_option("--eta", o->eta, "step size (PyTorch's lr)")->capture_default_str();
+  cmd->add_option("--momentum", o->momentum, "SGD momentum (PyTorch's; 0: plain SGD)")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "PyTorch's coupled L2 weight decay")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the initial weights")->capture_default_str();
+  cmd->add_option("--data-seed", o->data_seed, "seed of the batches")->capture_default_str();
+  cmd->add_flag("--zero-wo2", o->zero_wo2, "start W_O^2 at zero")->disable_flag_override();
+  cmd->add_option("--counts", o->counts,
+                  "a bigram counts file (U/B lines as data/char-bigram-counts.tsv; default: the "
+                  "built-in tiny Shakespeare counts)");
+  cmd->add_option("--sharpness-every", o->sharpness_every,
+                  "compute the W_O^2 block's sharpness every this many steps (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "threads over sequences (0: all cores)")
+      ->capture_default_str();
+  cmd->callback([o, cmd] {
+    flag_map flags;
+    flags.add("length", "--length", o->length).add("triggers", "--triggers", o->triggers);
+    run_command(*cmd, flags, [&] {
+      // float32, double, else MPFR (18 and 33 digits too: the model is compiled for these three).
+      if (o->common.digits == "7") return run_transformer<float>(*o);
+      const long digits = parse_digits(o->common.digits);
+      if (digits == 15) return run_transformer<double>(*o);
+      scalar::set_mpfr_digits(static_cast<int>(digits));
+      run_transformer<mpfr_real>(*o);
+    });
+  });
+}
+
+}  // namespace amflow::cli

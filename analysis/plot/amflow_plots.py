@@ -526,6 +526,93 @@ def fig_precision(spec):
     save(fig, spec)
 
 
+# The authors' five tokens of their margin figures: np.random.seed(42); np.random.permutation(65)[:5].
+def authors_tokens():
+    state = np.random.get_state()
+    np.random.seed(42)
+    tokens = np.random.permutation(65)[:5]
+    np.random.set_state(state)
+    return [int(t) for t in tokens]
+
+
+def transformer_rows(path):
+    doc = read(path)
+    return doc, doc["rows"]
+
+
+def transformer_margins(ax, rows, key, labels, title):
+    steps = [r["epoch"] for r in rows]
+    for i, (index, label) in enumerate(labels):
+        ax.plot(steps, [float(r[key][index]) for r in rows], color=OKABE_ITO[i % 8], label=label,
+                linewidth=0.8)
+    ax.axhline(0, color="0.6", linewidth=0.6)
+    ax.set_xlabel("step t")
+    ax.set_title(title)
+    ax.legend(loc="best", framealpha=0.8, fontsize=6, ncol=2, handlelength=1.2, columnspacing=0.8)
+
+
+def loss_axis(ax):
+    """A log-scale loss axis with plain numbers (spikes reach ten times the floor)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def char_label(doc, token):
+    chars = {p["id"]: p["char"] for p in doc["meta"]["probe_tokens"]}
+    names = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    c = chars.get(token, names[token] if token < len(names) else "?")
+    return {"\n": "newline", " ": "space"}.get(c, repr(c))
+
+
+def fig_transformer_wo2(spec):
+    etas = spec["params"]["etas"]
+    fig, axes = figure(spec, PAGE, 2.8, 1, 3)
+    docs = {}
+    for i, eta in enumerate(etas):
+        doc, rows = transformer_rows(spec["data"]["eta" + eta])
+        docs[eta] = doc
+        ratio = rows[0].get("eta_over_threshold")
+        label = eta + (f" ({float(ratio):.2f}x)" if ratio is not None else "")
+        axes[0].plot([r["epoch"] for r in rows], [float(r["loss"]) for r in rows],
+                     color=OKABE_ITO[i % 8], label=label)
+    loss_axis(axes[0])
+    axes[0].set_xlabel("step t")
+    axes[0].set_ylabel("loss (fresh batch)")
+    axes[0].legend(loc="center right", framealpha=0.8, fontsize=6, title="eta (x threshold)",
+                   title_fontsize=6)
+    tokens = authors_tokens()
+    for ax, eta in zip(axes[1:], etas[-2:]):
+        doc, rows = transformer_rows(spec["data"]["eta" + eta])
+        labels = [(t, char_label(doc, t)) for t in tokens]
+        transformer_margins(ax, rows, "wo1_margins", labels, f"wo1 margins, eta = {eta}")
+    axes[1].set_ylabel("margin m_t(x)")
+    save(fig, spec)
+
+
+def fig_transformer_all(spec):
+    etas, dims = spec["params"]["etas"], spec["params"]["dims"]
+    fig, axes = figure(spec, PAGE, 2.9, 1, 4)
+    for ax, d in zip(axes[:2], dims):
+        for i, eta in enumerate(etas):
+            doc, rows = transformer_rows(spec["data"][f"d{d}_eta{eta}"])
+            ax.plot([r["epoch"] for r in rows], [float(r["loss"]) for r in rows],
+                    color=OKABE_ITO[i % 8], label=f"eta = {eta}")
+        loss_axis(ax)
+        ax.set_xlabel("step t")
+        ax.set_title(f"loss, d = {d}")
+        ax.legend(loc="upper right", framealpha=0.8, fontsize=6)
+    doc, rows = transformer_rows(spec["data"][f"d{dims[-1]}_eta5"])
+    labels = [(t, char_label(doc, t)) for t in authors_tokens()]
+    transformer_margins(axes[2], rows, "wo1_margins", labels, f"wo1 (d = {dims[-1]}, eta 5)")
+    probe = [(i, char_label(doc, p["id"])) for i, p in enumerate(doc["meta"]["probe_tokens"])]
+    transformer_margins(axes[3], rows, "wk1_margins", probe, f"wk1 (d = {dims[-1]}, eta 5)")
+    save(fig, spec)
+
+
+
 FIGURES = {
     "spike": fig_spike,
     "landscapes": fig_landscapes,
@@ -539,6 +626,8 @@ FIGURES = {
     "convergence": fig_convergence,
     "rule-scaling": fig_rule_scaling,
     "precision": fig_precision,
+    "transformer-wo2": fig_transformer_wo2,
+    "transformer-all": fig_transformer_all,
 }
 
 

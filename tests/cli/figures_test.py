@@ -25,7 +25,7 @@ from decimal import Decimal as D
 decimal.getcontext().prec = 50
 FIGURES = ["spike", "landscapes", "learning-rates-p0", "learning-rates-alpha", "sharpness",
            "large-memory", "underparameterized", "orthogonal", "gd-vs-flow", "convergence",
-           "rule-scaling", "precision"]
+           "rule-scaling", "precision", "transformer-wo2", "transformer-all"]
 failures = []
 
 

@@ -479,8 +479,9 @@ std::vector<figure_def> registry(bool quick) {
         quick ? std::vector<std::string>{"--dim", "16", "--length", "64", "--batch", "32"}
               : std::vector<std::string>{"--dim", "64", "--length", "256", "--batch", "512"};
     const std::string steps = quick ? "20" : "50";
-    const std::vector<std::string> etas = quick ? std::vector<std::string>{"10", "25", "50", "100"}
-                                                : std::vector<std::string>{"20", "50", "100", "200"};
+    const std::vector<std::string> etas = quick
+                                              ? std::vector<std::string>{"10", "25", "50", "100"}
+                                              : std::vector<std::string>{"20", "50", "100", "200"};
     f.title = "The small Transformer, W_O^2 only: loss and margins for eta = " + etas[0] + " to " +
               etas[3];
     f.caption =
@@ -495,11 +496,13 @@ std::vector<figure_def> registry(bool quick) {
         quick_note;
     f.problem = "N = 65 characters, k = 5 triggers, d = " + size[1] + ", T = " + size[3] +
                 ", B = " + size[5] + ", seed 0";
-    f.precision = "float32 (the authors' precision), rounding only (docs/transformer.md: W_O^2-only "
-                  "runs stay within 1e-4 of a 50-digit run)";
+    f.precision =
+        "float32 (the authors' precision), rounding only (docs/transformer.md: W_O^2-only "
+        "runs stay within 1e-4 of a 50-digit run)";
     for (const std::string& eta : etas) {
-      std::vector<std::string> args = {"transformer", "--train", "wo2", "--eta", eta, "--steps",
-                                        steps, "--sharpness-every", steps};
+      std::vector<std::string> args = {"transformer", "--train", "wo2", "--eta",
+                                       eta,           "--steps", steps, "--sharpness-every",
+                                       steps};
       args.insert(args.end(), size.begin(), size.end());
       f.runs.push_back(run("eta" + eta, args, "transformer-wo2-eta" + eta + ".json"));
     }
@@ -516,25 +519,27 @@ std::vector<figure_def> registry(bool quick) {
               : std::vector<std::string>{"--length", "256", "--batch", "256"};
     const std::string steps = quick ? "30" : "150";
     const std::vector<std::string> etas = {"2", "5", "10", "20"};
-    f.title = "The small Transformer, W_K^1, W_K^2 and W_O^2 trained: d = " + dims[0] + " and " +
-              dims[1];
+    f.title =
+        "The small Transformer, W_K^1, W_K^2 and W_O^2 trained: d = " + dims[0] + " and " + dims[1];
     f.caption =
         "The same model with both key matrices and W_O^2 trained (amflow transformer --train "
-        "all, float32, B = " + size[3] + ", " + steps +
-        " steps). Left two: the loss per step at d = " + dims[0] + " and d = " + dims[1] +
-        " for the authors' step sizes. Right two, at d = " + dims[1] +
+        "all, float32, B = " +
+        size[3] + ", " + steps + " steps). Left two: the loss per step at d = " + dims[0] +
+        " and d = " + dims[1] + " for the authors' step sizes. Right two, at d = " + dims[1] +
         " and eta = 5: the wo1 margins of the authors' five tokens and the wk1 margins of the "
         "five triggers (W_K^2's memory, in the probe's units): when every wk1 margin is "
         "positive, the induction head has formed and the loss falls below the bigram level. "
         "Larger steps overshoot in the first steps and lock W_K^2 in with wrong signs." +
         quick_note;
     f.problem = "N = 65 characters, k = 5 triggers, T = " + size[1] + ", seed 0";
-    f.precision = "float32, rounding only (with the key matrices trained the dynamics amplifies "
-                  "rounding: docs/transformer.md)";
+    f.precision =
+        "float32, rounding only (with the key matrices trained the dynamics amplifies "
+        "rounding: docs/transformer.md)";
     for (const std::string& d : dims) {
       for (const std::string& eta : etas) {
-        std::vector<std::string> args = {"transformer", "--train", "all", "--dim", d, "--eta",
-                                          eta, "--steps", steps, "--sharpness-every", steps};
+        std::vector<std::string> args = {
+            "transformer", "--train",           "all", "--dim", d, "--eta", eta, "--steps",
+            steps,         "--sharpness-every", steps};
         args.insert(args.end(), size.begin(), size.end());
         f.runs.push_back(
             run("d" + d + "_eta" + eta, args, "transformer-all-d" + d + "-eta" + eta + ".json"));

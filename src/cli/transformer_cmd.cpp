@@ -12,6 +12,7 @@
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
 #include "amflow/scalar/convert.hpp"
+#include "amflow/scalar/dispatch.hpp"
 #include "amflow/transformer/model.hpp"
 #include "cli/common.hpp"
 
@@ -144,6 +145,8 @@ void run_transformer(const transformer_cli_options& o) {
   Eigen::MatrixXd power_start;
   const auto started = std::chrono::steady_clock::now();
   double min_loss = 0, last_loss = 0;
+  std::string stopped;
+  long steps_done = steps, evaluations = 0;
   step_options so;
   so.trained = trained;
   so.positions = positions;
@@ -154,6 +157,7 @@ void run_transformer(const transformer_cli_options& o) {
     so.gradients = t < steps;
     so.wo2_block = every > 0 && t % every == 0;
     const step_result<Real> r = loss_and_gradients(w, data, so);
+    ++evaluations;
     if (r.selected == 0) {
       throw input_error("--length", o.length,
                         "batch " + std::to_string(t) +
@@ -162,6 +166,14 @@ void run_transformer(const transformer_cli_options& o) {
     }
     const std::vector<Real> m1 = wo1_margins(w);
     const std::vector<Real> m2 = wk1_margins(w, probe);
+    const auto finite = [](const Real& x) { return scalar::is_finite(x); };
+    if (!finite(r.loss) || !std::all_of(m1.begin(), m1.end(), finite) ||
+        !std::all_of(m2.begin(), m2.end(), finite)) {
+      stopped = "the loss or a margin is not finite at step " + std::to_string(t) + " (beyond " +
+                scalar::name<Real>() + "'s range): the run stops there";
+      steps_done = t - 1;
+      break;
+    }
     std::vector<io::cell> row = {io::cell::integer(t), num(r.loss)};
     if (so.wo2_block) {
       const sharpness_estimate s = wo2_sharpness(w, r, power_start, 60, 1e-7, threads);
@@ -208,7 +220,7 @@ void run_transformer(const transformer_cli_options& o) {
   progress.clear();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const descent::transients<double> tr = watch.finish(steps);
+  const descent::transients<double> tr = watch.finish(std::max(0L, steps_done));
   nlohmann::json spikes = nlohmann::json::array();
   for (const auto& s : tr.spikes) {
     spikes.push_back({{"start", s.start},
@@ -216,7 +228,7 @@ void run_transformer(const transformer_cli_options& o) {
                       {"height", scalar::round_text(scalar::to_text<double>(s.height), 6)}});
   }
   nlohmann::json summary = {
-      {"steps", steps},
+      {"steps", steps_done},
       {"last_loss", scalar::round_text(scalar::to_text<double>(last_loss), 10)},
       {"min_loss", scalar::round_text(scalar::to_text<double>(min_loss), 10)},
       {"max_loss", scalar::round_text(scalar::to_text<double>(tr.max_loss), 10)},
@@ -226,10 +238,11 @@ void run_transformer(const transformer_cli_options& o) {
       {"wo1_sign_changes", tr.margin_sign_changes},
       {"seconds", scalar::round_text(scalar::to_text<double>(seconds), 3)},
       {"seconds_per_step",
-       scalar::round_text(scalar::to_text<double>(seconds / double(steps + 1)), 3)},
+       scalar::round_text(scalar::to_text<double>(seconds / double(evaluations)), 3)},
       {"note",
        "the loss is a fresh batch's each step, so it rises and falls by sampling noise too: "
        "read spikes by their height (the per-batch noise is about 0.2 at the default size)"}};
+  if (!stopped.empty()) summary["stopped"] = stopped;
   out.finish(summary);
 }
 
@@ -283,8 +296,12 @@ void register_transformer(CLI::App& app) {
     flags.add("length", "--length", o->length).add("triggers", "--triggers", o->triggers);
     run_command(*cmd, flags, [&] {
       // float32, double, else MPFR (18 and 33 digits too: the model is compiled for these three).
-      if (o->common.digits == "7") return run_transformer<float>(*o);
-      const long digits = parse_digits(o->common.digits);
+      const long digits = parse_integer(o->common.digits, "--digits", 1, scalar::max_digits);
+      if (digits == 7) return run_transformer<float>(*o);
+      if (digits < scalar::min_digits) {
+        throw input_error("--digits", o->common.digits,
+                          "must be 7 (float32), 15 (double) or an integer in [10, 10000] (MPFR)");
+      }
       if (digits == 15) return run_transformer<double>(*o);
       scalar::set_mpfr_digits(static_cast<int>(digits));
       run_transformer<mpfr_real>(*o);

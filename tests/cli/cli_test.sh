@@ -575,6 +575,7 @@ expect_bad "transformer counts missing" "--counts" "$work/none.tsv" -- "${tiny[@
 expect_bad "transformer counts not stochastic" "--counts" "token 1 has no bigram row" -- "${tiny[@]}" --counts "$work/counts.tsv"
 expect_bad "transformer no loss position" "--length" "no loss position" -- transformer --dim 4 --length 2 --batch 1 --steps 1
 expect_bad "transformer momentum" "--momentum" "[0, 1)" -- "${tiny[@]}" --momentum 1
+expect_bad "transformer digits" "--digits" "must be 7 (float32), 15 (double)" -- "${tiny[@]}" --digits 5
 "$amflow" "${tiny[@]}" --format jsonl --output "$work/t.jsonl" 2>/dev/null
 if "$py" - "$work/t.jsonl" <<'PY'; then ok; else fail "transformer jsonl fields"; fi
 import json, sys
@@ -585,6 +586,13 @@ assert all(len(r["wo1_margins"]) == 65 and len(r["wk1_margins"]) == 5 for r in r
 assert all(isinstance(r["loss"], float) and r["loss"] > 0 for r in rows)
 assert lines[0]["meta"]["scalar"] == "float32" and "summary" in lines[-1]
 PY
+# Beyond float32's range the run stops with a note instead of printing infinities.
+if "$amflow" transformer --eta 3e38 --momentum 0.99 --steps 30 --dim 8 --length 32 --batch 4 \
+  --format csv 2>/dev/null | grep -q "^# stopped: the loss or a margin is not finite at step"; then
+  ok
+else
+  fail "transformer overflow: no stop note"
+fi
 for t in 1 2; do "$amflow" "${tiny[@]}" --train all --format csv --threads $t 2>/dev/null |
   grep -v "^# seconds" >"$work/t$t.csv"; done
 if cmp -s "$work/t1.csv" "$work/t2.csv"; then ok; else fail "transformer rows depend on --threads"; fi

@@ -2,6 +2,7 @@
 // (cmake/AmflowInstantiate.cmake: transformer_<type>.cpp).
 #pragma once
 
+#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 

@@ -43,15 +43,15 @@ std::string read_text_file(const std::string& path, const std::string& flag) {
   return text.str();
 }
 
-template <class Real>
-std::string text_of(const Real& x) {
-  return scalar::to_text<Real>(x);
+// A double rounded to `digits` significant digits for reading (measured or estimated values).
+std::string rounded(double x, int digits) {
+  return scalar::round_text(scalar::to_text<double>(x), digits);
 }
 
 template <class Real>
 void run_transformer(const transformer_cli_options& o) {
   using namespace transformer;
-  const auto num = [](const Real& x) { return io::cell::number(text_of<Real>(x)); };
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
   const bigram_table owned =
       o.counts.empty()
           ? bigram_table{}
@@ -179,10 +179,10 @@ void run_transformer(const transformer_cli_options& o) {
       const sharpness_estimate s = wo2_sharpness(w, r, power_start, 60, 1e-7, threads);
       // Seven digits: the Ritz value's residual is at most 1e-7 of it (else sharpness_error
       // says how far it is).
-      row.push_back(io::cell::number(scalar::round_text(scalar::to_text<double>(s.value), 7)));
-      row.push_back(io::cell::number(scalar::round_text(scalar::to_text<double>(s.error), 3)));
+      row.push_back(io::cell::number(rounded(s.value, 7)));
+      row.push_back(io::cell::number(rounded(s.error, 3)));
       const double ratio = double(eta) * s.value / 2;
-      row.push_back(io::cell::number(scalar::round_text(scalar::to_text<double>(ratio), 7)));
+      row.push_back(io::cell::number(rounded(ratio, 7)));
     } else {
       row.insert(row.end(), 3, io::cell::null());
     }
@@ -199,8 +199,8 @@ void run_transformer(const transformer_cli_options& o) {
     row.push_back(num(*std::max_element(m2.begin(), m2.end())));
     if (arrays || per_token) {
       std::vector<std::string> a1, a2;
-      for (const Real& x : m1) a1.push_back(text_of<Real>(x));
-      for (const Real& x : m2) a2.push_back(text_of<Real>(x));
+      for (const Real& x : m1) a1.push_back(scalar::to_text<Real>(x));
+      for (const Real& x : m2) a2.push_back(scalar::to_text<Real>(x));
       if (arrays) {
         row.push_back(io::cell::numbers(a1));
         row.push_back(io::cell::numbers(a2));
@@ -223,22 +223,19 @@ void run_transformer(const transformer_cli_options& o) {
   const descent::transients<double> tr = watch.finish(std::max(0L, steps_done));
   nlohmann::json spikes = nlohmann::json::array();
   for (const auto& s : tr.spikes) {
-    spikes.push_back({{"start", s.start},
-                      {"peak", s.peak},
-                      {"height", scalar::round_text(scalar::to_text<double>(s.height), 6)}});
+    spikes.push_back({{"start", s.start}, {"peak", s.peak}, {"height", rounded(s.height, 6)}});
   }
   nlohmann::json summary = {
       {"steps", steps_done},
-      {"last_loss", scalar::round_text(scalar::to_text<double>(last_loss), 10)},
-      {"min_loss", scalar::round_text(scalar::to_text<double>(min_loss), 10)},
-      {"max_loss", scalar::round_text(scalar::to_text<double>(tr.max_loss), 10)},
+      {"last_loss", rounded(last_loss, 10)},
+      {"min_loss", rounded(min_loss, 10)},
+      {"max_loss", rounded(tr.max_loss, 10)},
       {"max_loss_step", tr.max_loss_step},
       {"loss_increases", tr.loss_increases},
       {"spikes", spikes},
       {"wo1_sign_changes", tr.margin_sign_changes},
-      {"seconds", scalar::round_text(scalar::to_text<double>(seconds), 3)},
-      {"seconds_per_step",
-       scalar::round_text(scalar::to_text<double>(seconds / double(evaluations)), 3)},
+      {"seconds", rounded(seconds, 3)},
+      {"seconds_per_step", rounded(seconds / double(evaluations), 3)},
       {"note",
        "the loss is a fresh batch's each step, so it rises and falls by sampling noise too: "
        "read spikes by their height (the per-batch noise is about 0.2 at the default size)"}};

@@ -15,7 +15,7 @@
 #define AMFLOW_INSTANTIATE_EXACT(PREFIX, Real)                                                 \
   PREFIX template amflow::model::problem<Real> amflow::model::make_problem<Real>(              \
       amflow::model::matrix<Real>, amflow::model::matrix<Real>, amflow::model::vector<Real>,   \
-      std::vector<int>, amflow::model::matrix<Real>);                                          \
+      std::vector<int>, amflow::model::matrix<Real>, amflow::model::matrix<Real>);             \
   PREFIX template amflow::model::problem<Real> amflow::io::parse_problem<Real>(                \
       const nlohmann::json&);                                                                  \
   PREFIX template nlohmann::json amflow::io::resolved_json<Real>(                              \

@@ -1,7 +1,8 @@
 // The validated flow enclosure: every bound contains a 200-digit (non-rigorous) flow and the closed
 // form; a trajectory with one Taylor coefficient perturbed by 1e-30 is caught (the bounds widen to
 // cover the exact flow instead of following the perturbed polynomial); singular Gram matrices are
-// refused; the crossing and turn brackets hold the sign changes of the 200-digit flow.
+// refused; the crossing and turn brackets hold the sign changes of the 200-digit flow; logit
+// offsets enter exactly (a one-token closed form).
 #include "amflow/certify/enclose.hpp"
 #include "amflow/certify/closed_form.hpp"
 #include "amflow/flow/integrate.hpp"
@@ -116,6 +117,38 @@ TEST(enclose, a_perturbed_coefficient_is_caught) {
   // the defect instead of following the perturbed polynomial.
   expect_inside(tampered, ref, "tampered");
   EXPECT_GT(tampered.largest_radius, 1e-31);
+}
+
+// One token e = (1, 0), U = I_2, logit offsets c = (1/2, 2), W0 = 0: z = c + (W_00, W_10), the
+// margin m = c_0 - c_1 + W_00 - W_10 obeys dm/dtau = 2 / (1 + e^m), so m + e^m = m0 + e^m0 +
+// 2 tau, m0 = -3/2 (solved by Newton's method at 60 digits), and m crosses 0 at tau = (5/2 -
+// e^-3/2) / 2. Without the offsets (the ball problem's Z0 taken as E W0^T U^T) m would start at 0.
+TEST(enclose, logit_offsets_follow_the_closed_form) {
+  const nlohmann::json spec = nlohmann::json::parse(R"({
+      "tokens": 1, "classes": 2, "dim": 2,
+      "inputs": {"kind": "explicit", "rows": [[1, 0]]}, "outputs": {"kind": "orthonormal"},
+      "frequencies": {"kind": "uniform"}, "target": {"kind": "identity"},
+      "init": {"kind": "zero"}, "offsets": {"kind": "explicit", "rows": [["1/2", "2"]]}})");
+  certify::enclose_options o;
+  o.digits = 40;
+  o.times = {rational(0), rational(1, 3), rational(1), rational(10), rational(1000)};
+  o.events = true;
+  const auto r = certify::enclose(spec, o);
+  ASSERT_TRUE(r.ok) << r.message;
+  scalar::set_mpfr_digits(60);
+  using R = mpfr_real;
+  const R m0("-1.5");
+  for (const auto& row : r.rows) {
+    const R rhs = m0 + exp(m0) + 2 * scalar::from_rational<R>(row.tau, "tau", "");
+    R m = rhs < 1 ? R(rhs) : R(log(rhs));
+    for (int i = 0; i < 200; ++i) m -= (m + exp(m) - rhs) / (1 + exp(m));
+    EXPECT_TRUE(row.margins[0].contains(exact(m))) << row.tau << ": " << row.margins[0].text(50);
+    EXPECT_TRUE(row.margins[0].radius_below(rational(1, mp::pow(mp::mpz_int(10), 30))));
+  }
+  ASSERT_EQ(r.crossings.size(), 1U);
+  EXPECT_TRUE(r.crossings[0].tau.contains(exact(R((R("2.5") - exp(R("-1.5"))) / 2))))
+      << r.crossings[0].tau.text(50);
+  scalar::set_mpfr_digits(50);
 }
 
 TEST(enclose, singular_gram_matrices_cannot_certify) {

@@ -269,6 +269,36 @@ TEST(parse, bad_input_names_the_field) {
        },
        "init.W[0][0]"},
       {"not an object", [](json& s) { s = json::array(); }, "problem"},
+      {"offsets kind",
+       [](json& s) {
+         s["offsets"] = {{"kind", "random"}};
+       },
+       "offsets.kind"},
+      {"offsets key",
+       [](json& s) {
+         s["offsets"] = {{"kind", "zero"}, {"rows", json::array()}};
+       },
+       "offsets.rows"},
+      {"offsets rows",
+       [](json& s) {
+         s["offsets"] = {{"kind", "explicit"}, {"rows", {{0, 1, 2}, {0, 1, 2}}}};
+       },
+       "offsets.rows"},
+      {"offsets row length",
+       [](json& s) {
+         s["offsets"] = {{"kind", "explicit"}, {"rows", {{0, 1, 2}, {0, 1}, {0, 1, 2}}}};
+       },
+       "offsets.rows[1]"},
+      {"offsets value",
+       [](json& s) {
+         s["offsets"] = {{"kind", "explicit"}, {"rows", {{0, 1, 2}, {0, "x", 2}, {0, 1, 2}}}};
+       },
+       "offsets.rows[1][1]"},
+      {"offsets overflow",
+       [](json& s) {
+         s["offsets"] = {{"kind", "explicit"}, {"rows", {{0, 1, 2}, {0, 1, "1e400"}, {0, 1, 2}}}};
+       },
+       "offsets.rows[1][2]"},
   };
   for (const auto& c : cases) {
     json s = base();
@@ -303,6 +333,27 @@ TEST(parse, exact_scalars_refuse_transcendental_kinds) {
   s = base();
   s["frequencies"] = {{"kind", "zipf"}, {"exponent", 1}};
   EXPECT_EQ(io::parse_problem<rational>(s).p(0), rational(6, 11));
+}
+
+// Logit offsets read back from the resolved problem (zero offsets are none), and enter the initial
+// logits: Z0 = C + E W0^T U^T (here W0 = 0, so Z0 = C).
+TEST(parse, offsets_read_back_and_start_the_logits) {
+  json s = base();
+  s["offsets"] = {{"kind", "explicit"}, {"rows", {{"0.1", 0, "-2/3"}, {0, 0, 0}, {1, 2, 3}}}};
+  scalar::set_mpfr_digits(30);
+  const auto pb = io::parse_problem<mpfr_real>(s);
+  ASSERT_TRUE(pb.has_offsets());
+  EXPECT_EQ(pb.Z0(0, 2), scalar::parse_real<mpfr_real>("-2/3", "c"));
+  EXPECT_EQ(pb.Z0(0, 0), scalar::parse_real<mpfr_real>("0.1", "c"));
+  EXPECT_EQ(pb.Z0(2, 1), mpfr_real(2));
+  const auto again = io::parse_problem<mpfr_real>(io::resolved_json(pb));
+  EXPECT_EQ(again.C, pb.C);
+  s["offsets"] = {{"kind", "explicit"}, {"rows", {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}}};
+  EXPECT_FALSE(io::parse_problem<double>(s).has_offsets());
+  EXPECT_FALSE(io::resolved_json(io::parse_problem<double>(s)).contains("offsets"));
+  s["offsets"] = {{"kind", "zero"}};
+  EXPECT_FALSE(io::parse_problem<double>(s).has_offsets());
+  EXPECT_FALSE(io::parse_problem<rational>(s).has_offsets());
 }
 
 TEST(named, every_built_in_problem_parses_at_every_precision) {

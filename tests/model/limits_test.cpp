@@ -1,7 +1,8 @@
 // The far-time limits (model/limits.hpp): the hard margin against closed forms (the pair problem's
 // |W_hat|^2 = 1 / (1 - alpha) for several alpha; orthonormal embeddings' weights 1 / M), the
 // minimiser's KKT conditions and its refusal where the infimum is not attained; the offset W~ of
-// W(tau) = W_hat log tau + W~ + o(1) against the flow itself, from a non-zero W0.
+// W(tau) = W_hat log tau + W~ + o(1) against the flow itself, from a non-zero W0; logit offsets
+// against the memory they shift.
 #include "amflow/model/limits.hpp"
 
 #include "amflow/flow/integrate.hpp"
@@ -167,6 +168,55 @@ TEST(limits, mixed_split_is_the_closed_form) {
   EXPECT_LT(abs(Real(sp.norm2 - Real(2) / 3)), Real("1e-45"));
   EXPECT_FALSE(model::split_limit(named("pair")).found);
   EXPECT_FALSE(model::split_limit(named("underparameterized")).found);
+}
+
+// Logit offsets C = E B^T U^T are the memory shifted by B: the problem with offsets C from W0 has
+// the logits, gradient and flow of the one without offsets from W0 + B, its memory is the other's
+// minus B, so W_hat and the approach rate agree while W~ = W~' - B and shift = shift' - <B, W_hat>
+// / |W_hat|^2 (separable, the pair); W* = W*' - B and eta_c agree (not separable).
+model::problem<Real> with_offsets(const model::problem<Real>& pb, const model::matrix<Real>& B) {
+  const model::matrix<Real> C = pb.E * B.transpose() * pb.U.transpose();
+  return model::make_problem<Real>(pb.E, pb.U, pb.p, pb.target, pb.W0, C);
+}
+model::problem<Real> shifted(const model::problem<Real>& pb, const model::matrix<Real>& B) {
+  return model::make_problem<Real>(pb.E, pb.U, pb.p, pb.target, model::matrix<Real>(pb.W0 + B));
+}
+
+TEST(limits, offsets_are_a_shifted_memory) {
+  scalar::set_mpfr_digits(40);
+  model::matrix<Real> B(2, 2);
+  B << Real("0.7"), Real("-1.3"), Real("0.4"), Real("2.1");
+  auto pair_spec = io::named_problem("pair");
+  pair_spec["init"] =
+      nlohmann::json::parse(R"({"kind": "explicit", "W": [["0.3", "-0.2"], ["0.1", "0.4"]]})");
+  const auto pair = io::parse_problem<Real>(pair_spec);
+  const auto a = with_offsets(pair, B), b = shifted(pair, B);
+  ASSERT_TRUE(a.has_offsets());
+  const Real tight("1e-35");
+  model::matrix<Real> W(2, 2);
+  W << Real("-0.5"), Real("1.5"), Real("0.25"), Real("3");
+  const model::matrix<Real> WB = W + B;
+  EXPECT_LT(model::matrix<Real>(model::logits(a, W) - model::logits(b, WB)).norm(), tight);
+  EXPECT_LT(model::matrix<Real>(model::gradient(a, W) - model::gradient(b, WB)).norm(), tight);
+  EXPECT_LT(model::matrix<Real>(a.Z0 - b.Z0).norm(), tight);
+  const auto ha = model::hard_margin(a), hb = model::hard_margin(b);
+  ASSERT_TRUE(ha.separable && hb.separable && ha.offset_determined && hb.offset_determined);
+  EXPECT_LT(model::matrix<Real>(ha.W - hb.W).norm(), tight);
+  EXPECT_LT(abs(Real(ha.approach_rate - hb.approach_rate)), tight);
+  EXPECT_LT(model::matrix<Real>(ha.offset - (hb.offset - B)).norm(), Real("1e-30"));
+  const Real shift = hb.shift - (B.array() * hb.W.array()).sum() / hb.norm2;
+  EXPECT_GT(abs(Real(ha.shift - hb.shift)), Real("0.1"));
+  EXPECT_LT(abs(Real(ha.shift - shift)), Real("1e-30"));
+  const Real angle = model::matrix<Real>(hb.offset - B - shift * hb.W).norm() / sqrt(hb.norm2);
+  EXPECT_LT(abs(Real(ha.angle_constant - angle)), Real("1e-30"));
+
+  const auto under = named("underparameterized");
+  const auto ua = with_offsets(under, B), ub = shifted(under, B);
+  const auto wa = model::minimiser(ua), wb = model::minimiser(ub);
+  ASSERT_TRUE(wa.found && wb.found) << wa.message << wb.message;
+  EXPECT_LT(model::matrix<Real>(wa.W - (wb.W - B)).norm(), Real("1e-30"));
+  EXPECT_LT(model::gradient(ua, wa.W).norm(), Real("1e-35"));
+  EXPECT_LT(abs(Real(wa.eta_c - wb.eta_c)), Real("1e-30"));
 }
 
 }  // namespace AMFLOW_TEST_UNIT

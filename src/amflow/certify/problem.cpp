@@ -104,10 +104,17 @@ ball_problem ball_problem_of(const json& spec) {
   }
   pb.target = io::detail::target_map(spec, N, M);
 
-  // Z0 = E W0^T U^T: z_xy = u_y^T W0 e_x.
+  // Z0 = C + E W0^T U^T: z_xy = c_xy + u_y^T W0 e_x.
   pb.Z0.assign(static_cast<size_t>(N) * M, ball());
   const json& init = spec.at("init");
   const std::string ikind = init.at("kind").get<std::string>();
+  // Plus the logit offsets, exact as written.
+  if (spec.contains("offsets") && spec.at("offsets").at("kind") == "explicit") {
+    const json& rows = spec.at("offsets").at("rows");
+    for (int x = 0; x < N; ++x) {
+      for (int y = 0; y < M; ++y) pb.Z0[x * M + y] = exact(rows.at(x).at(y));
+    }
+  }
   if (ikind == "zero") return pb;
   matrix W(static_cast<size_t>(d) * d);
   if (ikind == "explicit") {
@@ -127,7 +134,7 @@ ball_problem ball_problem_of(const json& spec) {
     for (int y = 0; y < M; ++y) {
       ball s;
       for (int i = 0; i < d; ++i) s += U[y * d + i] * We[i];
-      pb.Z0[x * M + y] = s;
+      pb.Z0[x * M + y] += s;
     }
   }
   return pb;

@@ -1,6 +1,7 @@
 // Definitions for problem_io.hpp; included only by the per-scalar instantiation units.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -372,6 +373,21 @@ model::matrix<Real> initial_memory(const json& spec, int d) {
   return {};
 }
 
+// The logit offsets (optional): none, `zero`, or `explicit` rows (N x M).
+template <class Real>
+model::matrix<Real> logit_offsets(const json& spec, int N, int M) {
+  if (!spec.contains("offsets")) return {};
+  const std::string path = "offsets";
+  const json& obj = object_at(spec, "", "offsets");
+  const std::string kind = kind_of(obj, path, {"zero", "explicit"});
+  if (kind == "zero") {
+    only_keys(obj, path, {"kind"});
+    return {};
+  }
+  only_keys(obj, path, {"kind", "rows"});
+  return rows_at<Real>(obj, path, "rows", N, M);
+}
+
 // "name" and "description" are free text, but text: a string of at most 4096 bytes.
 inline void free_text(const json& spec, const char* key) {
   if (!spec.contains(key)) return;
@@ -383,23 +399,29 @@ inline void free_text(const json& spec, const char* key) {
 }
 
 // Refuses a size whose matrices cannot fit in memory, before anything is allocated, naming the
-// count that dominates: E (N x d), U (M x d), W0 (d x d), G_E (N x N), G_U (M x M) and a few
-// N x M matrices (Y, Z0 and a run's state).
+// count that dominates: E (N x d), U (M x d), W0 (d x d), G_E (N x N) and G_U (M x M) where they
+// are formed, and a few N x M matrices (Y, Z0, the offsets and a run's state).
 template <class Real>
 void check_memory(long N, long M, long d) {
   const double per = static_cast<double>(scalar::bytes_per_number<Real>());
   const double by_dim = per * static_cast<double>(d) * d;
-  const double by_tokens = per * static_cast<double>(N) * (N + d);
-  const double by_classes = per * static_cast<double>(M) * (M + d);
-  const double total = by_dim + by_tokens + by_classes + per * 4.0 * N * M;
+  const double by_tokens = per * static_cast<double>(N) * ((model::forms_gram(N, d) ? N : 0) + d);
+  const double by_classes = per * static_cast<double>(M) * ((model::forms_gram(M, d) ? M : 0) + d);
+  const double by_logits = per * 5.0 * N * M;
+  const double total = by_dim + by_tokens + by_classes + by_logits;
   const double usable = static_cast<double>(usable_memory_bytes());
   if (total <= usable) return;
   std::string field = "dim", what = "W0 is dim x dim";
   long value = d;
-  if (by_tokens >= by_dim && by_tokens >= by_classes) {
-    field = "tokens", what = "E E^T is tokens x tokens", value = N;
-  } else if (by_classes >= by_dim) {
-    field = "classes", what = "U U^T is classes x classes", value = M;
+  const double top = std::max({by_dim, by_tokens, by_classes, by_logits});
+  if (by_logits == top) {
+    field = "tokens", value = N, what = "the logits are tokens x classes";
+  } else if (by_tokens == top) {
+    field = "tokens", value = N;
+    what = model::forms_gram(N, d) ? "E E^T is tokens x tokens" : "E is tokens x dim";
+  } else if (by_classes == top) {
+    field = "classes", value = M;
+    what = model::forms_gram(M, d) ? "U U^T is classes x classes" : "U is classes x dim";
   }
   throw input_error(field, std::to_string(value),
                     "the problem needs about " + format_bytes(total) + " of memory (" + what +
@@ -438,7 +460,7 @@ model::problem<Real> parse_problem(const nlohmann::json& spec) {
   if (!spec.is_object()) throw input_error("problem", show(spec), "must be a JSON object");
   only_keys(spec, "",
             {"name", "description", "tokens", "classes", "dim", "inputs", "outputs", "frequencies",
-             "target", "init"});
+             "target", "init", "offsets"});
   free_text(spec, "name");
   free_text(spec, "description");
   const int N = static_cast<int>(integer_at(spec, "", "tokens", 1, 100000));
@@ -450,13 +472,15 @@ model::problem<Real> parse_problem(const nlohmann::json& spec) {
   model::vector<Real> p = frequencies<Real>(spec, N);
   std::vector<int> f = target_map(spec, N, M);
   model::matrix<Real> W0 = initial_memory<Real>(spec, d);
+  model::matrix<Real> C = logit_offsets<Real>(spec, N, M);
   if constexpr (is_mpfr_v<Real>) {
     check_readable<Real>(E, "inputs.rows");
     check_readable<Real>(U, "outputs.rows");
     check_readable<Real>(W0, "init.W");
+    check_readable<Real>(C, "offsets.rows");
   }
   return model::make_problem<Real>(std::move(E), std::move(U), std::move(p), std::move(f),
-                                   std::move(W0));
+                                   std::move(W0), std::move(C));
 }
 
 template <class Real>
@@ -488,6 +512,7 @@ nlohmann::json resolved_json(const model::problem<Real>& pb) {
   } else {
     out["init"] = {{"kind", "explicit"}, {"W", rows(pb.W0)}};
   }
+  if (pb.has_offsets()) out["offsets"] = {{"kind", "explicit"}, {"rows", rows(pb.C)}};
   return out;
 }
 

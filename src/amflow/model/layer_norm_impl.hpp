@@ -35,7 +35,9 @@ matrix<Real> layer_norm_logits(const problem<Real>& pb, const matrix<Real>& W,
   vector<Real> n;
   detail::hidden_states(pb, W, epsilon, H, n);
   for (int x = 0; x < pb.tokens; ++x) H.col(x) /= n(x);
-  return (pb.U * H).transpose();  // Z(x, y) = u_y^T o_x
+  matrix<Real> Z = (pb.U * H).transpose();  // Z(x, y) = c_xy + u_y^T o_x
+  if (pb.has_offsets()) Z += pb.C;
+  return Z;
 }
 
 template <class Real>

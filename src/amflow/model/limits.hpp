@@ -97,10 +97,11 @@ struct hard_margin_result {
   Real residual = Real(0);   // max over the support of |m_i - 1| (rounding)
   Real condition = Real(0);  // of K_SS: the weights' relative error is about condition (residual +
                              // eps), before the inputs' own rounding
-  // The offset: W(tau) = W_hat log tau + W~ + o(1). On the support, p(x) e^(-a_i . W~) = alpha_i
-  // (a_i = (u_t - u_y) e_x^T), which fixes W~ in the span of the support's a_i; when they span
-  // every direction the flow moves W in (the gradients' span), W~ is that part plus W0's part
-  // outside the span, and the angle between W(tau) and W_hat obeys
+  // The offset: W(tau) = W_hat log tau + W~ + o(1). On the support, p(x) e^(-a_i . W~ - k_i) =
+  // alpha_i (a_i = (u_t - u_y) e_x^T, k_i = c_xt - c_xy the logit offsets' margin), which fixes W~
+  // in the span of the support's a_i; when they span every direction the flow moves W in (the
+  // gradients' span), W~ is that part plus W0's part outside the span, and the angle between W(tau)
+  // and W_hat obeys
   //   tan(angle) (log tau + shift) -> angle_constant,
   // shift = <W~, W_hat> / |W_hat|^2, angle_constant = |W~ - shift W_hat| / |W_hat| (derived in
   // analysis/claims_limits.cpp). shift needs only the support; the rest needs offset_determined.
@@ -290,8 +291,8 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   result.separable = true;
   // The offset. K_SS beta = log(p(x) / alpha_i) gives the part of W~ in the support's span,
   // sum beta_i a_i (its margins on the support are exactly those logs); <W~, W_hat> = sum_i beta_i
-  // (K_SS alpha = 1). The support spans the gradients' span when the kernel of every constraint
-  // has rank |S| (rank by eigenvalues above 1e-9 of the largest, in double).
+  // (K_SS alpha = 1), without logit offsets. The support spans the gradients' span when the kernel
+  // of every constraint has rank |S| (rank by eigenvalues above 1e-9 of the largest, in double).
   vector<Real> b(s), m0(s);
   for (Eigen::Index a = 0; a < s; ++a) {
     const auto [x, y] = constraints[S[a]];
@@ -300,7 +301,16 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   }
   vector<Real> beta = ldlt.solve(b);
   beta += ldlt.solve(vector<Real>(b - KS * beta));
-  result.shift = beta.sum() / result.norm2;
+  // With logit offsets C the margins of W~ on the support are b_i - (c_xt - c_xy), and
+  // <W~, W_hat> = sum_i alpha_i a_i . W~ = sum beta_i - sum_i alpha_i (c_xt - c_xy).
+  Real through_offsets(0);
+  if (pb.has_offsets()) {
+    for (Eigen::Index a = 0; a < s; ++a) {
+      const auto [x, y] = constraints[S[a]];
+      through_offsets += aS(a) * (pb.C(x, pb.target[x]) - pb.C(x, y));
+    }
+  }
+  result.shift = (beta.sum() - through_offsets) / result.norm2;
   {
     const vector<Real> root = aS.cwiseSqrt();
     const matrix<Real> A = root.asDiagonal() * KS * root.asDiagonal();

@@ -132,6 +132,9 @@ matrix<Real> weights_from_logits(const problem<Real>& pb, const matrix<Real>& Z)
 template <class Real>
 matrix<Real> one_step_from_zero(const problem<Real>& pb, const Real& eta) {
   if (!pb.zero_init) throw input_error("init.kind", "not zero", "the one-step result needs W0 = 0");
+  if (pb.has_offsets()) {
+    throw input_error("offsets.kind", "explicit", "the one-step result needs no logit offsets");
+  }
   const matrix<Real> uniform = matrix<Real>::Constant(pb.tokens, pb.classes, Real(1) / pb.classes);
   const matrix<Real> R = pb.p.asDiagonal() * (uniform - pb.Y);
   return -eta * interact(pb, R);

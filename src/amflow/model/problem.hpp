@@ -25,14 +25,17 @@ struct problem {
   vector<Real> p;           // N; token frequencies p(x) > 0, summing to 1
   std::vector<int> target;  // N; f*(x) in [M]
   matrix<Real> W0;          // d x d; initial memory
+  matrix<Real> C;           // N x M; fixed logit offsets c_x (Z = C + E W^T U^T), or empty: none
   // Derived by make_problem:
   matrix<Real> G_E;           // N x N; E E^T, or empty when not formed (forms_gram)
   matrix<Real> G_U;           // M x M; U U^T, or empty when not formed
   matrix<Real> Y;             // N x M; one-hot targets, Y(x, f*(x)) = 1
-  matrix<Real> Z0;            // N x M; logits at W0, E W0^T U^T
+  matrix<Real> Z0;            // N x M; logits at W0, C + E W0^T U^T
   bool zero_init = false;     // W0 is exactly zero
   bool G_E_identity = false;  // G_E is exactly the identity (orthonormal inputs): products skipped
   bool G_U_identity = false;  // G_U is exactly the identity (orthonormal outputs)
+
+  bool has_offsets() const { return C.size() != 0; }
 };
 
 // Whether make_problem forms the n x n Gram matrix of n embeddings in dimension d: when a product
@@ -78,9 +81,10 @@ Real gram_abs_bound(const matrix<Real>& F, const matrix<Real>& formed) {
 
 // Builds a problem and its derived matrices. Shapes and ranges are checked (throws input_error
 // naming the field); frequencies are taken as given (their validation belongs to the parser, which
-// knows what the user wrote).
+// knows what the user wrote). C: the logit offsets (N x M), or empty for none (an all-zero C is
+// kept as none).
 template <class Real>
 problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::vector<int> target,
-                           matrix<Real> W0);
+                           matrix<Real> W0, matrix<Real> C = {});
 
 }  // namespace amflow::model

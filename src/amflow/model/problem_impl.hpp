@@ -11,7 +11,7 @@ namespace amflow::model {
 
 template <class Real>
 problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::vector<int> target,
-                           matrix<Real> W0) {
+                           matrix<Real> W0, matrix<Real> C) {
   problem<Real> pb;
   pb.tokens = static_cast<int>(E.rows());
   pb.classes = static_cast<int>(U.rows());
@@ -44,11 +44,18 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
         "init.W", shape(W0),
         "must be dim x dim = " + std::to_string(pb.dim) + " x " + std::to_string(pb.dim));
   }
+  if (C.size() != 0 && (C.rows() != pb.tokens || C.cols() != pb.classes)) {
+    throw input_error("offsets.rows", shape(C),
+                      "must be tokens x classes = " + std::to_string(pb.tokens) + " x " +
+                          std::to_string(pb.classes));
+  }
+  if (C.size() != 0 && (C.array() == Real(0)).all()) C.resize(0, 0);
   pb.E = std::move(E);
   pb.U = std::move(U);
   pb.p = std::move(p);
   pb.target = std::move(target);
   pb.W0 = std::move(W0);
+  pb.C = std::move(C);
   // A Gram matrix that is not formed (n > 2 d) has rank at most d < n: never the identity.
   if (forms_gram(pb.tokens, pb.dim)) {
     pb.G_E = pb.E * pb.E.transpose();
@@ -61,6 +68,7 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   pb.Y = matrix<Real>::Zero(pb.tokens, pb.classes);
   for (int x = 0; x < pb.tokens; ++x) pb.Y(x, pb.target[x]) = Real(1);
   pb.Z0 = pb.E * pb.W0.transpose() * pb.U.transpose();
+  if (pb.has_offsets()) pb.Z0 += pb.C;
   // Every run starts from these: an overflow here (rows of size 1e200 in double) would make every
   // later number NaN or infinite.
   const auto finite = [](const matrix<Real>& A) {
@@ -85,6 +93,9 @@ problem<Real> make_problem(matrix<Real> E, matrix<Real> U, vector<Real> p, std::
   }
   if (!finite(pb.U) || !gram_finite(pb.U, pb.G_U)) {
     throw input_error("outputs", "U", "U U^T" + overflow);
+  }
+  if (pb.has_offsets() && !finite(pb.C)) {
+    throw input_error("offsets", "C", "an offset" + overflow);
   }
   if (!finite(pb.W0) || !finite(pb.Z0)) {
     throw input_error("init", "W0", "the initial logits E W0^T U^T" + overflow);

@@ -6,7 +6,7 @@
 
 namespace amflow::model {
 
-// Z = E W^T U^T (N x M).
+// Z = C + E W^T U^T (N x M; C the problem's logit offsets, when it has any).
 template <class Real>
 matrix<Real> logits(const problem<Real>& pb, const matrix<Real>& W);
 // The same into Z, T holding the intermediate product (buffers kept by a loop: no allocation once

@@ -13,8 +13,9 @@
 
 namespace amflow::model {
 
-// E W^T U^T in the cheaper order: (E W^T) U^T costs N d^2 + N d M multiplications, E (W^T U^T)
-// d^2 M + N d M; the second when M < N (N = 10^4, M = 5, d = 100: 20x fewer), else the first.
+// C + E W^T U^T, the product in the cheaper order: (E W^T) U^T costs N d^2 + N d M multiplications,
+// E (W^T U^T) d^2 M + N d M; the second when M < N (N = 10^4, M = 5, d = 100: 20x fewer), else the
+// first.
 template <class Real>
 void logits_into(const problem<Real>& pb, const matrix<Real>& W, matrix<Real>& Z, matrix<Real>& T) {
   if (pb.classes < pb.tokens) {
@@ -24,6 +25,7 @@ void logits_into(const problem<Real>& pb, const matrix<Real>& W, matrix<Real>& Z
     T.noalias() = pb.E * W.transpose();
     Z.noalias() = T * pb.U.transpose();
   }
+  if (pb.has_offsets()) Z += pb.C;
 }
 
 template <class Real>

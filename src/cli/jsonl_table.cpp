@@ -19,11 +19,16 @@ class row_reader : public nlohmann::json_sax<nlohmann::json> {
 
   bool null() override { return value(io::cell::null()); }
   bool boolean(bool v) override { return value(io::cell::boolean(v)); }
-  bool number_integer(number_integer_t v) override { return value(io::cell::integer(v)); }
+  bool number_integer(number_integer_t v) override {
+    if (in_array_) return element(std::to_string(v));
+    return value(io::cell::integer(v));
+  }
   bool number_unsigned(number_unsigned_t v) override {
+    if (in_array_) return element(std::to_string(v));
     return value(io::cell::number(std::to_string(v)));
   }
   bool number_float(number_float_t, const string_t& text) override {
+    if (in_array_) return element(text);
     return value(io::cell::number(text));
   }
   bool string(string_t& v) override { return value(io::cell::words(v)); }
@@ -40,14 +45,28 @@ class row_reader : public nlohmann::json_sax<nlohmann::json> {
     --depth_;
     return true;
   }
-  bool start_array(std::size_t) override { return refuse("an array"); }
-  bool end_array() override { return refuse("an array"); }
+  // An array of numbers, as one cell.
+  bool start_array(std::size_t) override {
+    if (in_array_ || depth_ != 1) return refuse("a nested array");
+    in_array_ = true;
+    elements_.clear();
+    return true;
+  }
+  bool end_array() override {
+    in_array_ = false;
+    return value(io::cell::numbers(elements_));
+  }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
     return refuse("not JSON");
   }
 
  private:
+  bool element(const std::string& text) {
+    elements_.push_back(text);
+    return true;
+  }
   bool value(io::cell c) {
+    if (in_array_) return refuse("an array of other than numbers");
     if (depth_ != 1) return refuse("a value outside an object");
     cells.push_back(std::move(c));
     return true;
@@ -57,6 +76,8 @@ class row_reader : public nlohmann::json_sax<nlohmann::json> {
     return false;
   }
   int depth_ = 0;
+  bool in_array_ = false;
+  std::vector<std::string> elements_;
 };
 
 }  // namespace
@@ -77,7 +98,8 @@ std::string first_difference(const nlohmann::json& a, const nlohmann::json& b) {
   return "";
 }
 
-jsonl_table read_jsonl_table(const std::string& path, const std::string& field, bool strict) {
+jsonl_table read_jsonl_table(const std::string& path, const std::string& field, bool strict,
+                             const jsonl_layout& layout) {
   const auto bad = [&](const std::string& why) { return input_error(field, path, why); };
   std::ifstream in(path, std::ios::binary);
   if (!in) throw bad("cannot be read");
@@ -107,11 +129,12 @@ jsonl_table read_jsonl_table(const std::string& path, const std::string& field, 
             "shards with --format jsonl");
       }
       t.meta = head["meta"];
-      if (!t.meta.is_object() || !t.meta.contains("shard") || !t.meta.contains("grid_cells") ||
-          !t.meta["grid_cells"].is_number_unsigned()) {
+      if (!t.meta.is_object()) throw bad("its meta is not an object");
+      if (layout.sharded && (!t.meta.contains("shard") || !t.meta.contains("grid_cells") ||
+                             !t.meta["grid_cells"].is_number_unsigned())) {
         throw bad("its meta has no shard and grid_cells: not written by sweep --shard");
       }
-      t.complete_bytes = static_cast<long long>(next);
+      t.complete_bytes = t.meta_bytes = static_cast<long long>(next);
       at = next;
       continue;
     }
@@ -137,23 +160,26 @@ jsonl_table read_jsonl_table(const std::string& path, const std::string& field, 
       if (cut_short()) break;
       throw bad(where + (r.problem.empty() ? "not a row" : r.problem) +
                 (whole ? ""
-                       : " (cut short: the run was stopped while writing; sweep --resume "
-                         "goes on from before it)"));
+                       : " (cut short: the run was stopped while writing; " + layout.resumed_by +
+                             " goes on from before it)"));
     }
     if (t.columns.empty()) {
       t.columns = r.keys;
-      if (t.columns.empty() || t.columns.front() != "cell") throw bad(where + "no cell column");
+      if (t.columns.empty() || t.columns.front() != layout.index) {
+        throw bad(where + "no " + layout.index + " column");
+      }
     } else if (r.keys != t.columns) {
       throw bad(where + "its columns differ from the first row's");
     }
     const io::cell& c = r.cells.front();
     if (c.kind != io::cell_kind::number ||
         c.text.find_first_not_of("0123456789") != std::string::npos || c.text.size() > 18) {
-      throw bad(where + "cell = " + c.text + " is not a cell index");
+      throw bad(where + layout.index + " = " + c.text + " is not an index");
     }
     const long long index = std::stoll(c.text);
     r.cells.erase(r.cells.begin());
     t.rows.emplace_back(index, std::move(r.cells));
+    t.row_ends.push_back(static_cast<long long>(next));
     t.complete_bytes = static_cast<long long>(next);
     at = next;
   }

@@ -2,19 +2,26 @@
 // transformer.md): one row per step with the loss, the sharpness of the W_O^2 block against the
 // step size, and the authors' margin probes (wo1: W_O^2's 65 token margins; wk1: W_K^2's trigger
 // margins); JSON Lines carry the margins as arrays under the authors' field names.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
+#include "amflow/io/json_read.hpp"
+#include "amflow/io/output.hpp"
 #include "amflow/scalar/convert.hpp"
 #include "amflow/scalar/dispatch.hpp"
 #include "amflow/transformer/model.hpp"
 #include "cli/common.hpp"
+#include "cli/jsonl_table.hpp"
 
 namespace amflow::cli {
 namespace {
@@ -32,7 +39,46 @@ struct transformer_cli_options {
   std::string counts;
   std::string sharpness_every = "10";
   std::string threads = "0";
+  std::string export_path;
+  std::string resume;
 };
+
+// --resume: what a run writes beside its JSON Lines after every row, FILE.state: the next row and
+// the state that row starts from (the trained matrices, SGD's momentum buffers, the Lanczos warm
+// start), every number with all its digits so that a resumed run writes the bytes of an
+// uninterrupted one.
+template <class Real>
+nlohmann::json matrix_json(const model::matrix<Real>& A) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < A.rows(); ++i) {
+    nlohmann::json row = nlohmann::json::array();
+    for (Eigen::Index j = 0; j < A.cols(); ++j) row.push_back(scalar::to_text<Real>(A(i, j)));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// The matrix `key` of the state (rows x cols; 0 x 0 when absent and allowed).
+template <class Real>
+model::matrix<Real> matrix_of(const nlohmann::json& state, const std::string& key,
+                              Eigen::Index rows, Eigen::Index cols, const std::string& path) {
+  const auto bad = [&](const std::string& why) {
+    return input_error("--resume", path, "its state's " + key + " " + why);
+  };
+  if (!state.contains(key) || !state[key].is_array() || state[key].size() != size_t(rows)) {
+    throw bad("is not " + std::to_string(rows) + " rows");
+  }
+  model::matrix<Real> A(rows, cols);
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const nlohmann::json& row = state[key][i];
+    if (!row.is_array() || row.size() != size_t(cols)) throw bad("has a row of another length");
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      if (!row[j].is_string()) throw bad("has a value that is not a numeral");
+      A(i, j) = scalar::parse_real<Real>(row[j].get<std::string>(), key);
+    }
+  }
+  return A;
+}
 
 std::string read_text_file(const std::string& path, const std::string& flag) {
   std::ifstream in(path, std::ios::binary);
@@ -46,6 +92,23 @@ std::string read_text_file(const std::string& path, const std::string& flag) {
 // A double rounded to `digits` significant digits for reading (measured or estimated values).
 std::string rounded(double x, int digits) {
   return scalar::round_text(scalar::to_text<double>(x), digits);
+}
+
+// The exported problem's description: where it comes from and what it is.
+std::string export_description(const transformer_cli_options& o, const char* train,
+                               const char* loss, long step, int tokens, const std::string& type) {
+  return "The W_O^2 block of amflow transformer (--train " + std::string(train) + " --loss " +
+         loss + " --dim " + o.dim + " --length " + o.length + " --batch " + o.batch +
+         " --triggers " + o.triggers + (o.random_triggers ? " --random-triggers" : "") + " --eta " +
+         o.eta + " --momentum " + o.momentum + " --weight-decay " + o.weight_decay + " --seed " +
+         o.seed + " --data-seed " + o.data_seed + (o.zero_wo2 ? " --zero-wo2" : "") +
+         (o.counts.empty() ? "" : " --counts " + o.counts) + ", computed in " + type +
+         ") on batch " + std::to_string(step) + " at W_" + std::to_string(step) +
+         ": with every other weight fixed, logits_t = c_t + W_U W_O^2 z_t, so the batch loss is "
+         "this memory's: one token per loss position t (" +
+         std::to_string(tokens) +
+         ", sequence by sequence), inputs z_t (layer 2's attention output), outputs the rows of "
+         "W_U, offsets c_t = W_U h1_t, targets y_t, uniform frequencies, W0 = W_O^2";
 }
 
 template <class Real>
@@ -77,9 +140,57 @@ void run_transformer(const transformer_cli_options& o) {
   const std::uint64_t data_seed = parse_seed(o.data_seed, "--data-seed");
   const long every = parse_integer(o.sharpness_every, "--sharpness-every", 0, 100000000);
   const int threads = parse_threads(o.threads);
-  const io::format format = resolve_format(o.common.format, o.common.output);
+  // --resume FILE: go on writing FILE (JSON Lines, in place) from the state beside it.
+  common_options common = o.common;
+  std::optional<jsonl_table> done;
+  nlohmann::json state;
+  const std::string state_path = o.resume + ".state";
+  if (!o.resume.empty()) {
+    if (!common.format.empty() && common.format != "jsonl") {
+      throw input_error("--format", common.format,
+                        "--resume writes JSON Lines: give jsonl or none");
+    }
+    common.format = "jsonl";
+    if (common.output.empty()) common.output = o.resume;
+    if (common.output != o.resume || o.resume == "-") {
+      throw input_error(
+          "--output", common.output,
+          "--resume goes on writing its own file " + o.resume + ": give that path or none");
+    }
+    struct stat st {};
+    if (::stat(o.resume.c_str(), &st) == 0 && st.st_size > 0) {
+      done =
+          read_jsonl_table(o.resume, "--resume", false, {"epoch", false, "transformer --resume"});
+      if (::stat(state_path.c_str(), &st) != 0) {
+        throw input_error("--resume", o.resume,
+                          "has no " + state_path +
+                              " beside it: not written by transformer --resume (left as it is)");
+      }
+      try {
+        state = io::read_json_file(state_path);
+      } catch (const input_error& e) {
+        throw input_error("--resume", state_path, e.reason());
+      }
+    }
+  }
+  const io::format format = resolve_format(common.format, common.output);
   const bool arrays = format == io::format::json || format == io::format::jsonl;
   const bool per_token = format == io::format::csv;
+  // --export: checked (and its temporary file opened) before any work.
+  std::unique_ptr<io::output_target> exported;
+  if (!o.export_path.empty()) {
+    if (o.export_path == "-") {
+      throw input_error("--export", o.export_path, "needs a file path (the table goes to stdout)");
+    }
+    if (o.export_path == common.output || o.export_path == state_path) {
+      throw input_error("--export", o.export_path, "is also the --output file");
+    }
+    try {
+      exported = std::make_unique<io::output_target>(o.export_path);
+    } catch (const input_error& e) {
+      throw input_error("--export", o.export_path, e.reason());
+    }
+  }
 
   const int N = table.tokens, k = task.triggers;
   const std::vector<int> probe = table.top_tokens(k);
@@ -140,18 +251,106 @@ void run_transformer(const transformer_cli_options& o) {
     for (int i = 0; i < k; ++i) columns.push_back("wk1_" + std::to_string(i));
   }
   progress_meter progress("transformer", "steps", steps + 1);
-  table_output out(o.common, columns, meta, &progress);
   descent::transient_detector<double> watch(N);
   Eigen::MatrixXd power_start;
-  const auto started = std::chrono::steady_clock::now();
   double min_loss = 0, last_loss = 0;
+  // The rows a resumed run keeps: read back into the summary's watch as if computed now.
+  const auto observe = [&](long t, double loss, long positive, const model::vector<double>& md) {
+    watch.observe(loss, double(N - positive) / N, md);
+    min_loss = t == 0 ? loss : std::min(min_loss, loss);
+    last_loss = loss;
+  };
+  long first = 0;
+  long long in_place_from = o.resume.empty() ? -1 : 0;
+  if (done) {
+    const std::string bad_state = "its state " + state_path + " does not match it";
+    if (const std::string key = first_difference(meta, done->meta); !key.empty()) {
+      throw input_error("--resume", o.resume,
+                        "written by another run (its meta differs at " + key + ")");
+    }
+    if (!state.is_object() || !state.contains("next") || !state["next"].is_number_unsigned() ||
+        state["next"].get<std::uint64_t>() > done->rows.size()) {
+      throw input_error("--resume", o.resume, bad_state);
+    }
+    first = static_cast<long>(state["next"].get<std::uint64_t>());
+    if (first > steps) {
+      throw input_error("--steps", o.steps,
+                        o.resume + " goes on from row " + std::to_string(first) +
+                            ": give at least that many steps");
+    }
+    if (!done->summary.is_null() && first == steps &&
+        done->rows.size() == static_cast<size_t>(steps) + 1) {
+      std::cerr << "amflow: " << o.resume << " is finished (" << steps
+                << " steps): left as it is\n";
+      return;
+    }
+    const auto column = [&](const char* name) {
+      const auto it = std::find(done->columns.begin(), done->columns.end(), name);
+      if (it == done->columns.end()) throw input_error("--resume", o.resume, bad_state);
+      return static_cast<size_t>(it - done->columns.begin()) - 1;  // rows hold no epoch cell
+    };
+    const size_t c_loss = column("loss"), c_positive = column("wo1_positive"),
+                 c_margins = column("wo1_margins");
+    for (long t = 0; t < first; ++t) {
+      const auto& [epoch, cells] = done->rows[t];
+      if (epoch != t) throw input_error("--resume", o.resume, bad_state);
+      std::istringstream margins(cells[c_margins].text);
+      model::vector<double> md(N);
+      std::string text;
+      for (int i = 0; i < N; ++i) {
+        if (!(margins >> text)) throw input_error("--resume", o.resume, bad_state);
+        md(i) = double(scalar::parse_real<Real>(text, "wo1_margins"));
+      }
+      observe(t, double(scalar::parse_real<Real>(cells[c_loss].text, "loss")),
+              std::stol(cells[c_positive].text), md);
+    }
+    in_place_from = first == 0 ? done->meta_bytes : done->row_ends[first - 1];
+    w.WO2 = matrix_of<Real>(state, "WO2", d, d, state_path);
+    if (trained == trained_set::all) {
+      w.WK1 = matrix_of<Real>(state, "WK1", d, d, state_path);
+      w.WK2 = matrix_of<Real>(state, "WK2", d, d, state_path);
+    }
+    sgd.started = state.value("started", false);
+    if (sgd.started && momentum != 0) {
+      sgd.bWO2 = matrix_of<Real>(state, "bWO2", d, d, state_path);
+      if (trained == trained_set::all) {
+        sgd.bWK1 = matrix_of<Real>(state, "bWK1", d, d, state_path);
+        sgd.bWK2 = matrix_of<Real>(state, "bWK2", d, d, state_path);
+      }
+    }
+    if (state.contains("lanczos_start")) {
+      power_start = matrix_of<double>(state, "lanczos_start", d, d, state_path);
+    }
+  }
+  table_output out(common, columns, meta, &progress, in_place_from, done.has_value());
+  // The state row `next` starts from, written (atomically) once the rows before it are.
+  const auto save_state = [&](long next) {
+    nlohmann::json st = {{"next", next}, {"started", sgd.started}};
+    st["WO2"] = matrix_json(w.WO2);
+    if (trained == trained_set::all) {
+      st["WK1"] = matrix_json(w.WK1);
+      st["WK2"] = matrix_json(w.WK2);
+    }
+    if (sgd.started && momentum != 0) {
+      st["bWO2"] = matrix_json(sgd.bWO2);
+      if (trained == trained_set::all) {
+        st["bWK1"] = matrix_json(sgd.bWK1);
+        st["bWK2"] = matrix_json(sgd.bWK2);
+      }
+    }
+    if (power_start.size() != 0) st["lanczos_start"] = matrix_json<double>(power_start);
+    io::write_output(state_path, st.dump() + "\n");
+  };
+  if (!o.resume.empty() && !done) save_state(0);
+  progress.update(first);
+  const auto started = std::chrono::steady_clock::now();
   std::string stopped;
-  long steps_done = steps, evaluations = 0;
+  long steps_done = steps, evaluations = 0, export_tokens = 0;
   step_options so;
   so.trained = trained;
   so.positions = positions;
   so.threads = threads;
-  for (long t = 0; t <= steps; ++t) {
+  for (long t = first; t <= steps; ++t) {
     const batch data =
         sample_batch(table, task, data_seed, static_cast<std::uint64_t>(t), B, threads);
     so.gradients = t < steps;
@@ -210,11 +409,22 @@ void run_transformer(const transformer_cli_options& o) {
       }
     }
     out.row(row);
-    const double loss = double(r.loss);
-    watch.observe(loss, double(N - positive) / N, md);
-    min_loss = t == 0 ? loss : std::min(min_loss, loss);
-    last_loss = loss;
-    if (t < steps) sgd_step(w, r, trained, eta, momentum, weight_decay, sgd);
+    if (exported && t == steps) {
+      // The W_O^2 block of this batch at these weights, as an amflow problem file.
+      const model::problem<problem_real<Real>> pb = wo2_problem(w, data, so);
+      nlohmann::json file = io::resolved_json(pb);
+      file["name"] = "transformer-wo2-block";
+      file["description"] = export_description(o, name_of(trained), name_of(positions), t,
+                                               pb.tokens, scalar::name<Real>());
+      exported->write(file.dump() + "\n");
+      exported->commit();
+      export_tokens = pb.tokens;
+    }
+    observe(t, double(r.loss), positive, md);
+    if (t < steps) {
+      sgd_step(w, r, trained, eta, momentum, weight_decay, sgd);
+      if (!o.resume.empty()) save_state(t + 1);
+    }
     progress.update(t + 1);
   }
   progress.clear();
@@ -235,11 +445,24 @@ void run_transformer(const transformer_cli_options& o) {
       {"spikes", spikes},
       {"wo1_sign_changes", tr.margin_sign_changes},
       {"seconds", rounded(seconds, 3)},
-      {"seconds_per_step", rounded(seconds / double(evaluations), 3)},
+      {"seconds_per_step", rounded(seconds / double(std::max(1L, evaluations)), 3)},
       {"note",
        "the loss is a fresh batch's each step, so it rises and falls by sampling noise too: "
        "read spikes by their height (the per-batch noise is about 0.2 at the default size)"}};
   if (!stopped.empty()) summary["stopped"] = stopped;
+  if (first > 0) {
+    summary["resumed_at"] = first;
+    summary["note_resumed"] =
+        "rows before resumed_at were read back from the file (the loss and margin summaries "
+        "count them); seconds counts this run only";
+  }
+  if (exported) {
+    summary["export"] = export_tokens > 0
+                            ? o.export_path + ": the W_O^2 block of batch " +
+                                  std::to_string(steps) + " at W_" + std::to_string(steps) + ", " +
+                                  std::to_string(export_tokens) + " tokens"
+                            : "not written: the run stopped before batch " + std::to_string(steps);
+  }
   out.finish(summary);
 }
 
@@ -288,6 +511,14 @@ void register_transformer(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads over sequences (0: all cores)")
       ->capture_default_str();
+  cmd->add_option("--resume", o->resume,
+                  "go on with the run that writes FILE (JSON Lines, written in place with its "
+                  "state in FILE.state after every row): the rows FILE holds are kept and the run "
+                  "goes on from them, writing the bytes an uninterrupted run writes; a missing "
+                  "FILE starts it");
+  cmd->add_option("--export", o->export_path,
+                  "write the W_O^2 block of the last batch (batch --steps, at the final weights) "
+                  "as an amflow problem file: every amflow command runs on it");
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("length", "--length", o->length).add("triggers", "--triggers", o->triggers);

@@ -597,6 +597,86 @@ for t in 1 2; do "$amflow" "${tiny[@]}" --train all --format csv --threads $t 2>
   grep -v "^# seconds" >"$work/t$t.csv"; done
 if cmp -s "$work/t1.csv" "$work/t2.csv"; then ok; else fail "transformer rows depend on --threads"; fi
 
+# transformer --export: the W_O^2 block of the last batch as a problem file that amflow reads, its
+# loss the run's last (to the rounding of two summation orders); refusals leave nothing behind.
+"$amflow" "${tiny[@]}" --digits 15 --format csv --export "$work/block.json" >"$work/tx.csv" 2>/dev/null
+if "$amflow" gd "$work/block.json" --steps 1 --format json --output "$work/bx.json" 2>/dev/null &&
+  "$py" - "$work/tx.csv" "$work/bx.json" <<'PY'; then ok; else fail "transformer --export: its loss"; fi
+import csv, json, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#"))]
+last = float(rows[-1][rows[0].index("loss")])
+block = json.load(open(sys.argv[2]))["rows"][0]
+assert abs(float(block["loss"]) - last) <= 1e-13 * last, (block["loss"], last)
+PY
+expect_bad "transformer export stdout" "--export" "needs a file path" -- "${tiny[@]}" --export -
+expect_bad "transformer export folder" "--export" "$work/nowhere/b.json" -- "${tiny[@]}" --export "$work/nowhere/b.json"
+if "$amflow" transformer --eta 3e38 --momentum 0.99 --steps 30 --dim 8 --length 32 --batch 4 \
+  --export "$work/b2.json" --format csv 2>/dev/null | grep -q "^# export: not written" &&
+  [ ! -e "$work/b2.json" ]; then ok; else fail "transformer --export after a stop"; fi
+
+# transformer --resume: a run stopped (by a signal, by fewer --steps, with a last line cut short)
+# and resumed writes the rows of an uninterrupted one, byte for byte; in float32 and with momentum
+# (its buffers are in the state), the sharpness's warm start too.
+long=(transformer --dim 16 --length 64 --batch 16 --train all --momentum 0.9 --sharpness-every 3)
+"$amflow" "${long[@]}" --steps 40 --format jsonl --output "$work/ref.jsonl" 2>/dev/null
+same_rows() { # FILE REF: the same row lines and the same summary but for the run's own timing
+  "$py" - "$1" "$2" <<'PY'
+import json, sys
+a, b = (open(p).read().splitlines() for p in sys.argv[1:3])
+assert a[:-1] == b[:-1], "rows differ"
+sa, sb = (json.loads(x[-1])["summary"] for x in (a, b))
+for k in ("seconds", "seconds_per_step", "resumed_at", "note_resumed"):
+    sa.pop(k, None); sb.pop(k, None)
+assert sa == sb, (sa, sb)
+PY
+}
+"$amflow" "${long[@]}" --steps 40 --resume "$work/r.jsonl" 2>/dev/null &
+pid=$!
+for _ in $(seq 200); do
+  [ -e "$work/r.jsonl" ] && [ "$(wc -l <"$work/r.jsonl")" -ge 6 ] && break
+  sleep 0.05
+done
+kill -TERM "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+kept=$(($(wc -l <"$work/r.jsonl") - 1))
+if [ "$kept" -ge 5 ] && [ "$kept" -lt 41 ] && ! grep -q summary "$work/r.jsonl" &&
+  [ -e "$work/r.jsonl.state" ]; then ok; else fail "a stopped transformer keeps its rows ($kept)"; fi
+printf '{"epoch": 99, "loss": 1.0' >>"$work/r.jsonl"  # a last line cut short
+if "$amflow" "${long[@]}" --steps 40 --resume "$work/r.jsonl" >/dev/null 2>&1 &&
+  same_rows "$work/r.jsonl" "$work/ref.jsonl"; then ok; else fail "transformer resumed after a signal"; fi
+"$amflow" "${long[@]}" --steps 17 --resume "$work/r2.jsonl" 2>/dev/null
+if "$amflow" "${long[@]}" --steps 40 --resume "$work/r2.jsonl" 2>/dev/null &&
+  grep -q '"resumed_at":17' "$work/r2.jsonl" && same_rows "$work/r2.jsonl" "$work/ref.jsonl"; then
+  ok
+else
+  fail "transformer run extended by --resume"
+fi
+cp "$work/r2.jsonl" "$work/r2.keep"
+if "$amflow" "${long[@]}" --steps 40 --resume "$work/r2.jsonl" 2>"$work/stderr" &&
+  grep -q "is finished (40 steps): left as it is" "$work/stderr" && cmp -s "$work/r2.jsonl" "$work/r2.keep"; then
+  ok
+else
+  fail "transformer resume of a finished run: $(cat "$work/stderr")"
+fi
+bad_resume() { # NAME NEEDLE -- ARGS: exit 2 with one line holding NEEDLE (no --output added)
+  local name="$1" needle="$2"; shift 3
+  "$amflow" "$@" >/dev/null 2>"$work/stderr"
+  local rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$work/stderr")" -eq 1 ] && grep -qF -- "$needle" "$work/stderr"; then
+    ok
+  else
+    fail "$name: exit $rc: $(head -c 300 "$work/stderr")"
+  fi
+}
+bad_resume "transformer resume other eta" "meta differs at optimizer" -- "${long[@]}" --steps 40 --eta 3 --resume "$work/r2.jsonl"
+bad_resume "transformer resume fewer steps" "goes on from row 40" -- "${long[@]}" --steps 30 --resume "$work/r2.jsonl"
+bad_resume "transformer resume csv" "--format = csv" -- "${long[@]}" --resume "$work/r2.jsonl" --format csv
+bad_resume "transformer resume other output" "its own file" -- "${long[@]}" --resume "$work/r2.jsonl" --output "$work/o.jsonl"
+cp "$work/ref.jsonl" "$work/ref.keep"
+bad_resume "transformer resume no state" "not written by transformer --resume" -- "${long[@]}" --resume "$work/ref.jsonl"
+if cmp -s "$work/ref.jsonl" "$work/ref.keep"; then ok; else fail "a refused resume changed a run's file"; fi
+if cmp -s "$work/r2.jsonl" "$work/r2.keep"; then ok; else fail "a refused transformer resume changed its file"; fi
+
 # Stopped (SIGTERM; a background job of a script ignores SIGINT): one line says what was kept.
 "$amflow" gd --problem pair --steps 1e12 --every 1e11 --output "$work/int.csv" 2>"$work/int.err" &
 pid=$!

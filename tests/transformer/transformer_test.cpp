@@ -2,10 +2,13 @@
 // table's facts and the sampler's statistics against the spec's independent measurements, the
 // backward pass against central differences of the forward one (double, and 50-digit MPFR where
 // the differences are exact to 25 digits), thread-count invariance, precision agreement, and the
-// training's behaviour below and above the stability threshold of the W_O^2 block.
+// training's behaviour below and above the stability threshold of the W_O^2 block; the W_O^2
+// block exported as an amflow problem against the model's own loss, gradient and sharpness.
 #include <cmath>
 #include <numeric>
 
+#include "amflow/io/problem_io.hpp"
+#include "amflow/model/quantities.hpp"
 #include "amflow/transformer/model.hpp"
 #include "support.hpp"
 
@@ -177,6 +180,47 @@ TEST(transformer_model, float_double_and_mpfr_agree_at_the_first_step) {
   const mpfr_real lmp = loss_at(cast_weights<mpfr_real>(c.w), c.data, loss_positions::head);
   EXPECT_LE(std::abs(l64 - double(lmp)), 1e-13 * std::abs(l64));
   EXPECT_LE(std::abs(l32 - l64), 1e-5 * std::abs(l64));
+}
+
+// The W_O^2 block as amflow's memory (written as a problem file and read back): its loss at W0 is
+// the batch loss, its gradient the model's gradient in W_O^2 (the backward pass, itself checked by
+// finite differences above) and its sharpness the model's Lanczos estimate; both loss modes, from
+// weights moved off the initialisation by two steps of every trained matrix, so that the keys and
+// the offsets c_t are not the initial ones. In MPFR the agreement is to 30 digits of 40.
+template <class Real>
+void check_export(loss_positions where, double rel_tol) {
+  const tiny c = tiny_case(8, 32, 6);
+  weights<Real> w = cast_weights<Real>(c.w);
+  step_options o;
+  o.trained = trained_set::all;
+  o.positions = where;
+  sgd_state<Real> state;
+  for (int k = 0; k < 2; ++k)
+    sgd_step(w, loss_and_gradients(w, c.data, o), o.trained, Real(2), Real(0), Real(0), state);
+  o.wo2_block = true;
+  const step_result<Real> r = loss_and_gradients(w, c.data, o);
+  const auto written = io::resolved_json(wo2_problem(w, c.data, o));
+  const auto pb = io::parse_problem<problem_real<Real>>(nlohmann::json::parse(written.dump()));
+  ASSERT_TRUE(pb.has_offsets());
+  EXPECT_EQ(pb.tokens, r.selected);
+  EXPECT_EQ(pb.classes, 65);
+  EXPECT_LE(testing::diff(model::loss(pb, pb.Z0), r.loss), rel_tol * double(r.loss));
+  const matrix<Real> g = model::gradient(pb, pb.W0);
+  const double scale = double(r.gWO2.cwiseAbs().maxCoeff());
+  EXPECT_GT(scale, 1e-3);
+  EXPECT_LE(double(matrix<Real>(g - r.gWO2).cwiseAbs().maxCoeff()), rel_tol * scale);
+  Eigen::MatrixXd start;
+  const sharpness_estimate lanczos = wo2_sharpness(w, r, start, 200, 1e-12);
+  const auto amflow = model::sharpness_with_error(pb, pb.Z0);
+  EXPECT_LE(std::abs(double(amflow.value) - lanczos.value),
+            1e-9 * lanczos.value + double(amflow.error) + lanczos.error);
+}
+
+TEST(transformer_model, the_wo2_block_is_an_amflow_problem) {
+  check_export<double>(loss_positions::head, 1e-13);
+  check_export<double>(loss_positions::all, 1e-13);
+  scalar::mpfr_digits_scope digits(40);
+  check_export<mpfr_real>(loss_positions::head, 1e-30);
 }
 
 TEST(transformer_model, the_initial_loss_and_margins_are_the_spec_s) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "amflow/model/problem.hpp"
@@ -73,14 +74,17 @@ struct step_result {
   Real loss = 0;      // mean cross-entropy over the loss positions of the batch
   long selected = 0;  // n: the number of loss positions
   matrix<Real> gWK1, gWK2, gWO2;
-  matrix<Real> Z, Pr;  // d x n and N x n (wo2_block)
+  matrix<Real> Z, Pr;  // d x n and N x n (wo2_block or wo2_problem)
+  matrix<Real> C;      // N x n: the logit offsets c_t = W_U h1_t (wo2_problem)
+  std::vector<int> Y;  // n: the targets y_t (wo2_problem)
 };
 
 struct step_options {
   trained_set trained = trained_set::wo2;
   loss_positions positions = loss_positions::head;
   bool gradients = true;
-  bool wo2_block = false;  // keep z_t and p_t for the sharpness of the W_O^2 block
+  bool wo2_block = false;    // keep z_t and p_t for the sharpness of the W_O^2 block
+  bool wo2_problem = false;  // keep z_t, p_t, the offsets c_t and the targets y_t
   int threads = 1;
 };
 
@@ -123,6 +127,21 @@ sharpness_estimate wo2_sharpness(const weights<Real>& w, const step_result<Real>
                                  Eigen::MatrixXd& start, int max_iterations = 60,
                                  double rel_tol = 1e-7, int threads = 1);
 
+// The scalar of the W_O^2 block's problem: amflow's memory code runs in double for a float32 model
+// (every float32 number is a double).
+template <class Real>
+using problem_real = std::conditional_t<std::is_same_v<Real, float>, double, Real>;
+
+// The W_O^2 block on a batch as amflow's associative memory (docs/transformer.md): with every
+// other weight fixed, logits_t = c_t + W_U W_O^2 z_t, so the loss is exactly a memory problem with
+// one token per loss position t (in order: sequence, then position), input z_t, outputs the rows
+// of W_U, fixed logit offsets c_t = W_U h1_t, target y_t, uniform frequencies 1/n and W0 = W_O^2.
+// Its loss at W0 is the batch's loss and its gradient the gradient in W_O^2. Throws input_error
+// when the batch has no loss position.
+template <class Real>
+model::problem<problem_real<Real>> wo2_problem(const weights<Real>& w, const batch& b,
+                                               const step_options& options);
+
 }  // namespace amflow::transformer
 
 // The templates above for one scalar type (explicitly instantiated in transformer_<type>.cpp).
@@ -142,7 +161,11 @@ sharpness_estimate wo2_sharpness(const weights<Real>& w, const step_result<Real>
   PREFIX template amflow::transformer::sharpness_estimate                                  \
   amflow::transformer::wo2_sharpness<Real>(const amflow::transformer::weights<Real>&,      \
                                            const amflow::transformer::step_result<Real>&,  \
-                                           Eigen::MatrixXd&, int, double, int);
+                                           Eigen::MatrixXd&, int, double, int);            \
+  PREFIX template amflow::model::problem<amflow::transformer::problem_real<Real>>          \
+  amflow::transformer::wo2_problem<Real>(const amflow::transformer::weights<Real>&,        \
+                                         const amflow::transformer::batch&,                \
+                                         const amflow::transformer::step_options&);
 
 AMFLOW_INSTANTIATE_TRANSFORMER(extern, float)
 AMFLOW_INSTANTIATE_TRANSFORMER(extern, double)

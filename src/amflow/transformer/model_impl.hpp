@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "amflow/errors.hpp"
+#include "amflow/instantiate.hpp"
 #include "amflow/model/dense.hpp"
 #include "amflow/parallel.hpp"
 #include "amflow/transformer/model.hpp"
@@ -107,7 +109,9 @@ template <class Real>
 struct chunk_sums {
   Real loss = 0;
   matrix<Real> gWK1, gWK2, gWO2;
-  std::vector<matrix<Real>> Z, Pr;  // per sequence, when wo2_block
+  std::vector<matrix<Real>> Z, Pr;  // per loss position, when wo2_block
+  std::vector<matrix<Real>> C;      // per loss position, when wo2_problem
+  std::vector<int> Y;               // per loss position, when wo2_problem
 };
 
 // One sequence's forward and backward, added into `sums`; `scale` = 1 / n (the batch's count).
@@ -152,6 +156,8 @@ void sequence_pass(const weights<Real>& w, const batch& b, int s, const step_opt
   mul(tmp, Z2, false, w.WO2, true);
   H2 = Q2 + tmp;
   mul(logits, H2, false, w.WU, true);  // n x N
+  matrix<Real> C;
+  if (o.wo2_problem) mul(C, Q2, false, w.WU, true);  // c_t = W_U h1_t, n x N
   // Loss and G = d loss / d logits = (softmax - onehot) / n_batch.
   matrix<Real> G(n, N);
   for (int i = 0; i < n; ++i) {
@@ -166,9 +172,13 @@ void sequence_pass(const weights<Real>& w, const batch& b, int s, const step_opt
     const int y = b.at(b.y, s, sel[i]);
     sums.loss += (log(sum) + m - logits(i, y)) * scale;
     for (int j = 0; j < N; ++j) G(i, j) /= sum;
-    if (o.wo2_block) {
+    if (o.wo2_block || o.wo2_problem) {
       sums.Z.push_back(Z2.row(i).transpose());
       sums.Pr.push_back(G.row(i).transpose());
+    }
+    if (o.wo2_problem) {
+      sums.C.push_back(C.row(i).transpose());
+      sums.Y.push_back(y);
     }
     G(i, y) -= 1;
   }
@@ -239,9 +249,14 @@ step_result<Real> loss_and_gradients(const weights<Real>& w, const batch& b,
     for (int s = first; s < last; ++s) detail::sequence_pass(w, b, s, o, scale, acc);
   });
   long column = 0;
-  if (o.wo2_block) {
+  const bool block = o.wo2_block || o.wo2_problem;
+  if (block) {
     r.Z.resize(d, n);
     r.Pr.resize(w.tokens, n);
+  }
+  if (o.wo2_problem) {
+    r.C.resize(w.tokens, n);
+    r.Y.reserve(n);
   }
   for (detail::chunk_sums<Real>& acc : sums) {
     r.loss += acc.loss;
@@ -255,6 +270,10 @@ step_result<Real> loss_and_gradients(const weights<Real>& w, const batch& b,
     for (size_t i = 0; i < acc.Z.size(); ++i, ++column) {
       r.Z.col(column) = acc.Z[i];
       r.Pr.col(column) = acc.Pr[i];
+      if (o.wo2_problem) {
+        r.C.col(column) = acc.C[i];
+        r.Y.push_back(acc.Y[i]);
+      }
     }
   }
   return r;
@@ -392,6 +411,25 @@ sharpness_estimate wo2_sharpness(const weights<Real>& w, const step_result<Real>
   start.setZero(d, d);
   for (int i = 0; i < e.iterations; ++i) start += s(i) * V[i];
   return e;
+}
+
+template <class Real>
+model::problem<problem_real<Real>> wo2_problem(const weights<Real>& w, const batch& b,
+                                               const step_options& options) {
+  using Out = problem_real<Real>;
+  step_options o = options;
+  o.gradients = false;
+  o.wo2_block = false;
+  o.wo2_problem = true;
+  const step_result<Real> r = loss_and_gradients(w, b, o);
+  if (r.selected == 0) {
+    throw input_error("--export", "batch", "the batch has no loss position: nothing to export");
+  }
+  const auto out = [](const matrix<Real>& m) { return matrix<Out>(m.template cast<Out>()); };
+  const long n = r.selected;
+  model::vector<Out> p = model::vector<Out>::Constant(n, Out(1) / Out(n));
+  return model::make_problem<Out>(out(r.Z.transpose()), out(w.WU), std::move(p), r.Y, out(w.WO2),
+                                  out(r.C.transpose()));
 }
 
 }  // namespace amflow::transformer

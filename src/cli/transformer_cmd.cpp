@@ -33,7 +33,8 @@ struct transformer_cli_options {
   std::string dim = "64", length = "256", batch = "512", triggers = "5";
   bool random_triggers = false;
   std::string steps = "50";
-  std::string eta = "20", momentum = "0", weight_decay = "0";
+  std::string eta = "20", weight_decay = "0";
+  rule_cli_options rule;
   std::string seed = "0", data_seed = "0";
   bool zero_wo2 = false;
   std::string counts;
@@ -44,7 +45,7 @@ struct transformer_cli_options {
 };
 
 // --resume: what a run writes beside its JSON Lines after every row, FILE.state: the next row and
-// the state that row starts from (the trained matrices, SGD's momentum buffers, the Lanczos warm
+// the state that row starts from (the trained matrices, the update rules' states, the Lanczos warm
 // start), every number with all its digits so that a resumed run writes the bytes of an
 // uninterrupted one.
 template <class Real>
@@ -58,19 +59,21 @@ nlohmann::json matrix_json(const model::matrix<Real>& A) {
   return rows;
 }
 
-// The matrix `key` of the state (rows x cols; 0 x 0 when absent and allowed).
+// The matrix `key` of the state, rows x cols (-1: any; a ragged or non-numeral entry is refused).
 template <class Real>
 model::matrix<Real> matrix_of(const nlohmann::json& state, const std::string& key,
                               Eigen::Index rows, Eigen::Index cols, const std::string& path) {
   const auto bad = [&](const std::string& why) {
     return input_error("--resume", path, "its state's " + key + " " + why);
   };
-  if (!state.contains(key) || !state[key].is_array() || state[key].size() != size_t(rows)) {
-    throw bad("is not " + std::to_string(rows) + " rows");
-  }
+  if (!state.contains(key) || !state[key].is_array()) throw bad("is not a matrix");
+  const nlohmann::json& m = state[key];
+  if (rows < 0) rows = static_cast<Eigen::Index>(m.size());
+  if (cols < 0) cols = m.empty() || !m[0].is_array() ? 0 : static_cast<Eigen::Index>(m[0].size());
+  if (m.size() != size_t(rows)) throw bad("is not " + std::to_string(rows) + " rows");
   model::matrix<Real> A(rows, cols);
   for (Eigen::Index i = 0; i < rows; ++i) {
-    const nlohmann::json& row = state[key][i];
+    const nlohmann::json& row = m[i];
     if (!row.is_array() || row.size() != size_t(cols)) throw bad("has a row of another length");
     for (Eigen::Index j = 0; j < cols; ++j) {
       if (!row[j].is_string()) throw bad("has a value that is not a numeral");
@@ -100,7 +103,7 @@ std::string export_description(const transformer_cli_options& o, const char* tra
   return "The W_O^2 block of amflow transformer (--train " + std::string(train) + " --loss " +
          loss + " --dim " + o.dim + " --length " + o.length + " --batch " + o.batch +
          " --triggers " + o.triggers + (o.random_triggers ? " --random-triggers" : "") + " --eta " +
-         o.eta + " --momentum " + o.momentum + " --weight-decay " + o.weight_decay + " --seed " +
+         o.eta + " --rule " + o.rule.rule + " --weight-decay " + o.weight_decay + " --seed " +
          o.seed + " --data-seed " + o.data_seed + (o.zero_wo2 ? " --zero-wo2" : "") +
          (o.counts.empty() ? "" : " --counts " + o.counts) + ", computed in " + type +
          ") on batch " + std::to_string(step) + " at W_" + std::to_string(step) +
@@ -131,9 +134,7 @@ void run_transformer(const transformer_cli_options& o) {
   const long steps = parse_integer(o.steps, "--steps", 0, 100000000);
   const Real eta = scalar::parse_real<Real>(o.eta, "--eta");
   if (!(eta > 0)) throw input_error("--eta", o.eta, "must be positive");
-  const Real momentum = scalar::parse_real<Real>(o.momentum, "--momentum");
-  if (momentum < 0 || momentum >= 1)
-    throw input_error("--momentum", o.momentum, "must be in [0, 1)");
+  const descent::rule_options<Real> rule = parse_rule_options<Real>(o.rule);
   const Real weight_decay = scalar::parse_real<Real>(o.weight_decay, "--weight-decay");
   if (weight_decay < 0) throw input_error("--weight-decay", o.weight_decay, "must be >= 0");
   const std::uint64_t seed = parse_seed(o.seed, "--seed");
@@ -195,7 +196,7 @@ void run_transformer(const transformer_cli_options& o) {
   const int N = table.tokens, k = task.triggers;
   const std::vector<int> probe = table.top_tokens(k);
   weights<Real> w = cast_weights<Real>(initial_weights(N, d, task.length, seed, o.zero_wo2));
-  sgd_state<Real> sgd;
+  optimizer<Real> opt(trained, rule, eta, weight_decay);
 
   nlohmann::json meta = run_meta<Real>("transformer");
   if constexpr (std::is_same_v<Real, float>) meta["digits"] = 7;
@@ -213,7 +214,12 @@ void run_transformer(const transformer_cli_options& o) {
                    {"loss", name_of(positions)}};
   meta["probe_tokens"] = trig;
   meta["optimizer"] = {
-      {"rule", "sgd"}, {"eta", o.eta}, {"momentum", o.momentum}, {"weight_decay", o.weight_decay}};
+      {"rule", rule_text(o.rule, rule.kind)},
+      {"eta", o.eta},
+      {"weight_decay", o.weight_decay},
+      {"convention",
+       "PyTorch's: g + weight_decay W (coupled), then W - eta D; gd is torch.optim.SGD, momentum "
+       "and nesterov SGD(momentum, nesterov), adam Adam; one rule state per trained matrix"}};
   meta["seed"] = o.seed;
   meta["data_seed"] = o.data_seed;
   meta["init"] = std::string("E, P ~ N(0, 1); W_K, W_V, W_O, W_U ~ U(-1/sqrt(d), 1/sqrt(d)) ") +
@@ -310,14 +316,18 @@ void run_transformer(const transformer_cli_options& o) {
       w.WK1 = matrix_of<Real>(state, "WK1", d, d, state_path);
       w.WK2 = matrix_of<Real>(state, "WK2", d, d, state_path);
     }
-    sgd.started = state.value("started", false);
-    if (sgd.started && momentum != 0) {
-      sgd.bWO2 = matrix_of<Real>(state, "bWO2", d, d, state_path);
-      if (trained == trained_set::all) {
-        sgd.bWK1 = matrix_of<Real>(state, "bWK1", d, d, state_path);
-        sgd.bWK2 = matrix_of<Real>(state, "bWK2", d, d, state_path);
-      }
+    if (!state.contains("rules") || !state["rules"].is_array()) {
+      throw input_error("--resume", o.resume, bad_state);
     }
+    std::vector<std::vector<model::matrix<Real>>> rules;
+    for (const nlohmann::json& r : state["rules"]) {
+      std::vector<model::matrix<Real>> one;
+      if (!r.is_array()) throw input_error("--resume", o.resume, bad_state);
+      for (const nlohmann::json& m : r)
+        one.push_back(matrix_of<Real>({{"rule", m}}, "rule", -1, -1, state_path));
+      rules.push_back(std::move(one));
+    }
+    opt.set_state(rules);
     if (state.contains("lanczos_start")) {
       power_start = matrix_of<double>(state, "lanczos_start", d, d, state_path);
     }
@@ -325,19 +335,19 @@ void run_transformer(const transformer_cli_options& o) {
   table_output out(common, columns, meta, &progress, in_place_from, done.has_value());
   // The state row `next` starts from, written (atomically) once the rows before it are.
   const auto save_state = [&](long next) {
-    nlohmann::json st = {{"next", next}, {"started", sgd.started}};
+    nlohmann::json st = {{"next", next}};
     st["WO2"] = matrix_json(w.WO2);
     if (trained == trained_set::all) {
       st["WK1"] = matrix_json(w.WK1);
       st["WK2"] = matrix_json(w.WK2);
     }
-    if (sgd.started && momentum != 0) {
-      st["bWO2"] = matrix_json(sgd.bWO2);
-      if (trained == trained_set::all) {
-        st["bWK1"] = matrix_json(sgd.bWK1);
-        st["bWK2"] = matrix_json(sgd.bWK2);
-      }
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& one : opt.state()) {
+      nlohmann::json r = nlohmann::json::array();
+      for (const auto& m : one) r.push_back(matrix_json(m));
+      rules.push_back(std::move(r));
     }
+    st["rules"] = std::move(rules);
     if (power_start.size() != 0) st["lanczos_start"] = matrix_json<double>(power_start);
     io::write_output(state_path, st.dump() + "\n");
   };
@@ -422,7 +432,12 @@ void run_transformer(const transformer_cli_options& o) {
     }
     observe(t, double(r.loss), positive, md);
     if (t < steps) {
-      sgd_step(w, r, trained, eta, momentum, weight_decay, sgd);
+      if (const std::string why = opt.step(w, r); !why.empty()) {
+        stopped = "the update rule's direction is undefined at step " + std::to_string(t) + " (" +
+                  why + "): the run stops there";
+        steps_done = t;
+        break;
+      }
       if (!o.resume.empty()) save_state(t + 1);
     }
     progress.update(t + 1);
@@ -494,12 +509,11 @@ void register_transformer(CLI::App& app) {
   cmd->add_flag("--random-triggers", o->random_triggers,
                 "draw each sequence's k triggers from the unigram (default: the k most frequent)")
       ->disable_flag_override();
-  cmd->add_option("--steps", o->steps, "SGD steps (rows 0..steps)")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "update steps (rows 0..steps)")->capture_default_str();
   cmd->add_option("--eta", o->eta, "step size (PyTorch's lr)")->capture_default_str();
-  cmd->add_option("--momentum", o->momentum, "SGD momentum (PyTorch's; 0: plain SGD)")
-      ->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "PyTorch's coupled L2 weight decay")
       ->capture_default_str();
+  add_rule_options(*cmd, o->rule);
   cmd->add_option("--seed", o->seed, "seed of the initial weights")->capture_default_str();
   cmd->add_option("--data-seed", o->data_seed, "seed of the batches")->capture_default_str();
   cmd->add_flag("--zero-wo2", o->zero_wo2, "start W_O^2 at zero")->disable_flag_override();
@@ -521,7 +535,12 @@ void register_transformer(CLI::App& app) {
                   "as an amflow problem file: every amflow command runs on it");
   cmd->callback([o, cmd] {
     flag_map flags;
-    flags.add("length", "--length", o->length).add("triggers", "--triggers", o->triggers);
+    flags.add("length", "--length", o->length)
+        .add("triggers", "--triggers", o->triggers)
+        .add("momentum", "--momentum", o->rule.momentum)
+        .add("beta1", "--beta1", o->rule.beta1)
+        .add("beta2", "--beta2", o->rule.beta2)
+        .add("epsilon", "--epsilon", o->rule.epsilon);
     run_command(*cmd, flags, [&] {
       // float32, double, else MPFR (18 and 33 digits too: the model is compiled for these three).
       const long digits = parse_integer(o->common.digits, "--digits", 1, scalar::max_digits);

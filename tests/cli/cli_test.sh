@@ -574,7 +574,8 @@ expect_bad "transformer triggers" "--triggers" "65" -- "${tiny[@]}" --triggers 6
 expect_bad "transformer counts missing" "--counts" "$work/none.tsv" -- "${tiny[@]}" --counts "$work/none.tsv"
 expect_bad "transformer counts not stochastic" "--counts" "token 1 has no bigram row" -- "${tiny[@]}" --counts "$work/counts.tsv"
 expect_bad "transformer no loss position" "--length" "no loss position" -- transformer --dim 4 --length 2 --batch 1 --steps 1
-expect_bad "transformer momentum" "--momentum" "[0, 1)" -- "${tiny[@]}" --momentum 1
+expect_bad "transformer momentum" "--momentum" "[0, 1)" -- "${tiny[@]}" --rule momentum --momentum 1
+expect_bad "transformer momentum without a rule" "--momentum" "does not apply to --rule gd" -- "${tiny[@]}" --momentum 0.9
 expect_bad "transformer digits" "--digits" "must be 7 (float32), 15 (double)" -- "${tiny[@]}" --digits 5
 "$amflow" "${tiny[@]}" --format jsonl --output "$work/t.jsonl" 2>/dev/null
 if "$py" - "$work/t.jsonl" <<'PY'; then ok; else fail "transformer jsonl fields"; fi
@@ -587,7 +588,7 @@ assert all(isinstance(r["loss"], float) and r["loss"] > 0 for r in rows)
 assert lines[0]["meta"]["scalar"] == "float32" and "summary" in lines[-1]
 PY
 # Beyond float32's range the run stops with a note instead of printing infinities.
-if "$amflow" transformer --eta 3e38 --momentum 0.99 --steps 30 --dim 8 --length 32 --batch 4 \
+if "$amflow" transformer --eta 3e38 --rule momentum --momentum 0.99 --steps 30 --dim 8 --length 32 --batch 4 \
   --format csv 2>/dev/null | grep -q "^# stopped: the loss or a margin is not finite at step"; then
   ok
 else
@@ -610,14 +611,14 @@ assert abs(float(block["loss"]) - last) <= 1e-13 * last, (block["loss"], last)
 PY
 expect_bad "transformer export stdout" "--export" "needs a file path" -- "${tiny[@]}" --export -
 expect_bad "transformer export folder" "--export" "$work/nowhere/b.json" -- "${tiny[@]}" --export "$work/nowhere/b.json"
-if "$amflow" transformer --eta 3e38 --momentum 0.99 --steps 30 --dim 8 --length 32 --batch 4 \
+if "$amflow" transformer --eta 3e38 --rule momentum --momentum 0.99 --steps 30 --dim 8 --length 32 --batch 4 \
   --export "$work/b2.json" --format csv 2>/dev/null | grep -q "^# export: not written" &&
   [ ! -e "$work/b2.json" ]; then ok; else fail "transformer --export after a stop"; fi
 
 # transformer --resume: a run stopped (by a signal, by fewer --steps, with a last line cut short)
-# and resumed writes the rows of an uninterrupted one, byte for byte; in float32 and with momentum
-# (its buffers are in the state), the sharpness's warm start too.
-long=(transformer --dim 16 --length 64 --batch 16 --train all --momentum 0.9 --sharpness-every 3)
+# and resumed writes the rows of an uninterrupted one, byte for byte; in float32 with Adam (its m,
+# v and step count are in the state), the sharpness's warm start too.
+long=(transformer --dim 16 --length 64 --batch 16 --train all --rule adam --eta 0.05 --sharpness-every 3)
 "$amflow" "${long[@]}" --steps 40 --format jsonl --output "$work/ref.jsonl" 2>/dev/null
 same_rows() { # FILE REF: the same row lines and the same summary but for the run's own timing
   "$py" - "$1" "$2" <<'PY'
@@ -668,7 +669,7 @@ bad_resume() { # NAME NEEDLE -- ARGS: exit 2 with one line holding NEEDLE (no --
     fail "$name: exit $rc: $(head -c 300 "$work/stderr")"
   fi
 }
-bad_resume "transformer resume other eta" "meta differs at optimizer" -- "${long[@]}" --steps 40 --eta 3 --resume "$work/r2.jsonl"
+bad_resume "transformer resume other decay" "meta differs at optimizer" -- "${long[@]}" --steps 40 --weight-decay 0.1 --resume "$work/r2.jsonl"
 bad_resume "transformer resume fewer steps" "goes on from row 40" -- "${long[@]}" --steps 30 --resume "$work/r2.jsonl"
 bad_resume "transformer resume csv" "--format = csv" -- "${long[@]}" --resume "$work/r2.jsonl" --format csv
 bad_resume "transformer resume other output" "its own file" -- "${long[@]}" --resume "$work/r2.jsonl" --output "$work/o.jsonl"

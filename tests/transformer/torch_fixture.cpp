@@ -1,6 +1,7 @@
 // Writes one training step of the Transformer as JSON for tests/transformer/torch_check.py: the
 // weights, a batch, and amflow's loss and gradients in float32 and double, for PyTorch's autograd
-// to recompute from the same numbers. Usage: torch_fixture D T B LOSS (LOSS: head or all).
+// to recompute from the same numbers, and the weights after three steps of each optimizer (double)
+// for torch.optim to repeat. Usage: torch_fixture D T B LOSS (LOSS: head or all).
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -39,6 +40,33 @@ nlohmann::json step_json(const weights<double>& w0, const batch& b, loss_positio
           {"wk1_margins", wk1_margins(w, shakespeare_bigrams().top_tokens(5))}};
 }
 
+// Three steps of every trained matrix on the batch with each rule, in double.
+nlohmann::json training_json(const weights<double>& w0, const batch& b, loss_positions where) {
+  struct config {
+    const char* rule;
+    double lr, weight_decay;
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const config c : {config{"gd", 0.5, 0}, config{"momentum", 0.5, 1e-4},
+                         config{"nesterov", 0.5, 1e-4}, config{"adam", 0.01, 1e-4}}) {
+    amflow::descent::rule_options<double> rule;  // momentum 0.9; Adam's betas 0.9, 0.999, eps 1e-8
+    rule.kind = amflow::descent::parse_rule(c.rule, "rule");
+    weights<double> w = w0;
+    optimizer<double> opt(trained_set::all, rule, c.lr, c.weight_decay);
+    step_options o;
+    o.trained = trained_set::all;
+    o.positions = where;
+    for (int k = 0; k < 3; ++k) opt.step(w, loss_and_gradients(w, b, o));
+    out.push_back({{"rule", c.rule},
+                   {"lr", c.lr},
+                   {"weight_decay", c.weight_decay},
+                   {"WK1", matrix_json(w.WK1)},
+                   {"WK2", matrix_json(w.WK2)},
+                   {"WO2", matrix_json(w.WO2)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,7 +98,8 @@ int main(int argc, char** argv) {
                         {"WU", matrix_json(w.WU)},
                         {"probe", shakespeare_bigrams().top_tokens(5)},
                         {"float32", step_json<float>(w, b, where)},
-                        {"float64", step_json<double>(w, b, where)}};
+                        {"float64", step_json<double>(w, b, where)},
+                        {"training", training_json(w, b, where)}};
   std::cout << out.dump() << "\n";
   return 0;
 }

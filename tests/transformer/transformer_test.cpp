@@ -194,9 +194,8 @@ void check_export(loss_positions where, double rel_tol) {
   step_options o;
   o.trained = trained_set::all;
   o.positions = where;
-  sgd_state<Real> state;
-  for (int k = 0; k < 2; ++k)
-    sgd_step(w, loss_and_gradients(w, c.data, o), o.trained, Real(2), Real(0), Real(0), state);
+  optimizer<Real> opt(o.trained, descent::rule_options<Real>{}, Real(2), Real(0));
+  for (int k = 0; k < 2; ++k) EXPECT_EQ(opt.step(w, loss_and_gradients(w, c.data, o)), "");
   o.wo2_block = true;
   const step_result<Real> r = loss_and_gradients(w, c.data, o);
   const auto written = io::resolved_json(wo2_problem(w, c.data, o));
@@ -288,12 +287,12 @@ std::vector<double> wo2_run(double eta_over_threshold) {
   const sharpness_estimate s = wo2_sharpness(w, loss_and_gradients(w, b0, o), start);
   const double eta = eta_over_threshold * 2 / s.value;
   o.wo2_block = false;
-  sgd_state<double> state;
+  optimizer<double> opt(trained_set::wo2, descent::rule_options<double>{}, eta, 0.0);
   std::vector<double> losses;
   for (int t = 0; t < 30; ++t) {
     const step_result<double> r = loss_and_gradients(w, sample_batch(table, task, 1, t, 32, 2), o);
     losses.push_back(r.loss);
-    sgd_step(w, r, trained_set::wo2, eta, 0.0, 0.0, state);
+    opt.step(w, r);
   }
   return losses;
 }

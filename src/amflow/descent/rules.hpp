@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "amflow/model/problem.hpp"
 
@@ -74,6 +75,10 @@ class update_rule {
   // Writes into D the direction of step k = 0, 1, ... from the gradient G (both d x d); returns ""
   // or why the direction is undefined.
   virtual std::string direction(const model::matrix<Real>& G, model::matrix<Real>& D) = 0;
+  // The rule's state as matrices (momentum's buffer; Adam's m, v and the powers beta^k as 1 x 1),
+  // for checkpoints: set_state(state()) on a fresh rule of the same options goes on exactly.
+  virtual std::vector<model::matrix<Real>> state() const { return {}; }
+  virtual void set_state(const std::vector<model::matrix<Real>>&) {}
 };
 
 // A fresh rule (its state at zero) for the options.

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <random>
 
+#include "amflow/descent/rules_impl.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/model/random.hpp"
 #include "amflow/transformer/model.hpp"
@@ -76,3 +77,8 @@ weights<double> initial_weights(int tokens, int dim, int length, std::uint64_t s
 }
 
 }  // namespace amflow::transformer
+
+// float has no descent unit (the Transformer is its only user): the rules it trains with.
+template void amflow::descent::rule_options<float>::validate() const;
+template std::unique_ptr<amflow::descent::update_rule<float>> amflow::descent::make_rule<float>(
+    const amflow::descent::rule_options<float>&);

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "amflow/descent/rules.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/scalar/types.hpp"
 #include "amflow/transformer/data.hpp"
@@ -103,16 +105,29 @@ std::vector<Real> wo1_margins(const weights<Real>& w);
 template <class Real>
 std::vector<Real> wk1_margins(const weights<Real>& w, const std::vector<int>& probe);
 
-// SGD with PyTorch's semantics for the trained matrices: g <- g + weight_decay W; with momentum,
-// buf <- momentum buf + g (buf = g at the first step), g <- buf; then W <- W - lr g.
+// The update of the trained matrices, PyTorch's optimizer step: g <- g + weight_decay W (the
+// coupled decay of torch.optim.SGD and Adam), then W <- W - lr D with D the direction of amflow's
+// update rule (descent/rules.hpp: gd is SGD, momentum and nesterov SGD with momentum, adam Adam;
+// normalized, sign and rescaled amflow's), one rule and its state per trained matrix (W_O^2, then
+// W_K^1 and W_K^2). Checked against torch.optim on the same weights and batch.
 template <class Real>
-struct sgd_state {
-  matrix<Real> bWK1, bWK2, bWO2;
-  bool started = false;
+class optimizer {
+ public:
+  // Throws input_error naming the rule's parameter out of range.
+  optimizer(trained_set trained, const descent::rule_options<Real>& rule, const Real& lr,
+            const Real& weight_decay);
+  // One step from the gradients g; returns "" or why the direction is undefined (normalized or
+  // rescaled at a zero gradient), the weights then unchanged.
+  std::string step(weights<Real>& w, const step_result<Real>& g);
+  // The rules' states, one list per trained matrix, for checkpoints (descent::update_rule).
+  std::vector<std::vector<matrix<Real>>> state() const;
+  void set_state(const std::vector<std::vector<matrix<Real>>>& s);
+
+ private:
+  trained_set trained_;
+  Real lr_, weight_decay_;
+  std::vector<std::unique_ptr<descent::update_rule<Real>>> rules_;
 };
-template <class Real>
-void sgd_step(weights<Real>& w, const step_result<Real>& g, trained_set trained, const Real& lr,
-              const Real& momentum, const Real& weight_decay, sgd_state<Real>& state);
 
 // The largest eigenvalue of the Hessian of the loss in W_O^2 on the batch (convex there:
 // H[V] = (1/n) sum_t W_U^T (diag p_t - p_t p_t^T) W_U V z_t z_t^T), by Lanczos iteration in double
@@ -154,10 +169,7 @@ model::problem<problem_real<Real>> wo2_problem(const weights<Real>& w, const bat
       const amflow::transformer::weights<Real>&);                                          \
   PREFIX template std::vector<Real> amflow::transformer::wk1_margins<Real>(                \
       const amflow::transformer::weights<Real>&, const std::vector<int>&);                 \
-  PREFIX template void amflow::transformer::sgd_step<Real>(                                \
-      amflow::transformer::weights<Real>&, const amflow::transformer::step_result<Real>&,  \
-      amflow::transformer::trained_set, const Real&, const Real&, const Real&,             \
-      amflow::transformer::sgd_state<Real>&);                                              \
+  PREFIX template class amflow::transformer::optimizer<Real>;                              \
   PREFIX template amflow::transformer::sharpness_estimate                                  \
   amflow::transformer::wo2_sharpness<Real>(const amflow::transformer::weights<Real>&,      \
                                            const amflow::transformer::step_result<Real>&,  \
@@ -166,6 +178,11 @@ model::problem<problem_real<Real>> wo2_problem(const weights<Real>& w, const bat
   amflow::transformer::wo2_problem<Real>(const amflow::transformer::weights<Real>&,        \
                                          const amflow::transformer::batch&,                \
                                          const amflow::transformer::step_options&);
+
+// float has no descent unit: its rules are compiled in transformer/model.cpp.
+extern template void amflow::descent::rule_options<float>::validate() const;
+extern template std::unique_ptr<amflow::descent::update_rule<float>>
+amflow::descent::make_rule<float>(const amflow::descent::rule_options<float>&);
 
 AMFLOW_INSTANTIATE_TRANSFORMER(extern, float)
 AMFLOW_INSTANTIATE_TRANSFORMER(extern, double)

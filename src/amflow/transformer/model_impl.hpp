@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "amflow/descent/rules_impl.hpp"
 #include "amflow/errors.hpp"
 #include "amflow/instantiate.hpp"
 #include "amflow/model/dense.hpp"
@@ -322,27 +323,45 @@ std::vector<Real> wk1_margins(const weights<Real>& w, const std::vector<int>& pr
 }
 
 template <class Real>
-void sgd_step(weights<Real>& w, const step_result<Real>& g, trained_set trained, const Real& lr,
-              const Real& momentum, const Real& weight_decay, sgd_state<Real>& state) {
-  const auto update = [&](matrix<Real>& W, const matrix<Real>& grad, matrix<Real>& buf) {
-    matrix<Real> step = grad;
-    if (weight_decay != 0) step += weight_decay * W;
-    if (momentum != 0) {
-      if (!state.started) {
-        buf = step;
-      } else {
-        buf = momentum * buf + step;
-      }
-      step = buf;
-    }
-    W -= lr * step;
-  };
-  update(w.WO2, g.gWO2, state.bWO2);
-  if (trained == trained_set::all) {
-    update(w.WK1, g.gWK1, state.bWK1);
-    update(w.WK2, g.gWK2, state.bWK2);
+optimizer<Real>::optimizer(trained_set trained, const descent::rule_options<Real>& rule,
+                           const Real& lr, const Real& weight_decay)
+    : trained_(trained), lr_(lr), weight_decay_(weight_decay) {
+  rule.validate();
+  const int matrices = trained == trained_set::all ? 3 : 1;
+  for (int i = 0; i < matrices; ++i) rules_.push_back(descent::make_rule(rule));
+}
+
+template <class Real>
+std::string optimizer<Real>::step(weights<Real>& w, const step_result<Real>& g) {
+  std::vector<matrix<Real>*> W = {&w.WO2};
+  std::vector<const matrix<Real>*> G = {&g.gWO2};
+  if (trained_ == trained_set::all) {
+    W.insert(W.end(), {&w.WK1, &w.WK2});
+    G.insert(G.end(), {&g.gWK1, &g.gWK2});
   }
-  state.started = true;
+  std::vector<matrix<Real>> D(W.size());
+  for (size_t i = 0; i < W.size(); ++i) {
+    matrix<Real> grad = *G[i];
+    if (weight_decay_ != 0) grad += weight_decay_ * *W[i];
+    const std::string why = rules_[i]->direction(grad, D[i]);
+    if (!why.empty()) return why;
+  }
+  for (size_t i = 0; i < W.size(); ++i) *W[i] -= lr_ * D[i];
+  return "";
+}
+
+template <class Real>
+std::vector<std::vector<matrix<Real>>> optimizer<Real>::state() const {
+  std::vector<std::vector<matrix<Real>>> s;
+  for (const auto& r : rules_) s.push_back(r->state());
+  return s;
+}
+
+template <class Real>
+void optimizer<Real>::set_state(const std::vector<std::vector<matrix<Real>>>& s) {
+  for (size_t i = 0; i < rules_.size() && i < s.size(); ++i) {
+    if (!s[i].empty()) rules_[i]->set_state(s[i]);
+  }
 }
 
 template <class Real>

@@ -36,6 +36,16 @@ class adam final : public update_rule<Real> {
     }
     return "";
   }
+  std::vector<model::matrix<Real>> state() const override {
+    return {m_, v_, model::matrix<Real>::Constant(1, 1, power1_),
+            model::matrix<Real>::Constant(1, 1, power2_)};
+  }
+  void set_state(const std::vector<model::matrix<Real>>& s) override {
+    m_ = s.at(0);
+    v_ = s.at(1);
+    power1_ = s.at(2)(0, 0);
+    power2_ = s.at(3)(0, 0);
+  }
 
  private:
   Real beta1_, beta2_, epsilon_;

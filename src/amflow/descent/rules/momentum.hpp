@@ -24,6 +24,8 @@ class momentum final : public update_rule<Real> {
     }
     return "";
   }
+  std::vector<model::matrix<Real>> state() const override { return {b_}; }
+  void set_state(const std::vector<model::matrix<Real>>& s) override { b_ = s.at(0); }
 
  private:
   Real mu_;

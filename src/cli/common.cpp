@@ -83,6 +83,18 @@ int parse_threads(const std::string& text) {
   return static_cast<int>(parse_integer(text, "--threads", 0, max_threads));
 }
 
+void resume_into(common_options& common, const std::string& file) {
+  if (!common.format.empty() && common.format != "jsonl") {
+    throw input_error("--format", common.format, "--resume writes JSON Lines: give jsonl or none");
+  }
+  common.format = "jsonl";
+  if (common.output.empty()) common.output = file;
+  if (common.output != file || file == "-") {
+    throw input_error("--output", common.output,
+                      "--resume goes on writing its own file " + file + ": give that path or none");
+  }
+}
+
 void add_rule_options(CLI::App& cmd, rule_cli_options& o) {
   cmd.add_option("--rule", o.rule,
                  "update rule W -= eta D: gd (D = grad), momentum (b = mu b + grad, D = b), "

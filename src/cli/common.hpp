@@ -82,6 +82,10 @@ struct rule_cli_options {
   std::string momentum, beta1, beta2, epsilon, bias_correction;
 };
 void add_rule_options(CLI::App& cmd, rule_cli_options& o);
+
+// --resume FILE (sweep, transformer): the output is FILE, written in JSON Lines; another --format
+// or --output (or FILE = -) is refused.
+void resume_into(common_options& common, const std::string& file);
 // The rule with its parameters as typed (or their defaults) for the meta; a parameter named in
 // `axes` reads "grid".
 std::string rule_text(const rule_cli_options& o, descent::rule_kind kind,

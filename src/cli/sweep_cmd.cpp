@@ -113,17 +113,7 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
   // --resume FILE: go on writing FILE (JSON Lines, in place), skipping the cells it holds.
   std::optional<jsonl_table> done;
   if (!o.resume.empty()) {
-    if (!common.format.empty() && common.format != "jsonl") {
-      throw input_error("--format", common.format,
-                        "--resume writes JSON Lines: give jsonl or none");
-    }
-    common.format = "jsonl";
-    if (common.output.empty()) common.output = o.resume;
-    if (common.output != o.resume) {
-      throw input_error(
-          "--output", common.output,
-          "--resume goes on writing its own file " + o.resume + ": give that path or none");
-    }
+    resume_into(common, o.resume);
     if (shard.count == 0) shard = {1, 1};  // for the cell column
     struct stat st {};
     if (::stat(o.resume.c_str(), &st) == 0) done = read_jsonl_table(o.resume, "--resume", false);

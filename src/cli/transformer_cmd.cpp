@@ -147,17 +147,7 @@ void run_transformer(const transformer_cli_options& o) {
   nlohmann::json state;
   const std::string state_path = o.resume + ".state";
   if (!o.resume.empty()) {
-    if (!common.format.empty() && common.format != "jsonl") {
-      throw input_error("--format", common.format,
-                        "--resume writes JSON Lines: give jsonl or none");
-    }
-    common.format = "jsonl";
-    if (common.output.empty()) common.output = o.resume;
-    if (common.output != o.resume || o.resume == "-") {
-      throw input_error(
-          "--output", common.output,
-          "--resume goes on writing its own file " + o.resume + ": give that path or none");
-    }
+    resume_into(common, o.resume);
     struct stat st {};
     if (::stat(o.resume.c_str(), &st) == 0 && st.st_size > 0) {
       done =

@@ -633,10 +633,7 @@ PY
 }
 "$amflow" "${long[@]}" --steps 40 --resume "$work/r.jsonl" 2>/dev/null &
 pid=$!
-for _ in $(seq 200); do
-  [ -e "$work/r.jsonl" ] && [ "$(wc -l <"$work/r.jsonl")" -ge 6 ] && break
-  sleep 0.05
-done
+wait_lines "$work/r.jsonl" 6
 kill -TERM "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 kept=$(($(wc -l <"$work/r.jsonl") - 1))

@@ -8,6 +8,13 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 ok() { passed=$((passed + 1)); }
+# wait_lines FILE N: waits (up to 10 s) until FILE has at least N lines.
+wait_lines() {
+  for _ in $(seq 200); do
+    [ -e "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return
+    sleep 0.05
+  done
+}
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
 # expect_bad NAME NEEDLE... -- ARGS: exit 2, exactly one line on stderr (at most 1100 bytes) holding

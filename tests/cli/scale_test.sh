@@ -94,10 +94,7 @@ slow=(sweep --problem pair --grid eta=logspace:-1:1:6 --grid alpha=linspace:0.5:
 "$amflow" "${slow[@]}" --format csv --output "$work/slow.csv" || fail "slow unsharded"
 "$amflow" "${slow[@]}" --shard 2/2 --format jsonl --output "$work/r2.jsonl" &
 pid=$!
-for _ in $(seq 100); do
-  [ -e "$work/r2.jsonl" ] && [ "$(wc -l <"$work/r2.jsonl")" -ge 3 ] && break
-  sleep 0.05
-done
+wait_lines "$work/r2.jsonl" 3
 kill -TERM "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 rows=$(($(wc -l <"$work/r2.jsonl") - 1))

@@ -1,4 +1,5 @@
-// Definitions for rules.hpp; included only through descent_impl.hpp.
+// Definitions for rules.hpp: included by descent_impl.hpp and by the Transformer's optimizer
+// (transformer/model_impl.hpp, and model.cpp for float, which has no descent unit).
 #pragma once
 
 #include "amflow/descent/rules.hpp"

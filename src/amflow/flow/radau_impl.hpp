@@ -1,4 +1,4 @@
-// Radau IIA collocation for the flow far in time; included only by integrate_impl.hpp.
+// Radau IIA collocation for the flow far in time: included by integrate_impl.hpp and its test.
 //
 // Near a finite limit (the minimiser of a non-separable problem, or the converging directions of a
 // mixed one) the linearised flow decays at the rates c(t) mu_k, mu_k the eigenvalues of the

@@ -1,4 +1,5 @@
-// The Taylor-series integrator of the particle flow; included only by integrate_impl.hpp.
+// The Taylor-series integrator of the particle flow: included by integrate_impl.hpp, by the
+// certificate's approximate trajectory (certify/enclose.cpp) and by its test and benchmark.
 //
 // Around (t0, Z0) the solution is Z(t0 + h) = sum_k z_k h^k, with z_0 = Z0 and
 //   z_{k+1} = V_k / (k + 1),   V = -G_E (c R(Z)) G_U,

@@ -1,4 +1,7 @@
-// Definitions for problem_io.hpp; included only by the per-scalar instantiation units.
+// Definitions for problem_io.hpp: included where its templates are instantiated (the per-scalar
+// units that cmake/AmflowInstantiate.cmake generates, or a bench for scalar types of its own) and
+// by certify/problem.cpp for the parsing helpers in detail; other code sees the extern
+// declarations.
 #pragma once
 
 #include <algorithm>

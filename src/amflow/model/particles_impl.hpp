@@ -1,4 +1,6 @@
-// Definitions for particles.hpp; included only by the per-scalar instantiation units.
+// Definitions for particles.hpp: included where its templates are instantiated (the per-scalar
+// units that cmake/AmflowInstantiate.cmake generates, or a test or bench for scalar types of its
+// own); other code sees the extern declarations.
 #pragma once
 
 #include <Eigen/QR>

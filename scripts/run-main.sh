@@ -13,9 +13,15 @@ phase "configure (build/)"
 cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DAMFLOW_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
 phase "build of build/amflow (about 5 minutes on 2 cores the first time; [done/all] is the progress)"
 mkdir -p build
-if ! cmake --build build -j"$(nproc)" --target amflow 2>&1 | tee build/build.log |
-  grep --line-buffered -E '^\[ *([0-9]+%|[0-9]+/[0-9]+)\] (Building|Linking)' |
-  sed -u -E 's/^\[ *([0-9]+%|[0-9]+\/[0-9]+)\] (Building CXX object|Linking CXX [a-z ]+) (.*\/)?([^/]+)$/  [\1] \4/'; then
+# The build's own exit status decides (an up-to-date build prints no progress line: grep finds
+# nothing, and that is not a failure).
+set +o pipefail
+cmake --build build -j"$(nproc)" --target amflow 2>&1 | tee build/build.log |
+  { grep --line-buffered -E '^\[ *([0-9]+%|[0-9]+/[0-9]+)\] (Building|Linking)' |
+    sed -u -E 's/^\[ *([0-9]+%|[0-9]+\/[0-9]+)\] (Building CXX object|Linking CXX [a-z ]+) (.*\/)?([^/]+)$/  [\1] \4/'; }
+status=${PIPESTATUS[0]}
+set -o pipefail
+if [ "$status" -ne 0 ]; then
   tail -n 40 build/build.log >&2
   echo "amflow: the build failed (the whole log: build/build.log)" >&2
   exit 1

@@ -1,8 +1,8 @@
-// How many steps each update rule needs as the vocabulary grows (issue 16's study): N tokens with
-// Zipf frequencies p(x) ~ 1 / (x + 1)^s, M = N classes, axis-aligned orthonormal embeddings (E = U
-// = I, d = N), target f*(x) = x, W0 = 0. The steps until every class's loss, and until the mean
-// loss L = sum_x p(x) l_x, is at most a target, for N in a list, and the exponent of a power law
-// fitted to each.
+// How many steps each update rule needs as the vocabulary grows (a study beyond the paper): N
+// tokens with Zipf frequencies p(x) ~ 1 / (x + 1)^s, M = N classes, axis-aligned orthonormal
+// embeddings (E = U = I, d = N), target f*(x) = x, W0 = 0. The steps until every class's loss, and
+// until the mean loss L = sum_x p(x) l_x, is at most a target, for N in a list, and the exponent of
+// a power law fitted to each.
 //
 // The run is exact in a reduced form. With E = U = I, Z = W^T and grad L = R^T, so column x of W
 // moves only by token x's residual, and its wrong entries start equal (0) and receive equal

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The outputs of a fixed set of runs, one md5 each, for checking that a refactoring changes no bit
-# of what amflow prints (issue 31's "same bits" goal): every command on the named problems, at
-# double and 30 digits, with timing lines and fields removed. Compare two builds with
+# of what amflow prints: every command on the named problems, at double and 30 digits, with timing
+# lines and fields removed. Compare two builds with
 #   bash scripts/same-bits.sh OLD/amflow > old.txt; bash scripts/same-bits.sh NEW/amflow > new.txt
 #   diff old.txt new.txt
 # Usage: bash scripts/same-bits.sh [AMFLOW] (default build/amflow); about a minute on 2 cores.

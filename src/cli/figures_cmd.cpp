@@ -413,7 +413,8 @@ std::vector<figure_def> registry(bool quick) {
         "Steps to a loss of 0.1 as the vocabulary grows: GD, sign descent and Adam (Zipf(1), "
         "orthonormal axis embeddings, eta = 0.1)";
     f.caption =
-        "Beyond the paper (issue 16's study): N tokens and classes with Zipf(1) frequencies, E = U "
+        "Beyond the paper (how the rules scale with the vocabulary): N tokens and classes with "
+        "Zipf(1) frequencies, E = U "
         "= I (d = N), W0 = 0, every rule at eta = 0.1 (Adam: betas 0.9, 0.999, epsilon 1e-8, bias "
         "correction). Left: the steps until every class's loss l_x = log(1 + (N - 1) e^-m_x) is "
         "at most 0.1; right: until the mean loss is. Lines: least-squares power laws with their "

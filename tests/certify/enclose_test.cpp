@@ -191,7 +191,7 @@ TEST(enclose, crossing_and_turn_brackets_hold_the_200_digit_sign_changes) {
   EXPECT_GT(ref.samples[4].margins(1), 0);
   EXPECT_LT(ref.samples[1].margins(1), ref.samples[0].margins(1));
   EXPECT_LT(ref.samples[1].margins(1), ref.samples[2].margins(1));
-  // The known values (issue 13: tau* near 52.1166, the minimum near 6.99).
+  // The values known beforehand to these digits: tau* near 52.1166, the minimum near 6.99.
   EXPECT_TRUE(c.tau.below(rational(521167, 10000)) && !c.tau.below(rational(521166, 10000)));
   EXPECT_TRUE(m.tau.below(rational(7)) && !m.tau.below(rational(698, 100)));
 }

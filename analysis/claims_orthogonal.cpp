@@ -244,10 +244,11 @@ std::vector<check> gd_log_law(const verify_options&) {
   const auto r = gd_run(pb, eta, steps);
   std::vector<check> out;
   for (int x = 0; x < pb.tokens; ++x) {
+    std::string what = orthogonal_setting;  // appended in place: GCC 12 misreads a + chain here
+    what += "; GD eta = 1/2 (double), m_" + std::to_string(x) + "(k) - log(eta p M k) at k = 10^6";
     out.push_back(near<double>(
-        std::string(orthogonal_setting) + "; GD eta = 1/2 (double), m_" + std::to_string(x) +
-            "(k) - log(eta p M k) at k = 10^6",
-        0.0, r.samples.back().margins(x) - std::log(eta * pb.p(x) * pb.classes * steps), 1e-4));
+        what, 0.0, r.samples.back().margins(x) - std::log(eta * pb.p(x) * pb.classes * steps),
+        1e-4));
   }
   return out;
 }

@@ -89,8 +89,7 @@ shard_choice choose_shard(const std::string& flag) {
 }
 
 template <class Real>
-void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
-  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
+analysis::sweep_options<Real> sweep_options_from(const sweep_cli_options& o) {
   analysis::sweep_options<Real> opt;
   opt.problem = load_problem(o.source);
   for (const std::string& g : o.grid) {
@@ -108,37 +107,29 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
   opt.certify = o.certify;
   opt.eta_text = o.eta;
   opt.rule = parse_rule_options<Real>(o.rule);
-  common_options common = o.common;
-  shard_choice shard = choose_shard(o.shard);
-  // --resume FILE: go on writing FILE (JSON Lines, in place), skipping the cells it holds.
-  std::optional<jsonl_table> done;
-  if (!o.resume.empty()) {
-    resume_into(common, o.resume);
-    if (shard.count == 0) shard = {1, 1};  // for the cell column
-    struct stat st {};
-    if (::stat(o.resume.c_str(), &st) == 0) done = read_jsonl_table(o.resume, "--resume", false);
-  }
-  // A shard is for `amflow merge`, which reads JSON Lines: that is a shard's default format.
-  if (shard.count > 0 && common.format.empty()) common.format = "jsonl";
-  const io::format fmt = resolve_format(common.format, common.output);
-  std::set<long long> present;
-  if (done) {
-    for (const auto& row : done->rows) {
-      if (row.first % shard.count != shard.index - 1 || !present.insert(row.first).second) {
-        throw input_error("--resume", o.resume,
-                          "cell " + std::to_string(row.first) +
-                              " is not one this shard runs, or "
-                              "is there twice");
-      }
+  return opt;
+}
+
+// The cells a --resume FILE holds (none without --resume or when FILE is missing), each one this
+// shard runs and each once.
+std::optional<jsonl_table> resumed_cells(const std::string& file, const shard_choice& shard) {
+  struct stat st {};
+  if (file.empty() || ::stat(file.c_str(), &st) != 0) return std::nullopt;
+  jsonl_table done = read_jsonl_table(file, "--resume", false);
+  std::set<long long> seen;
+  for (const auto& row : done.rows) {
+    if (row.first % shard.count != shard.index - 1 || !seen.insert(row.first).second) {
+      throw input_error(
+          "--resume", file,
+          "cell " + std::to_string(row.first) + " is not one this shard runs, or is there twice");
     }
   }
-  if (shard.count > 0) {
-    opt.select = [&shard, &present](size_t c) {
-      return static_cast<long long>(c % static_cast<size_t>(shard.count)) == shard.index - 1 &&
-             present.count(static_cast<long long>(c)) == 0;
-    };
-  }
+  return done;
+}
 
+template <class Real>
+nlohmann::json sweep_meta(const sweep_cli_options& o, const analysis::sweep_options<Real>& opt,
+                          const shard_choice& shard) {
   nlohmann::json meta = run_meta<Real>("sweep");
   meta["problem"] = o.source.label();
   nlohmann::json axes = nlohmann::json::array();
@@ -170,7 +161,6 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
         "run's; differs: decided and different (this run's answer is wrong); undecided: the "
         "balls could not tell up to 16384 bits; certified_bits: the precision that decided it";
   }
-
   if (shard.count > 0) {
     // `amflow merge` puts the shards back together (the meta without shard and grid_cells is the
     // unsharded run's).
@@ -178,47 +168,75 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
                     ": the cells c with c % " + std::to_string(shard.count) +
                     " == " + std::to_string(shard.index - 1) + ", in column cell";
   }
-  if (done) {
-    const nlohmann::json theirs = unsharded_meta(done->meta), ours = unsharded_meta(meta);
-    const std::string key = first_difference(ours, theirs);
-    if (!key.empty() || done->meta["shard"] != meta["shard"]) {
-      throw input_error("--resume", o.resume,
-                        "written by another run (its meta differs at " +
-                            (key.empty() ? std::string("shard") : key) + ")");
+  return meta;
+}
+
+// The sweep's table: its columns once the grid is known, a row per cell (computed here, on
+// another MPI rank, or read back by --resume), and the summary, which counts every row alike.
+template <class Real>
+class sweep_table {
+ public:
+  sweep_table(const analysis::sweep_options<Real>& opt, const common_options& common,
+              const shard_choice& shard, const std::optional<jsonl_table>& done,
+              const std::string& resume, nlohmann::json meta)
+      : opt_(opt),
+        common_(common),
+        shard_(shard),
+        done_(done),
+        resume_(resume),
+        meta_(std::move(meta)) {}
+
+  // The problem's token count, which the rows need (every MPI rank makes rows).
+  void set_tokens(int tokens) { tokens_ = tokens; }
+
+  // The grid has `cells` cells, `selected` of them run here, on a problem of `tokens` tokens.
+  void open(size_t cells, size_t selected, int tokens) {
+    tokens_ = tokens;
+    if (shard_.count > 0) {
+      meta_["grid_cells"] = cells;
+      columns_.push_back("cell");
     }
+    for (const auto& a : opt_.axes) columns_.push_back(a.name);
+    for (const char* c :
+         {"first_perfect_step", "ever_perfect", "max_loss", "loss_increases", "spikes", "max_spike",
+          "margin_sign_changes", "final_loss", "final_zero_one_loss"}) {
+      columns_.push_back(c);
+    }
+    for (int x = 0; x < tokens_; ++x) columns_.push_back("m_" + std::to_string(x));
+    columns_.push_back("status");
+    if (opt_.certify) {
+      columns_.push_back("certified");
+      columns_.push_back("certified_bits");
+    }
+    long long in_place_from = -1;
+    bool continuing = false;
+    if (done_) {
+      if (done_->meta["grid_cells"] != cells) {
+        throw input_error("--resume", resume_,
+                          "written for a grid of " + done_->meta["grid_cells"].dump() +
+                              " cells, this one has " + std::to_string(cells));
+      }
+      if (!done_->rows.empty() && done_->columns != columns_) {
+        throw input_error("--resume", resume_, "its columns differ from this run's");
+      }
+      // The cells read back count in the summary as if run now.
+      for (const auto& [c, row] : done_->rows) account(c, row);
+      in_place_from = done_->complete_bytes;
+      continuing = true;
+    } else if (shard_.count > 0 &&
+               resolve_format(common_.format, common_.output) == io::format::jsonl &&
+               !common_.output.empty() && common_.output != "-") {
+      in_place_from = 0;  // a stopped shard leaves its finished cells for --resume
+    }
+    progress_ =
+        std::make_unique<progress_meter>("sweep", "cells", static_cast<long long>(selected));
+    out_ = std::make_unique<table_output>(common_, columns_, meta_, progress_.get(), in_place_from,
+                                          continuing);
   }
 
-  std::unique_ptr<progress_meter> progress;
-  std::unique_ptr<table_output> out;
-  std::vector<std::string> columns;
-  long failed = 0;
-  std::map<std::string, long> certified_counts;
-  underflow_watch underflow;
-  long long first_underflow = -1;  // the cell of the first underflow (merge keeps the lowest)
-  int tokens = 0;
-  // What a row adds to the summary, read from the row itself (cells computed here, on another MPI
-  // rank, or read back by --resume count alike). The row has no `cell` column.
-  const auto account = [&](long long index, const std::vector<io::cell>& row) {
-    const auto at = [&](const std::string& name) {
-      return static_cast<size_t>(std::find(columns.begin(), columns.end(), name) -
-                                 columns.begin()) -
-             (shard.count > 0 ? 1 : 0);
-    };
-    if (row[at("status")].text != "ok") {
-      ++failed;
-    } else if (row[at("final_loss")].kind == io::cell_kind::null) {
-      std::string where = "the cell";
-      for (size_t a = 0; a < opt.axes.size(); ++a) {
-        where += " " + opt.axes[a].name + " = " + row[a].text;
-      }
-      underflow.mark("the final loss", where);
-      if (first_underflow < 0) first_underflow = index;
-    }
-    if (opt.certify && row[at("certified")].text != "no")
-      ++certified_counts[row[at("certified")].text];
-  };
   // A cell's row (without the `cell` column).
-  const auto make_row = [&](const analysis::sweep_cell<Real>& c) {
+  std::vector<io::cell> row_of(const analysis::sweep_cell<Real>& c) const {
+    const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
     std::vector<io::cell> row;
     for (size_t a = 0; a < c.texts.size(); ++a) row.push_back(io::cell::number(c.texts[a]));
     const auto& s = c.summary;
@@ -239,13 +257,13 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
       underflow_watch cell_watch;  // null below the smallest normal number (account notes it)
       row.push_back(cell_watch.positive(c.final_loss, "the final loss", ""));
       row.push_back(num(c.final_zero_one_loss));
-      for (int x = 0; x < tokens; ++x) row.push_back(num(c.final_margins(x)));
+      for (int x = 0; x < tokens_; ++x) row.push_back(num(c.final_margins(x)));
       row.push_back(io::cell::words("ok"));
     } else {
-      for (int x = 0; x < tokens + 2; ++x) row.push_back(io::cell::null());
+      for (int x = 0; x < tokens_ + 2; ++x) row.push_back(io::cell::null());
       row.push_back(io::cell::words(c.message));
     }
-    if (opt.certify) {
+    if (opt_.certify) {
       if (c.certified.empty()) {
         row.push_back(io::cell::words("no"));
         row.push_back(io::cell::null());
@@ -255,103 +273,142 @@ void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
       }
     }
     return row;
-  };
-  const auto write_row = [&](long long index, std::vector<io::cell> row) {
-    progress->add();
+  }
+
+  void write(long long index, std::vector<io::cell> row) {
+    progress_->add();
     account(index, row);
-    if (shard.count > 0) row.insert(row.begin(), io::cell::integer(index));
-    out->row(row);
-  };
-  opt.on_ready = [&](size_t cells, size_t selected, int n) {
-    tokens = n;
-    if (shard.count > 0) {
-      meta["grid_cells"] = cells;
-      columns.push_back("cell");
-    }
-    for (const auto& a : opt.axes) columns.push_back(a.name);
-    for (const char* c :
-         {"first_perfect_step", "ever_perfect", "max_loss", "loss_increases", "spikes", "max_spike",
-          "margin_sign_changes", "final_loss", "final_zero_one_loss"}) {
-      columns.push_back(c);
-    }
-    for (int x = 0; x < tokens; ++x) columns.push_back("m_" + std::to_string(x));
-    columns.push_back("status");
-    if (opt.certify) {
-      columns.push_back("certified");
-      columns.push_back("certified_bits");
-    }
-    long long in_place_from = -1;
-    bool continuing = false;
-    if (done) {
-      if (done->meta["grid_cells"] != cells) {
-        throw input_error("--resume", o.resume,
-                          "written for a grid of " + done->meta["grid_cells"].dump() +
-                              " cells, this one has " + std::to_string(cells));
-      }
-      if (!done->rows.empty() && done->columns != columns) {
-        throw input_error("--resume", o.resume, "its columns differ from this run's");
-      }
-      // The cells read back count in the summary as if run now.
-      for (const auto& [c, row] : done->rows) account(c, row);
-      in_place_from = done->complete_bytes;
-      continuing = true;
-    } else if (shard.count > 0 && fmt == io::format::jsonl && !common.output.empty() &&
-               common.output != "-") {
-      in_place_from = 0;  // a stopped shard leaves its finished cells for --resume
-    }
-    progress = std::make_unique<progress_meter>("sweep", "cells", static_cast<long long>(selected));
-    out = std::make_unique<table_output>(common, columns, meta, progress.get(), in_place_from,
-                                         continuing);
-  };
-  opt.on_cell = [&](const analysis::sweep_cell<Real>& c) {
-    write_row(static_cast<long long>(c.index), make_row(c));
-  };
-  const auto finish_sweep = [&](size_t selected) {
-    nlohmann::json summary = {{"cells", selected + (done ? done->rows.size() : 0)}};
-    if (failed > 0) summary["failed_cells"] = failed;
-    if (opt.certify) {
+    if (shard_.count > 0) row.insert(row.begin(), io::cell::integer(index));
+    out_->row(row);
+  }
+
+  void finish(size_t selected) {
+    nlohmann::json summary = {{"cells", selected + (done_ ? done_->rows.size() : 0)}};
+    if (failed_ > 0) summary["failed_cells"] = failed_;
+    if (opt_.certify) {
       for (const char* k : {"yes", "differs", "undecided"})
-        summary[std::string("certified_") + k] = certified_counts[k];
+        summary[std::string("certified_") + k] = certified_counts_[k];
     }
-    underflow.note(summary, scalar::name<Real>());
-    if (shard.count > 0 && first_underflow >= 0) summary["first_underflow_cell"] = first_underflow;
-    out->finish(summary);
-  };
-  size_t selected = 0;
-  if (!o.mpi) {
-    selected = analysis::sweep(opt).selected_count;
-  } else {
-    // Every rank builds the plan (and meets bad input the same way); rank 0 opens the output and
-    // tells the others whether it could; then the cells go round (cli/mpi_cells.hpp).
-    const mpi_session& mpi = *session;
-    const analysis::sweep_plan<Real> plan(opt);
-    std::vector<size_t> chosen;
-    for (size_t c = 0; c < plan.cells(); ++c) {
-      if (!opt.select || opt.select(c)) chosen.push_back(c);
+    underflow_.note(summary, scalar::name<Real>());
+    if (shard_.count > 0 && first_underflow_ >= 0) {
+      summary["first_underflow_cell"] = first_underflow_;
     }
-    selected = chosen.size();
-    tokens = plan.tokens();
-    bool opened = true;
-    if (mpi.rank() == 0) {
-      try {
-        opt.on_ready(plan.cells(), chosen.size(), plan.tokens());
-      } catch (...) {
-        mpi.agree(false);
-        throw;
+    out_->finish(summary);
+  }
+
+ private:
+  // What a row adds to the summary, read from the row itself. The row has no `cell` column.
+  void account(long long index, const std::vector<io::cell>& row) {
+    const auto at = [&](const std::string& name) {
+      return static_cast<size_t>(std::find(columns_.begin(), columns_.end(), name) -
+                                 columns_.begin()) -
+             (shard_.count > 0 ? 1 : 0);
+    };
+    if (row[at("status")].text != "ok") {
+      ++failed_;
+    } else if (row[at("final_loss")].kind == io::cell_kind::null) {
+      std::string where = "the cell";
+      for (size_t a = 0; a < opt_.axes.size(); ++a) {
+        where += " " + opt_.axes[a].name + " = " + row[a].text;
       }
+      underflow_.mark("the final loss", where);
+      if (first_underflow_ < 0) first_underflow_ = index;
     }
-    opened = mpi.agree(opened);
-    if (!opened) throw input_error("--output", common.output, "rank 0 could not open it");
-    mpi_distribute(
-        mpi, chosen, [&](size_t c) { return make_row(plan.run(c)); },
-        [&](size_t k, std::vector<io::cell> row) {
-          write_row(static_cast<long long>(chosen[k]), std::move(row));
-        });
-    if (mpi.rank() > 0) return;
-    finish_sweep(selected);
+    if (opt_.certify && row[at("certified")].text != "no") {
+      ++certified_counts_[row[at("certified")].text];
+    }
+  }
+
+  const analysis::sweep_options<Real>& opt_;
+  const common_options& common_;
+  const shard_choice& shard_;
+  const std::optional<jsonl_table>& done_;
+  const std::string& resume_;
+  nlohmann::json meta_;
+  int tokens_ = 0;
+  std::vector<std::string> columns_;
+  std::unique_ptr<progress_meter> progress_;
+  std::unique_ptr<table_output> out_;
+  long failed_ = 0;
+  std::map<std::string, long> certified_counts_;
+  underflow_watch underflow_;
+  long long first_underflow_ = -1;  // the cell of the first underflow (merge keeps the lowest)
+};
+
+// Every rank builds the plan (and meets bad input the same way); rank 0 opens the output and tells
+// the others whether it could; then the cells go round (cli/mpi_cells.hpp).
+template <class Real>
+void sweep_over_mpi(const mpi_session& mpi, const analysis::sweep_options<Real>& opt,
+                    const common_options& common, sweep_table<Real>& table) {
+  const analysis::sweep_plan<Real> plan(opt);
+  table.set_tokens(plan.tokens());
+  std::vector<size_t> chosen;
+  for (size_t c = 0; c < plan.cells(); ++c) {
+    if (!opt.select || opt.select(c)) chosen.push_back(c);
+  }
+  if (mpi.rank() == 0) {
+    try {
+      table.open(plan.cells(), chosen.size(), plan.tokens());
+    } catch (...) {
+      mpi.agree(false);
+      throw;
+    }
+  }
+  if (!mpi.agree(true)) throw input_error("--output", common.output, "rank 0 could not open it");
+  mpi_distribute(
+      mpi, chosen, [&](size_t c) { return table.row_of(plan.run(c)); },
+      [&](size_t k, std::vector<io::cell> row) {
+        table.write(static_cast<long long>(chosen[k]), std::move(row));
+      });
+  if (mpi.rank() == 0) table.finish(chosen.size());
+}
+
+template <class Real>
+void run_sweep_on(const sweep_cli_options& o, const mpi_session* session) {
+  analysis::sweep_options<Real> opt = sweep_options_from<Real>(o);
+  common_options common = o.common;
+  shard_choice shard = choose_shard(o.shard);
+  // --resume FILE: go on writing FILE (JSON Lines, in place), skipping the cells it holds.
+  if (!o.resume.empty()) {
+    resume_into(common, o.resume);
+    if (shard.count == 0) shard = {1, 1};  // for the cell column
+  }
+  const std::optional<jsonl_table> done = resumed_cells(o.resume, shard);
+  // A shard is for `amflow merge`, which reads JSON Lines: that is a shard's default format.
+  if (shard.count > 0 && common.format.empty()) common.format = "jsonl";
+  resolve_format(common.format, common.output);
+  std::set<long long> present;
+  if (done) {
+    for (const auto& row : done->rows) present.insert(row.first);
+  }
+  if (shard.count > 0) {
+    opt.select = [&shard, &present](size_t c) {
+      return static_cast<long long>(c % static_cast<size_t>(shard.count)) == shard.index - 1 &&
+             present.count(static_cast<long long>(c)) == 0;
+    };
+  }
+  nlohmann::json meta = sweep_meta<Real>(o, opt, shard);
+  if (done) {
+    const nlohmann::json theirs = unsharded_meta(done->meta), ours = unsharded_meta(meta);
+    const std::string key = first_difference(ours, theirs);
+    if (!key.empty() || done->meta["shard"] != meta["shard"]) {
+      throw input_error("--resume", o.resume,
+                        "written by another run (its meta differs at " +
+                            (key.empty() ? std::string("shard") : key) + ")");
+    }
+  }
+  sweep_table<Real> table(opt, common, shard, done, o.resume, std::move(meta));
+  if (o.mpi) {
+    sweep_over_mpi<Real>(*session, opt, common, table);
     return;
   }
-  finish_sweep(selected);
+  opt.on_ready = [&](size_t cells, size_t selected, int tokens) {
+    table.open(cells, selected, tokens);
+  };
+  opt.on_cell = [&](const analysis::sweep_cell<Real>& c) {
+    table.write(static_cast<long long>(c.index), table.row_of(c));
+  };
+  table.finish(analysis::sweep(opt).selected_count);
 }
 
 template <class Real>

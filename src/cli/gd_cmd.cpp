@@ -177,36 +177,25 @@ nlohmann::json transients_json(const descent::transients<Real>& t) {
           {"margin_sign_changes", t.margin_sign_changes}};
 }
 
+// --param factorised:R and the factors' flags into `f` (refused with --param full).
 template <class Real>
-void run_gd(const gd_cli_options& o) {
-  if (o.certify) return run_gd_certified(o);
-  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
-  const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
-  descent::descent_options<Real> opt;
-  opt.eta = scalar::parse_real<Real>(o.eta, "--eta");
-  opt.steps = parse_integer(o.steps, "--steps", 1, max_steps);
-  opt.batch = parse_integer(o.batch, "--batch", 0, 1000000000);
-  opt.seed = parse_seed(o.seed, "--seed");
-  opt.sharpness = o.sharpness;
-  opt.weights = o.weights;
-  opt.every = parse_integer(o.every, "--every", 1, max_steps);
-  opt.space = descent::parse_space(o.space, "--space");
-  opt.rule = parse_rule_options<Real>(o.rule);
+void parse_factor_options(const gd_cli_options& o, const model::problem<Real>& pb,
+                          descent::factorisation<Real>& f) {
   if (o.param.rfind("factorised:", 0) == 0) {
-    opt.factors.rank = static_cast<int>(parse_integer(o.param.substr(11), "--param", 1, 100000));
+    f.rank = static_cast<int>(parse_integer(o.param.substr(11), "--param", 1, 100000));
     if (!o.factor_scale.empty()) {
-      opt.factors.scale = scalar::parse_real<Real>(o.factor_scale, "--factor-scale");
+      f.scale = scalar::parse_real<Real>(o.factor_scale, "--factor-scale");
     }
-    if (!o.factor_seed.empty()) opt.factors.seed = parse_seed(o.factor_seed, "--factor-seed");
-    opt.factors.balanced = o.balanced;
+    if (!o.factor_seed.empty()) f.seed = parse_seed(o.factor_seed, "--factor-seed");
+    f.balanced = o.balanced;
     if (!o.factor_init.empty()) {
       if (!o.factor_scale.empty() || !o.factor_seed.empty() || o.balanced) {
         throw input_error("--factor-init", o.factor_init,
                           "gives A0 and B0 itself: no --factor-scale, --factor-seed or --balanced");
       }
       try {
-        std::tie(opt.factors.A0, opt.factors.B0) =
-            io::parse_factors<Real>(io::read_json_file(o.factor_init), pb.dim, opt.factors.rank);
+        std::tie(f.A0, f.B0) =
+            io::parse_factors<Real>(io::read_json_file(o.factor_init), pb.dim, f.rank);
       } catch (const input_error& e) {
         if (e.value() == o.factor_init)
           throw input_error("--factor-init", o.factor_init, e.reason());
@@ -232,6 +221,23 @@ void run_gd(const gd_cli_options& o) {
                                                : o.factor_init,
                       "applies to --param factorised:R");
   }
+}
+
+// The options as given (validated by the caller, after the other flags are read).
+template <class Real>
+descent::descent_options<Real> gd_options_from(const gd_cli_options& o,
+                                               const model::problem<Real>& pb) {
+  descent::descent_options<Real> opt;
+  opt.eta = scalar::parse_real<Real>(o.eta, "--eta");
+  opt.steps = parse_integer(o.steps, "--steps", 1, max_steps);
+  opt.batch = parse_integer(o.batch, "--batch", 0, 1000000000);
+  opt.seed = parse_seed(o.seed, "--seed");
+  opt.sharpness = o.sharpness;
+  opt.weights = o.weights;
+  opt.every = parse_integer(o.every, "--every", 1, max_steps);
+  opt.space = descent::parse_space(o.space, "--space");
+  opt.rule = parse_rule_options<Real>(o.rule);
+  parse_factor_options(o, pb, opt.factors);
   opt.layer_norm = o.layer_norm;
   if (!o.layer_norm_epsilon.empty()) {
     if (!o.layer_norm) {
@@ -239,20 +245,37 @@ void run_gd(const gd_cli_options& o) {
     }
     opt.layer_norm_epsilon = scalar::parse_real<Real>(o.layer_norm_epsilon, "--layer-norm-epsilon");
   }
-  const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
-  const int threads = parse_threads(o.threads);
-  opt.validate();
-  if (seeds > 1 && opt.batch == 0) {
-    throw input_error("--seeds", o.seeds, "averaging over seeds needs SGD (--batch B)");
-  }
-  if (seeds > 1 && opt.sharpness) {
-    throw input_error("--sharpness", "true", "not available for the mean over --seeds");
-  }
-  if (seeds > 1 && opt.weights) {
-    throw input_error("--weights", "true", "not available for the mean over --seeds");
-  }
-  resolve_format(o.common.format, o.common.output);
+  return opt;
+}
 
+// The space the run uses, and why when --space auto chose it.
+template <class Real>
+std::string space_text(const descent::descent_options<Real>& opt, const model::problem<Real>& pb) {
+  const descent::space_kind space = opt.resolved_space(pb);
+  std::string why;  // why auto chose the space
+  const descent::step_costs cost = descent::step_cost(pb);
+  const auto count = [](double x) { return scalar::round_text(std::to_string(x), 3); };
+  const std::string costs = count(cost.particle) +
+                            " multiplications per step in particle coordinates, " +
+                            count(cost.weights) + " in W";
+  if (space == descent::space_kind::particle) {
+    why = " (auto: N x M logits; " + costs + ")";
+  } else if (descent::rule_is_linear(opt.rule.kind) && opt.factors.rank == 0 && !opt.layer_norm) {
+    why = " (auto: " + costs + ")";
+  } else if (opt.factors.rank > 0) {
+    why = " (auto: the factors A, B of W)";
+  } else if (opt.layer_norm) {
+    why = " (auto: with layer norm the logits are not linear in W)";
+  } else {
+    why = " (auto: the rule " + descent::rule_name(opt.rule.kind) +
+          " is not linear and runs on W, d x d)";
+  }
+  return descent::space_name(space) + (opt.space == descent::space_kind::automatic ? why : "");
+}
+
+template <class Real>
+nlohmann::json gd_meta(const gd_cli_options& o, const descent::descent_options<Real>& opt,
+                       const model::problem<Real>& pb) {
   nlohmann::json meta = run_meta<Real>("gd");
   meta["problem"] = o.source.label();
   meta["eta"] = o.eta;
@@ -260,7 +283,6 @@ void run_gd(const gd_cli_options& o) {
   meta["update"] = opt.batch == 0 ? "full-batch GD"
                                   : "SGD, batch " + std::to_string(opt.batch) + ", seed " +
                                         std::to_string(opt.seed);
-  const std::string rule = descent::rule_name(opt.rule.kind);
   meta["rule"] = rule_text(o.rule, opt.rule.kind);
   if (opt.factors.rank > 0) {
     meta["param"] =
@@ -283,61 +305,53 @@ void run_gd(const gd_cli_options& o) {
                                                                     : o.layer_norm_epsilon) +
                                       ") (margins below min_{y != f*(x)} |u_f*(x) - u_y|)"
                                 : "linear: logits u_y . W e_x";
-  const descent::space_kind space = opt.resolved_space(pb);
-  std::string why;  // why auto chose the space
-  const descent::step_costs cost = descent::step_cost(pb);
-  const auto count = [](double x) { return scalar::round_text(std::to_string(x), 3); };
-  const std::string costs = count(cost.particle) +
-                            " multiplications per step in particle coordinates, " +
-                            count(cost.weights) + " in W";
-  if (space == descent::space_kind::particle) {
-    why = " (auto: N x M logits; " + costs + ")";
-  } else if (descent::rule_is_linear(opt.rule.kind) && opt.factors.rank == 0 && !opt.layer_norm) {
-    why = " (auto: " + costs + ")";
-  } else if (opt.factors.rank > 0) {
-    why = " (auto: the factors A, B of W)";
-  } else if (opt.layer_norm) {
-    why = " (auto: with layer norm the logits are not linear in W)";
-  } else {
-    why = " (auto: the rule " + rule + " is not linear and runs on W, d x d)";
-  }
-  meta["space"] =
-      descent::space_name(space) + (opt.space == descent::space_kind::automatic ? why : "");
+  meta["space"] = space_text(opt, pb);
   meta["error_estimate"] =
       "none needed: each step is computed directly at the working precision (rounding only)";
+  return meta;
+}
 
-  if (seeds > 1) {
-    progress_meter progress("gd", "runs", seeds);
-    std::vector<std::string> columns = {"step",    "tau",           "loss",
-                                        "loss_sd", "zero_one_loss", "zero_one_loss_sd"};
-    for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
-    for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x) + "_sd");
-    meta["seeds"] = std::to_string(opt.seed) + " .. " + std::to_string(opt.seed + (seeds - 1));
-    meta["rows"] = "mean and standard deviation over " + std::to_string(seeds) +
-                   " runs (the standard error of a mean is sd / sqrt(runs))";
-    table_output out(o.common, columns, meta, &progress);
-    underflow_watch underflow;
-    const descent::sgd_mean_result<Real> mean =
-        descent::sgd_mean(pb, opt, seeds, threads, [&](long done) { progress.update(done); });
-    if (!mean.ok) throw std::runtime_error("SGD did not complete: " + mean.message);
-    for (size_t j = 0; j < mean.steps.size(); ++j) {
-      std::vector<io::cell> row = {io::cell::integer(mean.steps[j]),
-                                   num(Real(opt.eta * mean.steps[j])),
-                                   underflow.positive(mean.loss[j], "the mean loss",
-                                                      "step " + std::to_string(mean.steps[j])),
-                                   num(mean.loss_sd[j]),
-                                   num(mean.zero_one_loss[j]),
-                                   num(mean.zero_one_loss_sd[j])};
-      for (int x = 0; x < pb.tokens; ++x) row.push_back(num(mean.margins[j](x)));
-      for (int x = 0; x < pb.tokens; ++x) row.push_back(num(mean.margins_sd[j](x)));
-      out.row(row);
-    }
-    nlohmann::json summary = nlohmann::json::object();
-    underflow.note(summary, scalar::name<Real>());
-    out.finish(summary);
-    return;
+// --seeds S: the mean and standard deviation over S SGD runs, one row per recorded step.
+template <class Real>
+void write_sgd_mean(const gd_cli_options& o, const model::problem<Real>& pb,
+                    const descent::descent_options<Real>& opt, long seeds, int threads,
+                    nlohmann::json meta) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
+  progress_meter progress("gd", "runs", seeds);
+  std::vector<std::string> columns = {"step",    "tau",           "loss",
+                                      "loss_sd", "zero_one_loss", "zero_one_loss_sd"};
+  for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
+  for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x) + "_sd");
+  meta["seeds"] = std::to_string(opt.seed) + " .. " + std::to_string(opt.seed + (seeds - 1));
+  meta["rows"] = "mean and standard deviation over " + std::to_string(seeds) +
+                 " runs (the standard error of a mean is sd / sqrt(runs))";
+  table_output out(o.common, columns, meta, &progress);
+  underflow_watch underflow;
+  const descent::sgd_mean_result<Real> mean =
+      descent::sgd_mean(pb, opt, seeds, threads, [&](long done) { progress.update(done); });
+  if (!mean.ok) throw std::runtime_error("SGD did not complete: " + mean.message);
+  for (size_t j = 0; j < mean.steps.size(); ++j) {
+    std::vector<io::cell> row = {
+        io::cell::integer(mean.steps[j]),
+        num(Real(opt.eta * mean.steps[j])),
+        underflow.positive(mean.loss[j], "the mean loss", "step " + std::to_string(mean.steps[j])),
+        num(mean.loss_sd[j]),
+        num(mean.zero_one_loss[j]),
+        num(mean.zero_one_loss_sd[j])};
+    for (int x = 0; x < pb.tokens; ++x) row.push_back(num(mean.margins[j](x)));
+    for (int x = 0; x < pb.tokens; ++x) row.push_back(num(mean.margins_sd[j](x)));
+    out.row(row);
   }
+  nlohmann::json summary = nlohmann::json::object();
+  underflow.note(summary, scalar::name<Real>());
+  out.finish(summary);
+}
 
+// One run: a row per recorded step as it goes, the transients in the summary.
+template <class Real>
+void write_gd_run(const gd_cli_options& o, const model::problem<Real>& pb,
+                  descent::descent_options<Real> opt, nlohmann::json meta) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
   progress_meter progress("gd", "steps", opt.steps);
   std::vector<std::string> columns = {"step", "tau", "loss", "zero_one_loss"};
   for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
@@ -403,6 +417,29 @@ void run_gd(const gd_cli_options& o) {
   }
   underflow.note(summary, scalar::name<Real>());
   out.finish(summary);
+}
+
+template <class Real>
+void run_gd(const gd_cli_options& o) {
+  if (o.certify) return run_gd_certified(o);
+  const model::problem<Real> pb = io::parse_problem<Real>(load_problem(o.source));
+  const descent::descent_options<Real> opt = gd_options_from<Real>(o, pb);
+  const long seeds = parse_integer(o.seeds, "--seeds", 1, 1000000000);
+  const int threads = parse_threads(o.threads);
+  opt.validate();
+  if (seeds > 1 && opt.batch == 0) {
+    throw input_error("--seeds", o.seeds, "averaging over seeds needs SGD (--batch B)");
+  }
+  if (seeds > 1 && opt.sharpness) {
+    throw input_error("--sharpness", "true", "not available for the mean over --seeds");
+  }
+  if (seeds > 1 && opt.weights) {
+    throw input_error("--weights", "true", "not available for the mean over --seeds");
+  }
+  resolve_format(o.common.format, o.common.output);
+  nlohmann::json meta = gd_meta<Real>(o, opt, pb);
+  if (seeds > 1) return write_sgd_mean<Real>(o, pb, opt, seeds, threads, std::move(meta));
+  write_gd_run<Real>(o, pb, opt, std::move(meta));
 }
 
 }  // namespace

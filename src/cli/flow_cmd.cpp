@@ -136,12 +136,10 @@ void run_sign_flow(const flow_cli_options& o, const model::problem<Real>& pb,
   out.finish(summary);
 }
 
+// The options from the flags, the problem's JSON kept for the error estimate's rerun.
 template <class Real>
-void run_flow(const flow_cli_options& o) {
-  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
-  const nlohmann::json source = load_problem(o.source);
-  const model::problem<Real> pb = io::parse_problem<Real>(source);
-
+flow::flow_options<Real> flow_options_from(const flow_cli_options& o,
+                                           const nlohmann::json& source) {
   flow::flow_options<Real> opt;
   opt.stepper = parse_stepper_or_auto<Real>(o.stepper);
   const bool have_t_end = !o.t_end.empty();
@@ -170,25 +168,12 @@ void run_flow(const flow_cli_options& o) {
   if (!o.modified_eta.empty()) {
     opt.modified_eta = scalar::parse_real<Real>(o.modified_eta, "--modified-eta");
   }
-  const descent::rule_options<Real> rule = parse_rule_options<Real>(o.rule);
-  rule.validate();
-  if (rule.kind == descent::rule_kind::sign) {
-    run_sign_flow<Real>(o, pb, opt.times);
-    return;
-  }
-  opt.speed = descent::flow_speed(rule);
-  if (!(opt.speed > 0)) {
-    throw input_error("--rule", o.rule.rule,
-                      "has no flow limit in amflow (rules with one: gd, momentum, nesterov, "
-                      "sign)");
-  }
-  if (rule.kind != descent::rule_kind::gd && !o.modified_eta.empty()) {
-    throw input_error("--modified-eta", o.modified_eta,
-                      "the modified flow is GD's (--rule gd), not " + o.rule.rule + "'s");
-  }
-  opt.validate();
-  resolve_format(o.common.format, o.common.output);
+  return opt;
+}
 
+template <class Real>
+nlohmann::json flow_meta(const flow_cli_options& o, const flow::flow_options<Real>& opt,
+                         const descent::rule_options<Real>& rule) {
   nlohmann::json meta = run_meta<Real>("flow");
   meta["problem"] = o.source.label();
   meta["system"] = opt.modified_eta > 0 ? "modified flow of GD at eta = " + o.modified_eta +
@@ -212,8 +197,6 @@ void run_flow(const flow_cli_options& o) {
     meta["rel_tol"] = o.rel_tol.empty() ? tol_text : o.rel_tol;
     meta["abs_tol"] = o.abs_tol.empty() ? tol_text : o.abs_tol;
   }
-  const bool taylor =
-      opt.stepper == flow::stepper_kind::taylor || opt.stepper == flow::stepper_kind::automatic;
   const bool implicit =
       opt.stepper == flow::stepper_kind::radau || opt.stepper == flow::stepper_kind::automatic;
   meta["error_estimate"] =
@@ -227,7 +210,69 @@ void run_flow(const flow_cli_options& o) {
                      : std::string("the tolerance / 1000")) +
                 "| (round-off and truncation)"
           : "none (--error-estimate none)";
+  return meta;
+}
 
+// What the run and its rerun cost: steps, rejected steps and the stepper's own work.
+template <class Real>
+nlohmann::json flow_counts(const flow::flow_options<Real>& opt,
+                           const flow::flow_result<Real>& result) {
+  nlohmann::json summary = {{"steps", result.run.steps}, {"rejected_steps", result.run.rejected}};
+  const bool taylor =
+      opt.stepper == flow::stepper_kind::taylor || opt.stepper == flow::stepper_kind::automatic;
+  // The Taylor stepper evaluates no right-hand side: it computes K series coefficients per step
+  // (order K), a count not comparable with an odeint stepper's evaluations. Radau IIA (radau, and
+  // auto after its handover) evaluates gradients in its Newton iterations.
+  const std::string work = taylor ? "series_coefficients" : "rhs_evaluations";
+  const auto count = [&](const flow::run_stats& run, const std::string& prefix) {
+    const long explicit_steps = run.steps - run.radau_steps;
+    if (opt.stepper == flow::stepper_kind::radau) {
+      summary[prefix + "steps"] = run.steps;
+      summary[prefix + "radau_gradients"] = run.radau_gradients;
+      return;
+    }
+    summary[prefix + "steps"] = run.steps;
+    if (opt.stepper == flow::stepper_kind::automatic) {
+      summary[prefix + "taylor_steps"] = explicit_steps;
+      summary[prefix + "radau_steps"] = run.radau_steps;
+      summary[prefix + "radau_gradients"] = run.radau_gradients;
+    }
+    summary[prefix + work] = run.evaluations;
+    if (prefix.empty() && taylor && explicit_steps > 0) {
+      summary["taylor_order"] = run.evaluations / explicit_steps;
+    }
+  };
+  count(result.run, "");
+  if (opt.estimate_error) count(result.reference, "rerun_");
+  return summary;
+}
+
+template <class Real>
+void run_flow(const flow_cli_options& o) {
+  const auto num = [](const Real& x) { return io::cell::number(scalar::to_text<Real>(x)); };
+  const nlohmann::json source = load_problem(o.source);
+  const model::problem<Real> pb = io::parse_problem<Real>(source);
+  flow::flow_options<Real> opt = flow_options_from<Real>(o, source);
+  const descent::rule_options<Real> rule = parse_rule_options<Real>(o.rule);
+  rule.validate();
+  if (rule.kind == descent::rule_kind::sign) {
+    run_sign_flow<Real>(o, pb, opt.times);
+    return;
+  }
+  opt.speed = descent::flow_speed(rule);
+  if (!(opt.speed > 0)) {
+    throw input_error("--rule", o.rule.rule,
+                      "has no flow limit in amflow (rules with one: gd, momentum, nesterov, "
+                      "sign)");
+  }
+  if (rule.kind != descent::rule_kind::gd && !o.modified_eta.empty()) {
+    throw input_error("--modified-eta", o.modified_eta,
+                      "the modified flow is GD's (--rule gd), not " + o.rule.rule + "'s");
+  }
+  opt.validate();
+  resolve_format(o.common.format, o.common.output);
+
+  const nlohmann::json meta = flow_meta<Real>(o, opt, rule);
   std::vector<std::string> columns = {"tau", "loss", "zero_one_loss"};
   for (int x = 0; x < pb.tokens; ++x) columns.push_back("m_" + std::to_string(x));
   if (opt.estimate_error) {
@@ -262,34 +307,10 @@ void run_flow(const flow_cli_options& o) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!result.ok) throw std::runtime_error("flow did not complete: " + result.message);
 
-  nlohmann::json summary = {{"steps", result.run.steps}, {"rejected_steps", result.run.rejected}};
-  // The Taylor stepper evaluates no right-hand side: it computes K series coefficients per step
-  // (order K), a count not comparable with an odeint stepper's evaluations. Radau IIA (radau, and
-  // auto after its handover) evaluates gradients in its Newton iterations.
-  const std::string work = taylor ? "series_coefficients" : "rhs_evaluations";
-  const auto count = [&](const flow::run_stats& run, const std::string& prefix) {
-    const long explicit_steps = run.steps - run.radau_steps;
-    if (opt.stepper == flow::stepper_kind::radau) {
-      summary[prefix + "steps"] = run.steps;
-      summary[prefix + "radau_gradients"] = run.radau_gradients;
-      return;
-    }
-    summary[prefix + "steps"] = run.steps;
-    if (opt.stepper == flow::stepper_kind::automatic) {
-      summary[prefix + "taylor_steps"] = explicit_steps;
-      summary[prefix + "radau_steps"] = run.radau_steps;
-      summary[prefix + "radau_gradients"] = run.radau_gradients;
-    }
-    summary[prefix + work] = run.evaluations;
-    if (prefix.empty() && taylor && explicit_steps > 0) {
-      summary["taylor_order"] = run.evaluations / explicit_steps;
-    }
-  };
-  count(result.run, "");
+  nlohmann::json summary = flow_counts(opt, result);
   if (opt.estimate_error) {
     summary["max_margin_error"] = scalar::to_text<Real>(worst_margin);
     summary["max_loss_error"] = scalar::to_text<Real>(worst_loss);
-    count(result.reference, "rerun_");
   }
   if (o.timing) {
     summary["seconds"] = seconds;

@@ -178,6 +178,8 @@ sweep_plan<Real>::sweep_plan(const sweep_options<Real>& opt) : opt_(opt) {
       key += std::to_string(a) + ":" + std::to_string(index[a]) + ";";
       if (name == "p0" || name == "p0_logit") {
         const Real p0 = name == "p0" ? v : Real(1 / (1 + exp(Real(-v))));
+        // clang-tidy 14 takes p0 > 0 && p0 < 1 on an MPFR expression for always false.
+        // NOLINTNEXTLINE(misc-redundant-expression)
         if (!(p0 > 0 && p0 < 1)) {
           throw input_error(field, scalar::to_text<Real>(v), "p0 must be in (0, 1)");
         }

@@ -116,7 +116,7 @@ std::string rule_text(const rule_cli_options& o, descent::rule_kind kind,
     if (std::find(axes.begin(), axes.end(), name) != axes.end()) return std::string("grid");
     return text.empty() ? std::string(fallback) : text;
   };
-  const std::string name = descent::rule_name(kind);
+  std::string name = descent::rule_name(kind);
   switch (kind) {
     case descent::rule_kind::momentum:
     case descent::rule_kind::nesterov:

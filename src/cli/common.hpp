@@ -248,7 +248,7 @@ class underflow_watch {
 template <class Real>
 Real parse_tolerance(const std::string& text) {
   if (text.empty()) return flow::default_tolerance<Real>();
-  const Real tol = scalar::parse_real<Real>(text, "--tol");
+  Real tol = scalar::parse_real<Real>(text, "--tol");
   const Real smallest = flow::smallest_tolerance<Real>();
   if (tol > 0 && tol < smallest) {
     throw input_error(

@@ -41,14 +41,9 @@ TEST(figures, problem_files_change_existing_fields_of_a_built_in_problem) {
       EXPECT_EQ(pb.at("name"), p.file.substr(5, p.file.size() - 10)) << p.file;
       EXPECT_EQ(pb.at("description"), p.description);
       for (const auto& [path, value] : p.fields) {
-        EXPECT_EQ(pb.at(nlohmann::json::json_pointer("/" +
-                                                     [&] {
-                                                       std::string s = path;
-                                                       for (char& ch : s) ch = ch == '.' ? '/' : ch;
-                                                       return s;
-                                                     }())),
-                  value)
-            << p.file << ": " << path;
+        std::string pointer = "/" + path;
+        for (char& ch : pointer) ch = ch == '.' ? '/' : ch;
+        EXPECT_EQ(pb.at(nlohmann::json::json_pointer(pointer)), value) << p.file << ": " << path;
       }
     }
   }

@@ -323,7 +323,7 @@ TEST(transient_detector, rounding_noise_is_no_increase) {
 
 TEST(descent_options, refuses_what_it_cannot_run) {
   const auto pb = named<double>("pair");
-  const auto expect_field = [&](descent_options<double> o, const std::string& field) {
+  const auto expect_field = [&](const descent_options<double>& o, const std::string& field) {
     try {
       descent::run(pb, o);
       ADD_FAILURE() << "accepted " << field;

@@ -55,12 +55,12 @@ TEST(factorised_flow, is_second_order_and_gd_on_the_factors_approaches_it_at_ord
   descent::factorisation<double> f;
   f.rank = 3;
   f.scale = 0.5;
-  const auto [A0, B0] = descent::initial_factors(f, pb.dim);
+  const auto factors = descent::initial_factors(f, pb.dim);
   const auto W_at = [&](double h) {
     flow::factorised_options<double> o;
     o.step = h;
     o.times = {4.0};
-    const auto r = flow::integrate_factorised(pb, A0, B0, o);
+    const auto r = flow::integrate_factorised(pb, factors.first, factors.second, o);
     EXPECT_TRUE(r.ok) << r.message;
     return matrix<double>(r.samples.back().A * r.samples.back().B);
   };

@@ -291,8 +291,7 @@ class engine {
     if (depth < max_halvings_ && !arb_le(remainder.raw(), point.raw()) &&
         !arb_le(remainder.raw(), (goal_ * w).raw())) {
       const ball half = w / ball(2);
-      const ball split =
-          piece(P, t0, a, half, n, depth + 1) + piece(P, t0, a + half, half, n, depth + 1);
+      ball split = piece(P, t0, a, half, n, depth + 1) + piece(P, t0, a + half, half, n, depth + 1);
       // Keep the smaller bound (both are bounds).
       if (arb_lt(split.raw(), (point + remainder).raw())) return split;
     }

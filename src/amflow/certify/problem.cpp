@@ -160,7 +160,7 @@ ball smallest_eigenvalue_bound(const std::vector<ball>& G, int n) {
   // Try mu = 2^-k (the largest that passes), from 1/2 down: enough for a norm bound, which only
   // needs mu within a small factor of the true smallest eigenvalue.
   for (int k = 1; k <= 60; ++k) {
-    const ball mu = ball::of(rational(1, mp::pow(mp::mpz_int(2), static_cast<unsigned>(k))));
+    ball mu = ball::of(rational(1, mp::pow(mp::mpz_int(2), static_cast<unsigned>(k))));
     std::vector<ball> L(static_cast<size_t>(n) * n);
     bool ok = true;
     for (int j = 0; j < n && ok; ++j) {

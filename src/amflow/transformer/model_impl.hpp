@@ -343,7 +343,7 @@ std::string optimizer<Real>::step(weights<Real>& w, const step_result<Real>& g) 
   for (size_t i = 0; i < W.size(); ++i) {
     matrix<Real> grad = *G[i];
     if (weight_decay_ != 0) grad += weight_decay_ * *W[i];
-    const std::string why = rules_[i]->direction(grad, D[i]);
+    std::string why = rules_[i]->direction(grad, D[i]);
     if (!why.empty()) return why;
   }
   for (size_t i = 0; i < W.size(); ++i) *W[i] -= lr_ * D[i];

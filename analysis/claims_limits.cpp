@@ -91,7 +91,7 @@ flow::flow_result<hp> far_flow(const model::problem<hp>& pb, std::vector<hp> tim
   o.step = hp(1) / 100;
   o.times = std::move(times);
   flow::flow_result<hp> r = flow::integrate(pb, o);
-  if (!r.ok) throw std::runtime_error("the flow did not complete: " + r.message);
+  if (!r.ok()) throw std::runtime_error("the flow did not complete: " + r.message);
   return r;
 }
 
@@ -212,7 +212,7 @@ std::vector<check> far_minimiser(const verify_options& o) {
   const std::string name = "underparameterized", tau_text = "1e15";
   const auto pb = named<hp>(name);
   const model::minimiser_result<hp> w = model::minimiser(pb);
-  if (!w.found) throw std::runtime_error("no minimiser: " + w.message);
+  if (!w.ok()) throw std::runtime_error("no minimiser: " + w.message);
   const auto r = far_flow(pb, {num<hp>(tau_text)});
   const model::vector<hp> limit = model::margins(pb, w.Z);
   hp worst(0);
@@ -258,7 +258,7 @@ std::vector<check> flip_bifurcation(const verify_options& o) {
   const std::string name = "underparameterized";
   const auto hpb = named<hp>(name);
   const model::minimiser_result<hp> w = model::minimiser(hpb);
-  if (!w.found) throw std::runtime_error("no minimiser: " + w.message);
+  if (!w.ok()) throw std::runtime_error("no minimiser: " + w.message);
   const auto pb = named<double>(name);
   const double eta_c = static_cast<double>(w.eta_c);
   const model::vector<hp> limit_hp = model::margins(hpb, w.Z);

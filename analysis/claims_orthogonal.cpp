@@ -200,7 +200,7 @@ std::vector<check> one_step_loss(const verify_options& o) {
   const certify::precision_scope bits(certify::bits_for_digits(o.digits + 20));
   const auto run = certify::certified_gd(certify::ball_problem_of(io::named_problem("orthogonal")),
                                          certify::ball::of(rational(7, 3)), 1);
-  certify_if(c, run.ok && both_within(c, run.states.at(1).loss),
+  certify_if(c, run.ok() && both_within(c, run.states.at(1).loss),
              "both within the tolerance of the loss after one GD step in ball arithmetic");
   return {c};
 }
@@ -218,7 +218,7 @@ std::vector<check> gd_ahead(const verify_options&) {
   c.flow.step = 0.01;
   c.flow.time = flow::time_kind::linear;
   const auto r = compare(pb, c);
-  if (!r.ok) throw std::runtime_error(r.message);
+  if (!r.ok()) throw std::runtime_error(r.message);
   std::vector<check> out;
   for (const auto& row : r.rows) {
     const double lead = row.min_margin_lead;

@@ -66,7 +66,7 @@ std::vector<check> rare_token_criterion(const verify_options& o) {
     e.times = {rational(1, 100)};
     const auto enc = certify::enclose(pair_spec(alpha, "3/4"), e);
     const certify::sign_of sign =
-        enc.ok ? certify::sign(enc.rows.at(0).margins[1]) : certify::sign_of::undecided;
+        enc.ok() ? certify::sign(enc.rows.at(0).margins[1]) : certify::sign_of::undecided;
     certify_if(c,
                sign == (wrong_predicted ? certify::sign_of::negative : certify::sign_of::positive),
                "the sign of m_1(1/100) decided by the validated flow enclosure");
@@ -156,7 +156,7 @@ std::vector<check> crossing_time(const verify_options& o) {
   e.times = {rational(100)};
   e.events = true;
   const auto enc = certify::enclose(io::named_problem("pair"), e);
-  bool proven = enc.ok && enc.events_complete && enc.crossings.size() == 1;
+  bool proven = enc.ok() && enc.events_complete && enc.crossings.size() == 1;
   if (proven) {
     const certify::event& x = enc.crossings[0];
     proven = x.token == 1 && x.direction == 1 && x.unique && both_within(c, x.tau);
@@ -212,7 +212,7 @@ std::vector<check> benign_spikes(const verify_options& o) {
   const certify::ball_problem bp = certify::ball_problem_of(io::named_problem("pair"));
   const auto cf = certify::certified_gd(bp, certify::ball(10), 34);
   const auto cs = certify::certified_gd(bp, certify::ball(1), 34);
-  if (cf.ok && cs.ok && cf.states.size() == 35 && cs.states.size() == 35) {
+  if (cf.ok() && cs.ok() && cf.states.size() == 35 && cs.states.size() == 35) {
     bool above = false;
     for (const auto& st : cf.states) {
       above = above || certify::sign(st.loss - certify::log(certify::ball(2))) == sign_of::positive;
@@ -243,7 +243,7 @@ std::vector<check> orders(const verify_options&) {
   c.flow.step = 0.01;
   c.flow.time = flow::time_kind::linear;
   const auto r = compare(pb, c);
-  if (!r.ok) throw std::runtime_error(r.message);
+  if (!r.ok()) throw std::runtime_error(r.message);
   std::vector<check> out;
   for (size_t i = 1; i < r.rows.size(); ++i) {
     const auto& row = r.rows[i];

@@ -29,7 +29,7 @@ void rule_run(const model::problem<hp>& pb, descent::rule_options<hp> rule, cons
     on_state(k, s.margins, *s.W);
   };
   const descent::descent_result<hp> r = descent::run(pb, d);
-  if (!r.ok) throw std::runtime_error(descent::rule_name(d.rule.kind) + ": " + r.message);
+  if (!r.ok()) throw std::runtime_error(descent::rule_name(d.rule.kind) + ": " + r.message);
 }
 
 // Sign descent from W = 0 with E = U = I (the orthogonal problem): G = U^T R^T E = R^T, and along
@@ -150,7 +150,7 @@ std::vector<check> momentum_order(const verify_options&) {
     c.flow.time = flow::time_kind::linear;
     c.flow.stepper = flow::stepper_kind::taylor;
     const auto r = compare(pb, c);
-    if (!r.ok) throw std::runtime_error(r.message);
+    if (!r.ok()) throw std::runtime_error(r.message);
     const auto& a = r.rows.at(0);
     const auto& b = r.rows.at(1);
     const std::string setting = "pair (alpha = 0.95, p = (3/4, 1/4)), " + descent::rule_name(kind) +
@@ -191,7 +191,7 @@ std::vector<check> layer_norm_margins(const verify_options&) {
       }
     };
     const descent::descent_result<double> r = descent::run(pb, d);
-    if (!r.ok) throw std::runtime_error("GD with layer norm: " + r.message);
+    if (!r.ok()) throw std::runtime_error("GD with layer norm: " + r.message);
     return r.last.margins;
   };
   {
@@ -274,7 +274,7 @@ std::vector<check> factorised_balancedness(const verify_options& o) {
   fo.step = num<hp>("0.1");
   fo.times = {hp(1), hp(10)};
   const auto flow_run = flow::integrate_factorised(pb, A0, B0, fo);
-  if (!flow_run.ok) throw std::runtime_error("the factorised flow: " + flow_run.message);
+  if (!flow_run.ok()) throw std::runtime_error("the factorised flow: " + flow_run.message);
   hp drift(0);
   for (const auto& s : flow_run.samples) drift = std::max(drift, max_abs(C(s.A, s.B) - C0));
   out.push_back(
@@ -289,7 +289,7 @@ std::vector<check> factorised_balancedness(const verify_options& o) {
     d.factors = f;
     d.record = false;
     const auto r = descent::run(pb, d);
-    if (!r.ok) throw std::runtime_error("GD on the factors: " + r.message);
+    if (!r.ok()) throw std::runtime_error("GD on the factors: " + r.message);
     return max_abs(C(r.A, r.B) - C0);
   };
   const hp eta = num<hp>("0.1");
@@ -342,7 +342,7 @@ std::vector<check> sign_flow_pair(const verify_options& o) {
   check at = near<hp>(setting + ": the time where it stops being defined", hi, r.events[0].tau,
                       num<hp>("1e-" + std::to_string(o.digits - 5)),
                       "the root of p0 sigma(-2 tau) = a p1 sigma(2 (a - s) tau)");
-  at.pass = at.pass && !r.ok && r.events.size() == 1 &&
+  at.pass = at.pass && !r.ok() && r.events.size() == 1 &&
             r.message.find("not defined past") != std::string::npos;
   out.push_back(at);
   // Sign descent at eta = 1/64 up to tau*: the flow's margins 2 eta k and 2 (s - a) eta k.

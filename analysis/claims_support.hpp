@@ -54,7 +54,7 @@ descent::descent_result<Real> gd_run(const model::problem<Real>& pb, const Real&
   d.steps = steps;
   d.record = false;
   descent::descent_result<Real> r = descent::run(pb, d);
-  if (!r.ok) throw std::runtime_error("GD did not complete: " + r.message);
+  if (!r.ok()) throw std::runtime_error("GD did not complete: " + r.message);
   return r;
 }
 
@@ -201,7 +201,7 @@ flow::flow_result<Real> flow_at(const model::problem<Real>& pb, std::vector<Real
   o.step = Real(1) / 100;
   o.times = std::move(times);
   flow::flow_result<Real> r = flow::integrate(pb, o);
-  if (!r.ok) throw std::runtime_error("the flow did not complete: " + r.message);
+  if (!r.ok()) throw std::runtime_error("the flow did not complete: " + r.message);
   return r;
 }
 

@@ -97,7 +97,7 @@ std::vector<check> threshold(const verify_options& o) {
   const nlohmann::json spec = io::named_problem("underparameterized");
   const certify::precision_scope bits(certify::bits_for_digits(o.digits));
   const certify::two_class_threshold t = certify::certify_two_class_threshold(spec);
-  if (!t.ok) throw std::runtime_error("eta_c was not certified: " + t.message);
+  if (!t.ok()) throw std::runtime_error("eta_c was not certified: " + t.message);
   const auto mid = [](const certify::ball& b) {
     hp v;
     arf_get_mpfr(v.backend().data(), arb_midref(b.raw()), MPFR_RNDN);

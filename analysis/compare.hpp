@@ -13,6 +13,7 @@
 #include "amflow/descent/rules.hpp"
 #include "amflow/flow/integrate.hpp"
 #include "amflow/model/problem.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::analysis {
 
@@ -59,10 +60,9 @@ struct compare_row {
   flow::run_stats flow_run, modified_run;  // work of the reference integrations
 };
 
+// An outcome: the first failed run's reason, its message naming the run and eta.
 template <class Real>
-struct compare_result {
-  bool ok = true;
-  std::string message;                  // which reference flow failed, and why
+struct compare_result : outcome {
   std::vector<compare_row<Real>> rows;  // in the order of options.etas
 };
 

@@ -90,7 +90,7 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
   opt.validate();
   const size_t n = opt.etas.size();
   std::vector<compare_row<Real>> rows(n);
-  std::vector<std::string> failures(n);
+  std::vector<outcome> failures(n);
   const auto work = [&](long i) {
     compare_row<Real>& row = rows[i];
     row.eta = opt.etas[i];
@@ -101,8 +101,9 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
     gd_opt.steps = row.steps;
     gd_opt.rule = opt.rule;
     const descent::descent_result<Real> gd = descent::run(pb, gd_opt);
-    if (!gd.ok) {
-      failures[i] = "GD at eta = " + scalar::to_text<Real>(row.eta) + ": " + gd.message;
+    if (!gd.ok()) {
+      failures[i] = outcome::failure(
+          gd.why, "GD at eta = " + scalar::to_text<Real>(row.eta) + ": " + gd.message);
       return;
     }
     flow::flow_options<Real> f = opt.flow;
@@ -113,8 +114,9 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
     f.modified_eta = Real(0);
     f.speed = descent::flow_speed(opt.rule);
     const flow::flow_result<Real> ref = flow::integrate(pb, f);
-    if (!ref.ok) {
-      failures[i] = "the flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + ref.message;
+    if (!ref.ok()) {
+      failures[i] = outcome::failure(
+          ref.why, "the flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + ref.message);
       return;
     }
     row.flow = detail::measure_distance(gd, ref, &row.min_margin_lead);
@@ -122,9 +124,10 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
     if (opt.modified) {
       f.modified_eta = row.eta;
       const flow::flow_result<Real> mod = flow::integrate(pb, f);
-      if (!mod.ok) {
-        failures[i] =
-            "the modified flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + mod.message;
+      if (!mod.ok()) {
+        failures[i] = outcome::failure(
+            mod.why,
+            "the modified flow for eta = " + scalar::to_text<Real>(row.eta) + ": " + mod.message);
         return;
       }
       row.modified = detail::measure_distance<Real>(gd, mod, nullptr);
@@ -137,9 +140,8 @@ compare_result<Real> compare(const model::problem<Real>& pb, const compare_optio
   struct stopped {};
   try {
     parallel_for_ordered(static_cast<long>(n), opt.threads, work, [&](long i) {
-      if (!failures[i].empty()) {
-        result.ok = false;
-        result.message = failures[i];
+      if (!failures[i].ok()) {
+        static_cast<outcome&>(result) = failures[i];
         throw stopped{};
       }
       if (i > 0) {

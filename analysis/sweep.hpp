@@ -17,11 +17,13 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/model/problem.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::analysis {
 
@@ -65,21 +67,20 @@ struct sweep_options {
   void validate() const;
 };
 
+// An outcome: the cell's GD run's.
 template <class Real>
-struct sweep_cell {
+struct sweep_cell : outcome {
   size_t index = 0;                // in grid order, first axis slowest
   std::vector<Real> values;        // one per axis, in axis order
   std::vector<std::string> texts;  // the same as printed: exact integers, or every digit
-  bool ok = true;
-  std::string message;
   descent::transients<Real> summary;
   Real final_loss = Real(0);
   Real final_zero_one_loss = Real(0);
   model::vector<Real> final_margins;
-  // With certify: "yes" (decided, and the same first perfect step and ever_perfect as this run),
-  // "differs" (decided, and this run's answer is wrong), "undecided" (the balls could not tell, up
-  // to 16384 bits), with the bits of the last certified run.
-  std::string certified;
+  // With certify: yes (decided, and the same first perfect step and ever_perfect as this run),
+  // differs (decided, and this run's answer is wrong), undecided (the balls could not tell, up to
+  // 16384 bits), with the bits of the last certified run. Empty without certify.
+  std::optional<verdict> certified;
   long certified_bits = 0;
   long certified_first_perfect_step = -1;
 };

@@ -242,15 +242,14 @@ sweep_cell<Real> sweep_plan<Real>::run(size_t c) const {
     cell.values.push_back(values_[a][index[a]]);
     cell.texts.push_back(texts_[a][index[a]]);
   }
-  cell.ok = r.ok;
-  cell.message = r.message;
+  static_cast<outcome&>(cell) = r;
   cell.summary = r.summary;
-  if (r.ok) {
+  if (r.ok()) {
     cell.final_loss = r.last.loss;
     cell.final_zero_one_loss = r.last.zero_one_loss;
     cell.final_margins = r.last.margins;
   }
-  if (opt_.certify && r.ok) {
+  if (opt_.certify && r.ok()) {
     std::string eta_text = opt_.eta_text;
     for (size_t a = 0; a < opt_.axes.size(); ++a) {
       if (opt_.axes[a].name == "eta") eta_text = texts_[a][index[a]];
@@ -262,13 +261,13 @@ sweep_cell<Real> sweep_plan<Real>::run(size_t c) const {
         opt_.steps);
     cell.certified_bits = w.bits;
     if (!w.decided()) {
-      cell.certified = "undecided";
+      cell.certified = verdict::undecided;
     } else {
       cell.certified_first_perfect_step = w.run.first_perfect_step;
       cell.certified = w.run.first_perfect_step == r.summary.first_perfect_step &&
                                w.run.ever_perfect == r.summary.ever_perfect
-                           ? "yes"
-                           : "differs";
+                           ? verdict::yes
+                           : verdict::differs;
     }
   }
   return cell;

@@ -22,7 +22,7 @@ void enclosure(benchmark::State& state, const char* problem, bool events) {
   long steps = 0;
   for (auto _ : state) {
     const auto r = certify::enclose(io::named_problem(problem), o);
-    if (!r.ok) state.SkipWithError(r.message.c_str());
+    if (!r.ok()) state.SkipWithError(r.message.c_str());
     steps = r.steps;
     benchmark::DoNotOptimize(r.largest_radius);
   }

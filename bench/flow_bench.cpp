@@ -65,12 +65,13 @@ void flow_run(benchmark::State& state) {
     }
     state.counters["steps"] = static_cast<double>(r.run.steps);
     state.counters["rejected"] = static_cast<double>(r.run.rejected);
-    state.counters["evals"] = static_cast<double>(r.run.evaluations);
+    state.counters["evals"] = static_cast<double>(r.run.rhs_evaluations);
+    state.counters["coefficients"] = static_cast<double>(r.run.series_coefficients);
     state.counters["correct_digits"] =
         r.samples.empty() ? 0.0 : (worst > 0 ? -std::log10(worst) : static_cast<double>(digits));
     state.counters["tau_reached"] =
         r.samples.empty() ? 0.0 : static_cast<double>(r.samples.back().tau);
-    state.SetLabel(flow::stepper_name(kind) + (r.ok ? "" : " CAPPED: " + r.message));
+    state.SetLabel(flow::stepper_name(kind) + (r.ok() ? "" : " CAPPED: " + r.message));
     return 0;
   });
 }

@@ -34,8 +34,8 @@ int main() {
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const std::string what = std::string(name) + " at " + std::to_string(digits) + " digits";
-        proof.require(r.ok, what + ": " + r.message);
-        if (!r.ok) continue;
+        proof.require(r.ok(), what + ": " + r.message);
+        if (!r.ok()) continue;
         const rational goal(1, mp::pow(mp::mpz_int(10), digits == 50 ? 40 : 85));
         for (const auto& row : r.rows) {
           proof.require(row.loss.radius_below(goal), what + ": a loss radius");

@@ -37,8 +37,8 @@ int main() {
                                           certify::ball::of(rational(3, 4)));
     const auto fast = certify::certified_gd(pb, certify::ball(10), 34);
     const auto slow = certify::certified_gd(pb, certify::ball(1), 34);
-    proof.require(fast.ok && slow.ok, "the certified runs completed");
-    if (!fast.ok || !slow.ok) return;
+    proof.require(fast.ok() && slow.ok(), "the certified runs completed");
+    if (!fast.ok() || !slow.ok()) return;
     proof.require(fast.undecided_increases.empty() && slow.undecided_increases.empty(),
                   "every loss comparison decided");
     proof.evidence("eta = 10: the loss rises at steps " + steps_text(fast.loss_increases));

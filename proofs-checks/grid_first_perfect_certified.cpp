@@ -57,12 +57,12 @@ int main() {
           const certify::certified_run& run = w.run;
           const long used = w.bits;
           widest_bits = std::max(widest_bits, used);
-          const bool decided = run.ok && run.first_perfect_decided == certify::decision::yes;
+          const bool decided = run.ok() && run.first_perfect_decided == certify::decision::yes;
           if (!decided) {
             ++undecided;
             proof.evidence("cell " + std::to_string(cell) + " (i " + std::to_string(i) + ", j " +
                            std::to_string(j) + ", l " + std::to_string(l) + "): undecided" +
-                           (run.ok ? "" : " (" + run.message + ")"));
+                           (run.ok() ? "" : " (" + run.message + ")"));
             continue;
           }
           never += !run.ever_perfect;

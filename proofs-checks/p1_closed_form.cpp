@@ -34,12 +34,12 @@ int main() {
     for (const rational& t : taus) times.push_back(scalar::from_rational<mpfr_real>(t, "tau", ""));
     const flow::flow_result<mpfr_real> run = analysis::claims_detail::flow_at(
         pb, times, scalar::parse_real<mpfr_real>("1e-42", "tol"), false);
-    proof.require(run.ok, "the flow ran: " + run.message);
+    proof.require(run.ok(), "the flow ran: " + run.message);
 
     const rational tolerance(1, mp::pow(mp::mpz_int(10), 40));
     double widest50 = 0, widest500 = 0;
     rational worst(0);
-    for (size_t i = 0; i < taus.size() && run.ok; ++i) {
+    for (size_t i = 0; i < taus.size() && run.ok(); ++i) {
       for (int x = 0; x < 3; ++x) {
         const certify::precision_scope fifty(certify::bits_for_digits(50));
         const certify::ball m = certify::orthogonal_margin(p[x], 3, taus[i]);

@@ -24,8 +24,8 @@ int main() {
     o.times = {rational(mp::pow(mp::mpz_int(10), 15))};
     o.events = true;
     const certify::enclosure_result r = certify::enclose(io::named_problem("pair"), o);
-    proof.require(r.ok, r.message);
-    if (!r.ok) return;
+    proof.require(r.ok(), r.message);
+    if (!r.ok()) return;
     proof.require(r.events_complete, "some part of (0, 1e15] was not decided");
     proof.require(r.crossings.size() == 1, "exactly one crossing");
     proof.require(r.turns.size() == 1, "exactly one turn");

@@ -57,7 +57,7 @@ int main() {
       const certify::precision_scope bits(certify::bits_for_digits(60));
       const auto bp = certify::ball_problem_of(io::named_problem("pair"));
       const auto run = certify::certified_gd(bp, ball(10), 34);
-      proof.require(run.ok && ref.ok && run.states.size() == ref.samples.size(), "the runs");
+      proof.require(run.ok() && ref.ok() && run.states.size() == ref.samples.size(), "the runs");
       double widest = 0;
       for (size_t k = 0; k < run.states.size() && k < ref.samples.size(); ++k) {
         const ball s = certify::sharpness(bp, run.states[k].Z);
@@ -79,8 +79,8 @@ int main() {
       const certify::precision_scope bits(certify::bits_for_digits(50));
       const auto spec = io::named_problem("underparameterized");
       const certify::two_class_threshold t = certify::certify_two_class_threshold(spec);
-      proof.require(t.ok, t.message);
-      if (!t.ok) return;
+      proof.require(t.ok(), t.message);
+      if (!t.ok()) return;
       for (const ball& wi : t.w) {
         proof.require(wi.radius_below(rational(1, mp::pow(mp::mpz_int(10), 45))), "w* radius");
       }
@@ -99,7 +99,7 @@ int main() {
         o.steps = 20000;
         o.record = false;
         const auto r = descent::run(pb, o);
-        proof.require(r.ok, "GD ran");
+        proof.require(r.ok(), "GD ran");
         const mpfr_real gap = abs(r.samples.back().loss - best);
         const bool below = std::string(factor) == "0.999";
         proof.require(below ? gap < mpfr_real(1e-30) : gap > mpfr_real(1e-5),

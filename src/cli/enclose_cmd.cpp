@@ -100,7 +100,7 @@ void run_enclose(const enclose_cli_options& o) {
   }
   const certify::enclosure_result r = certify::enclose(spec, opt);
   progress.clear();
-  if (!r.ok) throw std::runtime_error("enclose: cannot certify: " + r.message);
+  if (!r.ok()) throw std::runtime_error("enclose: cannot certify: " + r.message);
 
   const int shown = static_cast<int>(digits);
   nlohmann::json meta = {{"amflow", version},

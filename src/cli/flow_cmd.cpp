@@ -128,7 +128,7 @@ void run_sign_flow(const flow_cli_options& o, const model::problem<Real>& pb,
                       {"entry", {e.row, e.col}},
                       {"entries", e.entries}});
   }
-  if (!r.ok) throw std::runtime_error("flow did not complete: " + r.message);
+  if (!r.ok()) throw std::runtime_error("flow did not complete: " + r.message);
   nlohmann::json summary = {{"events", static_cast<long long>(r.events.size())},
                             {"search_steps", r.steps}};
   summary["first_events"] = events;
@@ -237,9 +237,9 @@ nlohmann::json flow_counts(const flow::flow_options<Real>& opt,
       summary[prefix + "radau_steps"] = run.radau_steps;
       summary[prefix + "radau_gradients"] = run.radau_gradients;
     }
-    summary[prefix + work] = run.evaluations;
+    summary[prefix + work] = taylor ? run.series_coefficients : run.rhs_evaluations;
     if (prefix.empty() && taylor && explicit_steps > 0) {
-      summary["taylor_order"] = run.evaluations / explicit_steps;
+      summary["taylor_order"] = run.series_coefficients / explicit_steps;
     }
   };
   count(result.run, "");
@@ -305,7 +305,7 @@ void run_flow(const flow_cli_options& o) {
   const flow::flow_result<Real> result = flow::integrate(pb, opt);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!result.ok) throw std::runtime_error("flow did not complete: " + result.message);
+  if (!result.ok()) throw std::runtime_error("flow did not complete: " + result.message);
 
   nlohmann::json summary = flow_counts(opt, result);
   if (opt.estimate_error) {

@@ -141,7 +141,7 @@ void run_gd_certified(const gd_cli_options& o) {
   const certify::certified_run r =
       certify::certified_gd(bp, certify::ball::of(eta), steps, false, on_state);
   progress.clear();
-  if (!r.ok) {
+  if (!r.ok()) {
     throw std::runtime_error(
         "gd --certify: cannot certify: " + r.message +
         " (the balls widen as GD runs; more --digits keep them narrow longer)");
@@ -329,7 +329,7 @@ void write_sgd_mean(const gd_cli_options& o, const model::problem<Real>& pb,
   underflow_watch underflow;
   const descent::sgd_mean_result<Real> mean =
       descent::sgd_mean(pb, opt, seeds, threads, [&](long done) { progress.update(done); });
-  if (!mean.ok) throw std::runtime_error("SGD did not complete: " + mean.message);
+  if (!mean.ok()) throw std::runtime_error("SGD did not complete: " + mean.message);
   for (size_t j = 0; j < mean.steps.size(); ++j) {
     std::vector<io::cell> row = {
         io::cell::integer(mean.steps[j]),
@@ -402,7 +402,7 @@ void write_gd_run(const gd_cli_options& o, const model::problem<Real>& pb,
     };
   }
   const descent::descent_result<Real> r = descent::run(pb, opt);
-  if (!r.ok) throw std::runtime_error("gd did not complete: " + r.message);
+  if (!r.ok()) throw std::runtime_error("gd did not complete: " + r.message);
   nlohmann::json summary = {{"transients", transients_json(r.summary)}};
   if (opt.factors.rank > 0) {
     // Conserved by the gradient flow; GD moves it by O(eta^2) per step.

@@ -39,7 +39,7 @@ nlohmann::json minimiser_json(const nlohmann::json& spec, int digits) {
   scalar::set_mpfr_digits(digits);  // Newton's iterates (the working type's own when it is MPFR)
   const certify::precision_scope bits(certify::bits_for_digits(digits));
   const certify::two_class_threshold t = certify::certify_two_class_threshold(spec);
-  if (!t.ok) return {{"certified", false}, {"reason", t.message}};
+  if (!t.ok()) return {{"certified", false}, {"reason", t.message}};
   nlohmann::json out = {{"certified", true}};
   for (size_t i = 0; i < t.w.size(); ++i) {
     const std::string g = "gamma_" + std::to_string(i);

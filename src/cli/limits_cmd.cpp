@@ -196,9 +196,9 @@ void run_limits(const limits_cli_options& o) {
   if (hm.separable) return write_separable(o, pb, hm, std::move(meta), std::move(summary));
   summary["not_separable"] = hm.message;
   const model::minimiser_result<Real> w = model::minimiser(pb);
-  if (w.found) return write_minimiser(o, pb, w, std::move(meta), std::move(summary));
+  if (w.ok()) return write_minimiser(o, pb, w, std::move(meta), std::move(summary));
   const model::split_result<Real> sp = model::split_limit(pb);
-  if (!sp.found) {
+  if (!sp.ok()) {
     throw std::runtime_error("limits: not separable (" + hm.message + "), no minimiser (" +
                              w.message + ") and no split: " + sp.message);
   }

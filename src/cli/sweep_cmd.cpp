@@ -253,7 +253,7 @@ class sweep_table {
     row.push_back(io::cell::integer(static_cast<long long>(s.spikes.size())));
     row.push_back(num(max_spike));
     row.push_back(io::cell::integer(sign_changes));
-    if (c.ok) {
+    if (c.ok()) {
       underflow_watch cell_watch;  // null below the smallest normal number (account notes it)
       row.push_back(cell_watch.positive(c.final_loss, "the final loss", ""));
       row.push_back(num(c.final_zero_one_loss));
@@ -264,11 +264,11 @@ class sweep_table {
       row.push_back(io::cell::words(c.message));
     }
     if (opt_.certify) {
-      if (c.certified.empty()) {
+      if (!c.certified) {
         row.push_back(io::cell::words("no"));
         row.push_back(io::cell::null());
       } else {
-        row.push_back(io::cell::words(c.certified));
+        row.push_back(io::cell::words(verdict_name(*c.certified)));
         row.push_back(io::cell::integer(c.certified_bits));
       }
     }
@@ -286,8 +286,9 @@ class sweep_table {
     nlohmann::json summary = {{"cells", selected + (done_ ? done_->rows.size() : 0)}};
     if (failed_ > 0) summary["failed_cells"] = failed_;
     if (opt_.certify) {
-      for (const char* k : {"yes", "differs", "undecided"})
-        summary[std::string("certified_") + k] = certified_counts_[k];
+      for (verdict v : {verdict::yes, verdict::differs, verdict::undecided}) {
+        summary[std::string("certified_") + verdict_name(v)] = certified_counts_[verdict_name(v)];
+      }
     }
     underflow_.note(summary, scalar::name<Real>());
     if (shard_.count > 0 && first_underflow_ >= 0) {

@@ -28,7 +28,7 @@ analysis::compare_options<Real> options(const std::string& etas, const std::stri
 TEST(compare, pair_problem_is_first_order_against_the_flow_and_second_against_the_modified_flow) {
   const auto pb = io::parse_problem<double>(io::named_problem("pair"));
   const auto r = analysis::compare(pb, options<double>("list:1/8,1/16,1/32,1/64", "4", "1e-13"));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   ASSERT_EQ(r.rows.size(), 4u);
   EXPECT_EQ(r.rows[0].steps, 32);
   EXPECT_EQ(r.rows[3].steps, 256);
@@ -52,7 +52,7 @@ TEST(compare, orthogonal_gd_is_never_behind_the_flow_at_50_digits) {
   auto o = options<mpfr_real>("list:2,1,1/2", "8", "1e-40");
   o.modified = false;
   const auto r = analysis::compare(pb, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   for (const auto& row : r.rows) {
     EXPECT_GT(row.min_margin_lead, 0) << "eta = " << row.eta;
     EXPECT_LT(row.flow.reference_error, mpfr_real("1e-38"));
@@ -83,7 +83,7 @@ TEST(compare, momentum_is_first_order_against_its_limit_flow) {
   o.rule.kind = descent::rule_kind::momentum;
   o.rule.momentum = 0.75;
   const auto r = analysis::compare(pb, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   for (size_t i = 1; i < r.rows.size(); ++i) {
     const double order =
         std::log2(r.rows[i - 1].flow.final_margin_error / r.rows[i].flow.final_margin_error);

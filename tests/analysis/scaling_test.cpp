@@ -57,7 +57,7 @@ TEST(scaling, reduced_run_gives_the_step_counts_of_the_full_memory) {
       if (mean < 0 && L <= o.target) mean = step;
     };
     const auto r = descent::run(pb, d);
-    ASSERT_TRUE(r.ok) << r.message;
+    ASSERT_TRUE(r.ok()) << r.message;
     for (long f : first) all = std::max(all, f);
     EXPECT_EQ(*reduced.steps_all_classes, all) << descent::rule_name(k);
     EXPECT_EQ(*reduced.steps_mean_loss, mean) << descent::rule_name(k);

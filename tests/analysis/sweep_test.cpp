@@ -142,7 +142,7 @@ TEST(sweep, rule_parameters_are_axes) {
     d.rule.beta1 = c.values[0];
     d.rule.beta2 = c.values[1];
     const auto direct = descent::run(pb, d);
-    ASSERT_TRUE(c.ok && direct.ok);
+    ASSERT_TRUE(c.ok() && direct.ok());
     EXPECT_EQ(c.final_loss, direct.last.loss) << c.texts[0] << " " << c.texts[1];
     EXPECT_TRUE(c.final_margins == direct.last.margins);
   }

@@ -25,7 +25,7 @@ TEST(certified_gd, balls_contain_the_200_digit_run) {
     o.steps = 34;
     const auto ref = descent::run(hp, o);
     const auto run = certify::certified_gd(pb, of_text(eta), 34);
-    ASSERT_TRUE(run.ok);
+    ASSERT_TRUE(run.ok());
     ASSERT_EQ(run.states.size(), ref.samples.size());
     for (size_t k = 0; k < ref.samples.size(); ++k) {
       // The 200-digit values are within 1e-190 of the exact ones; the balls are ~1e-20 wide.
@@ -105,7 +105,7 @@ TEST(certified_gd, the_mean_value_form_keeps_long_runs_enclosed) {
   const certify::precision_scope bits(certify::bits_for_digits(15));
   const auto run = certify::certified_gd(certify::ball_problem_of(io::named_problem("pair")),
                                          certify::ball(1), 300);
-  ASSERT_TRUE(run.ok) << run.message;
+  ASSERT_TRUE(run.ok()) << run.message;
   ASSERT_EQ(run.states.size(), ref.samples.size());
   EXPECT_LT(run.widest, 1e-2);
   for (size_t k = 0; k < run.states.size(); ++k) {

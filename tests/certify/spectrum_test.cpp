@@ -117,7 +117,7 @@ TEST(certified_threshold, eta_c_contains_an_independent_100_digit_value) {
   scalar::set_mpfr_digits(50);
   const certify::precision_scope bits(certify::bits_for_digits(50));
   const auto t = certify::certify_two_class_threshold(io::named_problem("underparameterized"));
-  ASSERT_TRUE(t.ok) << t.message;
+  ASSERT_TRUE(t.ok()) << t.message;
   EXPECT_TRUE(t.w[0].contains(ball::of(w0))) << t.w[0].text(50);
   EXPECT_TRUE(t.w[1].contains(ball::of(w1))) << t.w[1].text(50);
   EXPECT_TRUE(t.eta_c.contains(ball::of(eta_c))) << t.eta_c.text(50);
@@ -133,10 +133,12 @@ TEST(certified_threshold, separable_data_and_more_classes_are_refused) {
   spec["inputs"] = {{"kind", "angles"}, {"degrees", {0, 90}}};
   spec["frequencies"] = {{"kind", "uniform"}};
   const auto t = certify::certify_two_class_threshold(spec);
-  EXPECT_FALSE(t.ok);
+  EXPECT_FALSE(t.ok());
+  EXPECT_EQ(t.why, reason::not_enclosed) << reason_name(t.why);
   EXPECT_NE(t.message.find("Krawczyk"), std::string::npos) << t.message;
   const auto m = certify::certify_two_class_threshold(io::named_problem("orthogonal"));
-  EXPECT_FALSE(m.ok);
+  EXPECT_FALSE(m.ok());
+  EXPECT_EQ(m.why, reason::undefined) << reason_name(m.why);
   EXPECT_NE(m.message.find("two classes"), std::string::npos);
 }
 

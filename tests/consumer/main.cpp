@@ -19,5 +19,5 @@ int main() {
   const auto run = amflow::descent::run(pb, o);
   std::printf("first step margins %.17g %.17g (closed-form gap %.3g), loss after 200 steps %.6g\n",
               m0, m1, gap, run.last.loss);
-  return run.ok && gap < 1e-13 && run.last.loss < one.last.loss ? 0 : 1;
+  return run.ok() && gap < 1e-13 && run.last.loss < one.last.loss ? 0 : 1;
 }

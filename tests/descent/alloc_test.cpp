@@ -58,7 +58,7 @@ long allocations_of(const model::problem<double>& pb, descent::descent_options<d
   o.record = false;
   const long before = allocations.load();
   const descent::descent_result<double> r = descent::run(pb, o);
-  EXPECT_TRUE(r.ok) << r.message;
+  EXPECT_TRUE(r.ok()) << r.message;
   return allocations.load() - before;
 }
 

@@ -39,7 +39,7 @@ TYPED_TEST(descent_test, orthogonal_gd_follows_the_scalar_recursion_and_leads_th
   const auto pb = named<Real>("orthogonal");
   const auto o = gd<Real>("7/3", 200);
   const auto r = descent::run(pb, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   ASSERT_EQ(r.samples.size(), 201u);
   const int M = pb.classes;
   for (int x = 0; x < pb.tokens; ++x) {
@@ -78,7 +78,7 @@ TYPED_TEST(descent_test, particle_coordinates_agree_with_gd_on_w) {
   const auto a = descent::run(pb, o);
   o.space = descent::space_kind::weights;
   const auto b = descent::run(pb, o);
-  ASSERT_TRUE(a.ok && b.ok);
+  ASSERT_TRUE(a.ok() && b.ok());
   for (size_t k = 0; k < a.samples.size(); ++k) {
     EXPECT_LE(
         testing::diff(Real((a.samples[k].margins - b.samples[k].margins).cwiseAbs().maxCoeff()),
@@ -106,7 +106,7 @@ TYPED_TEST(descent_test, automatic_space_takes_w_when_tokens_outnumber_dimension
   EXPECT_EQ(a.space, descent::space_kind::weights);
   o.space = descent::space_kind::particle;
   const auto b = descent::run(pb, o);
-  ASSERT_TRUE(a.ok && b.ok);
+  ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_LE(testing::diff(Real((a.W - b.W).cwiseAbs().maxCoeff()), Real(0)),
             1e4 * testing::eps<Real>());
   // The named problems stay in particle coordinates (a tie or cheaper there).
@@ -234,7 +234,7 @@ TEST(sgd_mean, approaches_gd_as_the_batch_grows_whatever_the_threads) {
     auto s = o;
     s.batch = batch;
     const auto mean = descent::sgd_mean(pb, s, runs, threads);
-    EXPECT_TRUE(mean.ok);
+    EXPECT_TRUE(mean.ok());
     double worst = 0;
     for (size_t j = 0; j < mean.steps.size(); ++j) {
       worst = std::max(worst, (mean.margins[j] - exact.samples[j].margins).cwiseAbs().maxCoeff());

@@ -264,7 +264,7 @@ TYPED_TEST(rules_test, every_rule_agrees_with_a_plain_loop_on_W) {
         if (space == descent::space_kind::particle && !linear) continue;
         o.space = space;
         const auto r = descent::run(pb, o);
-        ASSERT_TRUE(r.ok) << r.message;
+        ASSERT_TRUE(r.ok()) << r.message;
         EXPECT_EQ(r.space, space) << descent::rule_name(k);
         const auto [gap, size] = gap_and_size(r.W, W);
         EXPECT_LT(gap, bound) << descent::rule_name(k) << (bias ? "" : " without bias correction")
@@ -303,7 +303,7 @@ TYPED_TEST(rules_test, adam_with_betas_zero_is_sign_descent) {
     o.rule.kind = rule_kind::adam;
     o.rule.beta1 = o.rule.beta2 = o.rule.epsilon = Real(0);
     const auto adam = descent::run(pb, o);
-    ASSERT_TRUE(sign.ok && adam.ok);
+    ASSERT_TRUE(sign.ok() && adam.ok());
     ASSERT_EQ(sign.samples.size(), adam.samples.size());
     for (size_t k = 0; k < sign.samples.size(); ++k) {
       const model::matrix<Real>& a = *sign.samples[k].W;
@@ -323,7 +323,7 @@ TYPED_TEST(rules_test, adam_with_betas_zero_is_sign_descent) {
   o.rule.kind = rule_kind::sign;
   o.steps = 10;
   const auto r = descent::run(pb, o);
-  ASSERT_TRUE(r.ok);
+  ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.W.block(3, 0, 2, 5).cwiseAbs().maxCoeff(), 0);
   EXPECT_EQ(r.W.block(0, 3, 5, 2).cwiseAbs().maxCoeff(), 0);
   EXPECT_GT(r.W.block(0, 0, 3, 3).cwiseAbs().minCoeff(), 0);
@@ -340,7 +340,7 @@ TYPED_TEST(rules_test, sign_descent_margins_are_exactly_two_eta_k_on_orthonormal
   o.steps = 40;
   o.rule.kind = rule_kind::sign;
   const auto r = descent::run(pb, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   for (size_t k = 0; k < r.samples.size(); ++k) {
     for (int x = 0; x < pb.tokens; ++x) {
       EXPECT_EQ(r.samples[k].margins(x), Real(Real(k) / 2)) << "step " << k << " token " << x;
@@ -382,7 +382,7 @@ TYPED_TEST(rules_test, layer_norm_runs_agree_with_a_plain_loop) {
         }
       };
       const auto r = descent::run(pb, o);
-      ASSERT_TRUE(r.ok) << r.message;
+      ASSERT_TRUE(r.ok()) << r.message;
       EXPECT_LT(top, Real(0)) << descent::rule_name(k);
       const grid<Real> W = plain_run(pb, o.rule, o.eta, o.steps, eps);
       const auto [gap, size] = gap_and_size(r.W, W);
@@ -419,7 +419,7 @@ TYPED_TEST(rules_test, every_rule_with_sgd_batches_agrees_with_a_plain_loop) {
     o.record = false;
     o.rule.kind = k;
     const auto r = descent::run(pb, o);
-    ASSERT_TRUE(r.ok) << r.message;
+    ASSERT_TRUE(r.ok()) << r.message;
     descent::batch_sampler sampler(p, o.batch, o.seed);
     grid<Real> W = to_grid<Real>(pb.W0);
     plain_rule<Real> rule{o.rule};
@@ -455,7 +455,7 @@ TYPED_TEST(rules_test, explicit_factors_start_the_factorised_run) {
   EXPECT_EQ(o.factors.A0(2, 0), testing::num<Real>("1/3"));
   EXPECT_EQ(o.factors.B0(1, 3), testing::num<Real>("2/7"));
   const auto r = descent::run(pb, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   const auto [A, B] = plain_factorised_run(pb, o.rule, o.eta, o.steps, to_grid<Real>(o.factors.A0),
                                            to_grid<Real>(o.factors.B0));
   EXPECT_LT(gap_and_size(r.A, A).first, agreement_bound<Real>());
@@ -529,7 +529,7 @@ TYPED_TEST(rules_test, factorised_runs_agree_with_a_plain_loop_on_the_factors) {
     o.factors.scale = testing::num<Real>("0.3");
     o.factors.seed = 7;
     const auto r = descent::run(pb, o);
-    ASSERT_TRUE(r.ok) << r.message;
+    ASSERT_TRUE(r.ok()) << r.message;
     EXPECT_EQ(r.space, descent::space_kind::weights);
     const auto [A0, B0] = descent::initial_factors(o.factors, pb.dim);
     const auto [A, B] =
@@ -568,7 +568,7 @@ TYPED_TEST(rules_test, one_gd_step_on_the_factors_moves_balancedness_by_eta_squa
     o.record = false;
     o.factors = f;
     const auto r = descent::run(pb, o);
-    ASSERT_TRUE(r.ok) << r.message;
+    ASSERT_TRUE(r.ok()) << r.message;
     const model::matrix<Real> before = A0.transpose() * A0 - B0 * B0.transpose();
     const model::matrix<Real> after = r.A.transpose() * r.A - r.B * r.B.transpose();
     Real worst(0), size(0);

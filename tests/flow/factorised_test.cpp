@@ -35,7 +35,7 @@ TEST(factorised_flow, keeps_balancedness_to_rounding_at_50_digits) {
   o.step = num<Real>("0.05");
   o.times = {Real(1), Real(5), Real(20)};
   const auto r = flow::integrate_factorised(pb, A0, B0, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   const matrix<Real> C0 = balancedness(A0, B0);
   Real drift(0);
   for (const auto& s : r.samples)
@@ -61,7 +61,7 @@ TEST(factorised_flow, is_second_order_and_gd_on_the_factors_approaches_it_at_ord
     o.step = h;
     o.times = {4.0};
     const auto r = flow::integrate_factorised(pb, factors.first, factors.second, o);
-    EXPECT_TRUE(r.ok) << r.message;
+    EXPECT_TRUE(r.ok()) << r.message;
     return matrix<double>(r.samples.back().A * r.samples.back().B);
   };
   const matrix<double> W1 = W_at(0.1), W2 = W_at(0.05), W4 = W_at(0.025), Wf = W_at(0.002);
@@ -75,7 +75,7 @@ TEST(factorised_flow, is_second_order_and_gd_on_the_factors_approaches_it_at_ord
     d.factors = f;
     d.record = false;
     const auto g = descent::run(pb, d);
-    ASSERT_TRUE(g.ok) << g.message;
+    ASSERT_TRUE(g.ok()) << g.message;
     errors.push_back(max_abs<double>(matrix<double>(g.W - Wf)));
   }
   for (size_t i = 1; i < errors.size(); ++i) {

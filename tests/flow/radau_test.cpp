@@ -93,7 +93,7 @@ TEST(radau, underparameterized_reaches_its_minimiser_at_1e15) {
     w[1] -= (H[0][0] * g[1] - H[1][0] * g[0]) / det;
   }
   const auto r = flow::integrate(pb, far("1e3,1e9,1e15", flow::stepper_kind::automatic));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   ASSERT_EQ(r.samples.size(), 3u);
   EXPECT_GT(r.run.radau_steps, 0);
   EXPECT_LT(r.run.steps, 200);
@@ -119,7 +119,7 @@ TEST(radau, mixed_problem_follows_its_asymptotics_to_1e15) {
   scalar::set_mpfr_digits(50);
   const auto pb = io::parse_problem<Real>(io::named_problem("mixed"));
   const auto r = flow::integrate(pb, far("1e12,1e15", flow::stepper_kind::automatic));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   ASSERT_EQ(r.samples.size(), 2u);
   EXPECT_GT(r.run.radau_steps, 0);
   const Real tau = r.samples[1].tau;
@@ -140,12 +140,12 @@ TEST(radau, auto_hands_over_only_where_the_flow_converges) {
   for (const std::string name : {"orthogonal", "pair", "large-memory"}) {
     const auto pb = io::parse_problem<Real>(io::named_problem(name));
     const auto r = flow::integrate(pb, far("1e15", flow::stepper_kind::automatic));
-    ASSERT_TRUE(r.ok) << name << ": " << r.message;
+    ASSERT_TRUE(r.ok()) << name << ": " << r.message;
     EXPECT_EQ(r.run.radau_steps, 0) << name;
   }
   const auto pb = io::parse_problem<Real>(io::named_problem("underparameterized"));
   const auto r = flow::integrate(pb, far("1e15", flow::stepper_kind::automatic));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_GT(r.run.radau_steps, 0);
   scalar::set_mpfr_digits(50);
 }
@@ -169,7 +169,7 @@ TEST(radau, auto_hands_over_through_the_embeddings) {
   o.max_steps = 5000;
   const auto r = flow::integrate(pb, o);
   const auto f = flow::integrate(formed, o);
-  ASSERT_TRUE(r.ok && f.ok) << r.message << f.message;
+  ASSERT_TRUE(r.ok() && f.ok()) << r.message << f.message;
   EXPECT_GT(r.run.radau_steps, 0);
   EXPECT_GT(f.run.radau_steps, 0);
   EXPECT_LT(r.run.steps, 2000);
@@ -187,10 +187,10 @@ TEST(radau, alone_agrees_with_the_taylor_series) {
   auto o = far("0.5,2,10", flow::stepper_kind::radau);
   o.time = flow::time_kind::linear;
   const auto r = flow::integrate(pb, o);
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   o.stepper = flow::stepper_kind::taylor;
   const auto t = flow::integrate(pb, o);
-  ASSERT_TRUE(t.ok) << t.message;
+  ASSERT_TRUE(t.ok()) << t.message;
   for (size_t i = 0; i < 3; ++i) {
     for (int x = 0; x < 2; ++x) {
       EXPECT_LT(abs(Real(r.samples[i].margins(x) - t.samples[i].margins(x))), Real("1e-32"));

@@ -31,7 +31,7 @@ TEST(taylor, orthogonal_at_50_digits_to_1e12_within_1e40) {
   scalar::set_mpfr_digits(50);
   const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
   const auto r = flow::integrate(pb, taylor("1e-42", "0,0.1,1,10,100,1e3,1e4,1e6,1e8,1e10,1e12"));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_LT(closed_form_error(pb, r), Real("1e-40"));
   EXPECT_LT(r.run.steps, 60);
 }
@@ -41,7 +41,7 @@ TEST(taylor, orthogonal_at_100_digits_to_1e15_within_1e85) {
   scalar::set_mpfr_digits(100);
   const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
   const auto r = flow::integrate(pb, taylor("1e-88", "0,1,1e3,1e6,1e9,1e12,1e15"));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_LT(closed_form_error(pb, r), Real("1e-85"));
   EXPECT_LT(r.run.steps, 60);
   scalar::set_mpfr_digits(50);
@@ -52,7 +52,7 @@ TEST(taylor, dense_output_is_as_accurate_as_the_steps) {
   scalar::set_mpfr_digits(50);
   const auto pb = io::parse_problem<Real>(io::named_problem("orthogonal"));
   const auto r = flow::integrate(pb, taylor("1e-35", "logspace:-2:12:57"));
-  ASSERT_TRUE(r.ok) << r.message;
+  ASSERT_TRUE(r.ok()) << r.message;
   ASSERT_EQ(r.samples.size(), 57u);
   EXPECT_LT(r.run.steps, 57);  // fewer steps than samples: samples come from the series
   EXPECT_LT(closed_form_error(pb, r), Real("1e-33"));
@@ -68,7 +68,7 @@ TEST(taylor, pair_at_50_digits_agrees_with_100_digits) {
       auto o = taylor(tol, "0.5,1,10,100");
       o.time = t;
       const auto r = flow::integrate(pb, o);
-      EXPECT_TRUE(r.ok) << r.message;
+      EXPECT_TRUE(r.ok()) << r.message;
       std::vector<std::string> m;
       for (const auto& s : r.samples) {
         for (int x = 0; x < 2; ++x) m.push_back(scalar::to_text(s.margins(x)));
@@ -158,7 +158,7 @@ TEST(taylor, modified_flow_agrees_with_bulirsch_stoer) {
     const auto t = flow::integrate(pb, o);
     o.stepper = flow::stepper_kind::bulirsch_stoer;
     const auto b = flow::integrate(pb, o);
-    ASSERT_TRUE(t.ok && b.ok) << t.message << b.message;
+    ASSERT_TRUE(t.ok() && b.ok()) << t.message << b.message;
     for (size_t i = 0; i < t.samples.size(); ++i) {
       EXPECT_LT((t.samples[i].margins - b.samples[i].margins).cwiseAbs().maxCoeff(), Real("1e-22"))
           << c.problem << " tau " << t.samples[i].tau;

@@ -193,8 +193,8 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
   run.first_perfect_step = steps - 1;
   for (long k = 0; k <= steps; ++k) {
     if (!finite(Z)) {
-      run.ok = false;
-      run.message = "a logit's ball is no longer finite at step " + std::to_string(k);
+      run.fail(reason::not_finite,
+               "a logit's ball is no longer finite at step " + std::to_string(k));
       return run;
     }
     certified_state state;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "amflow/certify/ball.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::certify {
 
@@ -44,9 +45,8 @@ struct certified_state {
   decision perfect = decision::undecided;
 };
 
-struct certified_run {
-  bool ok = true;
-  std::string message;                  // why the run stopped (a ball lost its finite value)
+// An outcome: not_finite when a logit's ball loses its finite value.
+struct certified_run : outcome {
   std::vector<certified_state> states;  // every state 0 .. K (or up to the first perfect step)
   std::vector<long> loss_increases;     // steps k >= 1 with L_k > L_{k-1}, decided
   std::vector<long> undecided_increases;
@@ -73,7 +73,7 @@ certified_run certified_gd(const ball_problem& pb, const ball& eta, long steps,
 struct widening_result {
   certified_run run;
   long bits = 0;  // the precision of the last run
-  bool decided() const { return run.ok && run.first_perfect_decided == decision::yes; }
+  bool decided() const { return run.ok() && run.first_perfect_decided == decision::yes; }
 };
 widening_result first_perfect_widening(const std::function<std::pair<ball_problem, ball>()>& data,
                                        long steps, long bits = 192, long max_bits = 16384);

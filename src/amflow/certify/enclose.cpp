@@ -470,8 +470,7 @@ class event_search {
 enclosure_result enclose(const nlohmann::json& spec, const enclose_options& opt) {
   enclosure_result res;
   const auto fail = [&](const std::string& why) {
-    res.ok = false;
-    res.message = why;
+    res.fail(reason::not_enclosed, why);
     return res;
   };
   const int work = opt.keep_precision ? scalar::mpfr_digits() : opt.digits + 12;

@@ -33,6 +33,7 @@
 
 #include "amflow/certify/ball.hpp"
 #include "amflow/model/problem.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::certify {
 
@@ -71,9 +72,8 @@ struct enclose_options {
   std::function<void(double fraction)> on_progress;
 };
 
-struct enclosure_result {
-  bool ok = true;
-  std::string message;              // why no certificate (ok = false): the step and the quantity
+// An outcome: not_enclosed with the step and the quantity that could not be certified.
+struct enclosure_result : outcome {
   std::vector<enclosure_row> rows;  // empty when on_row is set
   // With options.events: zero crossings and turns (zeros of the velocity) of every margin on
   // (0, last time]. events_complete: every other part of that interval was proven free of them.

@@ -70,8 +70,7 @@ two_class_threshold certify_two_class_threshold(const nlohmann::json& spec) {
   two_class_threshold out;
   const ball_problem pb = ball_problem_of(spec);
   if (pb.classes != 2) {
-    out.ok = false;
-    out.message = "the threshold is certified for two classes only";
+    out.fail(reason::undefined, "the threshold is certified for two classes only");
     return out;
   }
   logistic f;
@@ -139,10 +138,9 @@ two_class_threshold certify_two_class_threshold(const nlohmann::json& spec) {
     for (int i = 0; i < d; ++i) inside = inside && arb_contains_interior(X[i].raw(), K[i].raw());
     if (!inside) {
       if (proven) break;  // K(X) is still an enclosure once X was proven to hold the zero
-      out.ok = false;
-      out.message =
-          "the Krawczyk operator did not map the box into itself (separable data, or "
-          "a singular Hessian)";
+      out.fail(reason::not_enclosed,
+               "the Krawczyk operator did not map the box into itself (separable data, or "
+               "a singular Hessian)");
       return out;
     }
     double before = 0, after = 0;
@@ -162,8 +160,8 @@ two_class_threshold certify_two_class_threshold(const nlohmann::json& spec) {
   out.sharpness = v2 * lambda_w;
   out.eta_c = ball(2) / out.sharpness;
   if (!out.eta_c.is_finite()) {
-    out.ok = false;
-    out.message = "the largest eigenvalue of the Hessian at the minimiser was not enclosed";
+    out.fail(reason::not_enclosed,
+             "the largest eigenvalue of the Hessian at the minimiser was not enclosed");
   }
   return out;
 }

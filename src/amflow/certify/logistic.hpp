@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "amflow/certify/ball.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::certify {
 
-struct two_class_threshold {
-  bool ok = true;
-  std::string message;  // why not (ok = false)
+// An outcome: undefined for more than two classes, not_enclosed when a ball cannot be made tight.
+struct two_class_threshold : outcome {
   std::vector<ball> w;  // the minimiser of l, the only zero of its gradient in these balls
   ball loss;            // l(w*), the least loss
   ball sharpness;       // lambda_max(H(W*)) in W

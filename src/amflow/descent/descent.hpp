@@ -25,6 +25,7 @@
 #include "amflow/model/particles.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/trajectory.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::descent {
 
@@ -131,10 +132,9 @@ struct transients {
   std::vector<long> margin_sign_changes;
 };
 
+// An outcome: not_finite (a diverging run) or undefined (the rule's step is not defined).
 template <class Real>
-struct descent_result {
-  bool ok = true;
-  std::string message;      // why the run stopped early when !ok (a non-finite state)
+struct descent_result : outcome {
   std::vector<long> steps;  // k of each recorded state (none when on_record is set)
   std::vector<model::trajectory_sample<Real>> samples;  // tau = eta k
   model::trajectory_sample<Real> last;                  // the state after the last step
@@ -198,9 +198,7 @@ class batch_sampler {
 // into running sums in seed order (Welford's update), so the numbers are the same whatever the
 // thread count and memory does not grow with the number of runs. on_run(done) follows each block.
 template <class Real>
-struct sgd_mean_result {
-  bool ok = true;
-  std::string message;
+struct sgd_mean_result : outcome {
   std::vector<long> steps;                               // k of each recorded state
   std::vector<Real> loss, loss_sd;                       // per recorded state
   std::vector<Real> zero_one_loss, zero_one_loss_sd;     // per recorded state

@@ -202,9 +202,9 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     bool finite = scalar::is_finite(loss);
     for (Eigen::Index i = 0; finite && i < Z.size(); ++i) finite = scalar::is_finite(Z(i));
     if (!finite) {
-      result.ok = false;
-      result.message = "the state is no longer finite at step " + std::to_string(k) +
-                       " (tau = " + scalar::to_text<Real>(Real(opt.eta * k)) + ")";
+      result.fail(reason::not_finite, "the state is no longer finite at step " + std::to_string(k) +
+                                          " (tau = " + scalar::to_text<Real>(Real(opt.eta * k)) +
+                                          ")");
       break;
     }
     const Real zero_one = model::zero_one_loss(pb, Z);
@@ -231,9 +231,9 @@ descent_result<Real> run(const model::problem<Real>& pb, const descent_options<R
     if (k == K) break;
     const std::string undefined = state->step(R, opt.eta);
     if (!undefined.empty()) {
-      result.ok = false;
-      result.message = "the " + rule_name(opt.rule.kind) + " step is undefined at step " +
-                       std::to_string(k) + ": " + undefined;
+      result.fail(reason::undefined, "the " + rule_name(opt.rule.kind) +
+                                         " step is undefined at step " + std::to_string(k) + ": " +
+                                         undefined);
       break;
     }
     if (opt.on_step) opt.on_step(k + 1);
@@ -277,9 +277,8 @@ sgd_mean_result<Real> sgd_mean(const model::problem<Real>& pb, const descent_opt
     });
     for (long i = 0; i < count; ++i) {
       const descent_result<Real>& r = results[i];
-      if (!r.ok) {
-        mean.ok = false;
-        mean.message = "seed " + std::to_string(opt.seed + first + i) + ": " + r.message;
+      if (!r.ok()) {
+        mean.fail(r.why, "seed " + std::to_string(opt.seed + first + i) + ": " + r.message);
         return mean;
       }
       if (folded == 0) {

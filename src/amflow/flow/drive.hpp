@@ -45,9 +45,9 @@ struct drive_setup {
 // on failure it leaves t and shrinks h. finite() says whether the state is still finite. Returns
 // "" or why it stopped.
 template <class Real, class TryStep, class Finite, class Record>
-std::string drive(Real t, Real h, const std::vector<Real>& targets, size_t first,
-                  const drive_setup& setup, run_stats& stats, const run_control<Real>& control,
-                  TryStep&& try_step, Finite&& finite, Record&& record) {
+outcome drive(Real t, Real h, const std::vector<Real>& targets, size_t first,
+              const drive_setup& setup, run_stats& stats, const run_control<Real>& control,
+              TryStep&& try_step, Finite&& finite, Record&& record) {
   using std::abs;
   using std::min;
   long consecutive_rejections = 0;
@@ -59,10 +59,12 @@ std::string drive(Real t, Real h, const std::vector<Real>& targets, size_t first
     const Real cap =
         control.halve_intervals ? Real((target - (i ? targets[i - 1] : Real(0))) / 2) : Real(0);
     while (t < target) {
-      if (control.stop && *control.stop) return "stopped";
+      if (control.stop && *control.stop) return outcome::failure(reason::stopped, "stopped");
       if (stats.steps + stats.rejected >= setup.max_steps) {
-        return setup.stepper + ": the step limit (" + std::to_string(setup.max_steps) +
-               ") was reached" + where() + "; raise max_steps or the tolerance";
+        return outcome::failure(reason::step_limit, setup.stepper + ": the step limit (" +
+                                                        std::to_string(setup.max_steps) +
+                                                        ") was reached" + where() +
+                                                        "; raise max_steps or the tolerance");
       }
       if (cap > 0) h = min(h, cap);
       const Real remaining = target - t;
@@ -73,7 +75,10 @@ std::string drive(Real t, Real h, const std::vector<Real>& targets, size_t first
       if (try_step(t, trial)) {
         ++stats.steps;
         consecutive_rejections = 0;
-        if (!finite()) return setup.stepper + ": the state is no longer finite" + where();
+        if (!finite()) {
+          return outcome::failure(reason::not_finite,
+                                  setup.stepper + ": the state is no longer finite" + where());
+        }
         // A step shortened to land on a sample time says nothing about the natural step size.
         if (last) {
           t = target;
@@ -88,14 +93,16 @@ std::string drive(Real t, Real h, const std::vector<Real>& targets, size_t first
         h = trial;
         const Real floor = 16 * scalar::epsilon<Real>() * std::max(Real(1), abs(t_before));
         if (!(h > floor) || consecutive_rejections > setup.max_rejections) {
-          return setup.stepper + ": the step size fell to " + scalar::to_text<Real>(h) + where() +
-                 " without meeting the tolerance; raise the tolerance or the precision";
+          return outcome::failure(
+              reason::step_underflow,
+              setup.stepper + ": the step size fell to " + scalar::to_text<Real>(h) + where() +
+                  " without meeting the tolerance; raise the tolerance or the precision");
         }
       }
     }
     record(i);
   }
-  return "";
+  return {};
 }
 
 }  // namespace amflow::flow::detail

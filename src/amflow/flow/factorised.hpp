@@ -18,6 +18,7 @@
 #include "amflow/flow/sample_times.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/quantities.hpp"
+#include "amflow/outcome.hpp"
 #include "amflow/scalar/convert.hpp"
 
 namespace amflow::flow {
@@ -37,10 +38,9 @@ struct factorised_options {
   int max_iterations = 500;   // per step, for the implicit equation
 };
 
+// An outcome: no_convergence when the implicit midpoint equation does not converge.
 template <class Real>
-struct factorised_result {
-  bool ok = true;
-  std::string message;  // why the run stopped (the implicit equation did not converge)
+struct factorised_result : outcome {
   std::vector<factorised_sample<Real>> samples;
   long steps = 0;
   long iterations = 0;  // fixed-point iterations, all steps
@@ -113,11 +113,10 @@ factorised_result<Real> integrate_factorised(const model::problem<Real>& pb, mod
         B1.swap(B2);
       }
       if (!converged) {
-        r.ok = false;
-        r.message = "the implicit midpoint equation did not converge in " +
-                    std::to_string(o.max_iterations) +
-                    " iterations at tau = " + scalar::to_text<Real>(now) +
-                    " (a smaller step helps)";
+        r.fail(reason::no_convergence, "the implicit midpoint equation did not converge in " +
+                                           std::to_string(o.max_iterations) +
+                                           " iterations at tau = " + scalar::to_text<Real>(now) +
+                                           " (a smaller step helps)");
         return r;
       }
       A.swap(A1);

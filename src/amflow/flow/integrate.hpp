@@ -12,6 +12,7 @@
 
 #include "amflow/model/problem.hpp"
 #include "amflow/model/trajectory.hpp"
+#include "amflow/outcome.hpp"
 
 namespace amflow::flow {
 
@@ -117,20 +118,21 @@ template <class Real>
 Real default_tolerance();
 
 struct run_stats {
-  long steps = 0;        // accepted steps
-  long rejected = 0;     // rejected trial steps (adaptive steppers)
-  long evaluations = 0;  // right-hand-side evaluations (taylor: series coefficients)
+  long steps = 0;                // accepted steps
+  long rejected = 0;             // rejected trial steps (adaptive steppers)
+  long rhs_evaluations = 0;      // right-hand sides evaluated (odeint's steppers)
+  long series_coefficients = 0;  // Taylor coefficients computed (taylor, auto: K per step)
   // Radau IIA's share (radau: all of it; automatic: after the handover, none before): its accepted
   // steps (counted in `steps` too) and the gradients its Newton iterations evaluated (not counted
-  // in `evaluations`).
+  // in rhs_evaluations).
   long radau_steps = 0;
   long radau_gradients = 0;
 };
 
+// An outcome: step_limit, step_underflow or not_finite with where it happened, stopped, or
+// reference when the error estimate's rerun did not finish.
 template <class Real>
-struct flow_result {
-  bool ok = true;
-  std::string message;  // why the run stopped early when !ok
+struct flow_result : outcome {
   // One per requested time reached (none when on_sample is set).
   std::vector<model::trajectory_sample<Real>> samples;
   run_stats run;                    // the reported run

@@ -85,15 +85,15 @@ using sample_sink = std::function<void(size_t, const model::matrix<Real>&)>;
 // the logits at each sample time. Compiled once per scalar type (AMFLOW_INSTANTIATE_FLOW_RUN
 // below): every caller, at any precision, shares that one copy of the steppers.
 template <class Real>
-std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& opt,
-                     const Real& rel_tol, const Real& abs_tol, const Real& step, run_stats& stats,
-                     const run_control<Real>& control,
-                     const std::type_identity_t<sample_sink<Real>>& record_Z) {
+outcome run_once(const model::problem<Real>& pb, const flow_options<Real>& opt, const Real& rel_tol,
+                 const Real& abs_tol, const Real& step, run_stats& stats,
+                 const run_control<Real>& control,
+                 const std::type_identity_t<sample_sink<Real>>& record_Z) {
   namespace odeint = boost::numeric::odeint;
   using state = scalar::ode_state<Real>;
   using algebra = scalar::ode_algebra;
   const bool log_time = opt.time == time_kind::log;
-  particle_system<Real> sys{&pb, log_time, opt.modified_eta, &stats.evaluations};
+  particle_system<Real> sys{&pb, log_time, opt.modified_eta, &stats.rhs_evaluations};
 
   std::vector<Real> targets;
   for (const Real& tau : opt.times) {
@@ -149,14 +149,14 @@ std::string run_once(const model::problem<Real>& pb, const flow_options<Real>& o
                             control, record_Z);
       }
       taylor_handover<Real> handover;
-      std::string failure = taylor_drive(pb, targets, tol, opt.modified_eta, opt.max_steps,
-                                         log_time, stats, control, record_Z, &handover);
-      if (!failure.empty() || !handover.happened) return failure;
+      outcome failure = taylor_drive(pb, targets, tol, opt.modified_eta, opt.max_steps, log_time,
+                                     stats, control, record_Z, &handover);
+      if (!failure.ok() || !handover.happened) return failure;
       return radau_drive(pb, handover.Z, handover.t, handover.h, targets, handover.next, tol,
                          opt.max_steps, log_time, stats, control, record_Z);
     }
   }
-  return "unknown stepper";
+  return outcome::failure(reason::undefined, "unknown stepper");
 }
 
 }  // namespace detail
@@ -361,7 +361,7 @@ flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
     main_control.on_step = progress_of<Real>(options, 0, 1);
   }
 
-  std::string failure, ref_failure;
+  outcome failure, ref_failure;
   const auto run_main = [&] {
     return run_once(pb, options, options.rel_tol, options.abs_tol, options.step, result.run,
                     main_control, [&](size_t i, const model::matrix<Real>& Z) {
@@ -439,15 +439,16 @@ flow_result<Real> integrate_with_rerun(const model::problem<Real>& pb,
     }
   }
   if (error) std::rethrow_exception(error);
-  if (failure == "stopped") failure.clear();
-  if (ref_failure == "stopped") ref_failure.clear();
-  if (!failure.empty()) {
-    result.ok = false;
-    result.message = failure;
-  } else if (!ref_failure.empty()) {
-    result.ok = false;
-    result.message = "the error-estimating run (" + result.reference_precision + ", tolerance " +
-                     scalar::to_text<Real>(result.reference_tol) + ") failed: " + ref_failure;
+  // A run stopped because the other one failed is not a failure of its own.
+  if (failure.why == reason::stopped) failure = {};
+  if (ref_failure.why == reason::stopped) ref_failure = {};
+  if (!failure.ok()) {
+    static_cast<outcome&>(result) = failure;
+  } else if (!ref_failure.ok()) {
+    result.fail(reason::reference, "the error-estimating run (" + result.reference_precision +
+                                       ", tolerance " +
+                                       scalar::to_text<Real>(result.reference_tol) +
+                                       ") failed: " + ref_failure.message);
   }
   return result;
 }
@@ -477,15 +478,12 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
     flow_result<Real> result;
     detail::run_control<Real> control;
     control.on_step = detail::progress_of<Real>(options, 0, 1);
-    const std::string failure = detail::run_once(
+    const outcome failure = detail::run_once(
         pb, options, options.rel_tol, options.abs_tol, options.step, result.run, control,
         [&](size_t i, const model::matrix<Real>& Z) {
           detail::deliver_sample(options, result, i, model::measure(pb, options.times[i], Z));
         });
-    if (!failure.empty()) {
-      result.ok = false;
-      result.message = failure;
-    }
+    static_cast<outcome&>(result) = failure;
     return result;
   }
   if (options.higher_precision) {
@@ -503,7 +501,7 @@ flow_result<Real> integrate(const model::problem<Real>& pb, const flow_options<R
 // run_once compiled once per scalar type, in the flow units (with AMFLOW_INSTANTIATE_FLOW): the
 // rerun at a higher precision uses that type's copy instead of compiling the steppers again.
 #define AMFLOW_INSTANTIATE_FLOW_RUN(PREFIX, Real)                                                \
-  PREFIX template std::string amflow::flow::detail::run_once<Real>(                              \
+  PREFIX template amflow::outcome amflow::flow::detail::run_once<Real>(                          \
       const amflow::model::problem<Real>&, const amflow::flow::flow_options<Real>&, const Real&, \
       const Real&, const Real&, amflow::flow::run_stats&,                                        \
       const amflow::flow::detail::run_control<Real>&,                                            \

@@ -420,10 +420,10 @@ class radau_stepper {
 // The Radau run from (Zstart, t) through targets[next..], recording the logits at each (steps are
 // shortened to land on them). h: the first trial step. Returns "" or why it stopped.
 template <class Real, class Record>
-std::string radau_drive(const model::problem<Real>& pb, const model::matrix<Real>& Zstart, Real t,
-                        Real h, const std::vector<Real>& targets, size_t next, const Real& tol,
-                        long max_steps, bool log_time, run_stats& stats,
-                        const run_control<Real>& control, Record&& record) {
+outcome radau_drive(const model::problem<Real>& pb, const model::matrix<Real>& Zstart, Real t,
+                    Real h, const std::vector<Real>& targets, size_t next, const Real& tol,
+                    long max_steps, bool log_time, run_stats& stats,
+                    const run_control<Real>& control, Record&& record) {
   radau_stepper<Real> stepper(pb, Zstart, log_time, tol);
   const drive_setup setup{
       .stepper = "radau", .max_steps = max_steps, .max_rejections = 200, .log_time = log_time};

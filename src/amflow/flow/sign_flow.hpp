@@ -25,6 +25,7 @@
 #include "amflow/model/problem.hpp"
 #include "amflow/model/quantities.hpp"
 #include "amflow/model/trajectory.hpp"
+#include "amflow/outcome.hpp"
 #include "amflow/scalar/convert.hpp"
 
 namespace amflow::flow {
@@ -44,10 +45,9 @@ struct sign_flow_event {
   int entries = 0;         // how many entries changed sign at once
 };
 
+// An outcome: undefined where the flow stops being defined, step_limit past max_events.
 template <class Real>
-struct sign_flow_result {
-  bool ok = true;
-  std::string message;  // where the flow stops being defined, or why the run stopped
+struct sign_flow_result : outcome {
   std::vector<model::trajectory_sample<Real>> samples;  // margin_error: the events' estimate
   std::vector<sign_flow_event<Real>> events;
   long steps = 0;  // steps of the event search
@@ -197,9 +197,8 @@ sign_flow_result<Real> integrate_sign_flow(const model::problem<Real>& pb,
       }
     }
     if (static_cast<long>(r.events.size()) >= o.max_events) {
-      r.ok = false;
-      r.message = "more than " + std::to_string(o.max_events) +
-                  " sign changes by tau = " + scalar::to_text<Real>(hi);
+      r.fail(reason::step_limit, "more than " + std::to_string(o.max_events) +
+                                     " sign changes by tau = " + scalar::to_text<Real>(hi));
       return r;
     }
     // Crossing or sliding: under the new signs each changed entry must keep moving away from 0.
@@ -218,13 +217,13 @@ sign_flow_result<Real> integrate_sign_flow(const model::problem<Real>& pb,
           }
           const size_t crossed = r.events.size();
           r.events.push_back(ev);
-          r.ok = false;
-          r.message = "the sign flow is not defined past tau = " + scalar::to_text<Real>(hi) +
-                      " (after " + std::to_string(crossed) + " crossing" +
-                      (crossed == 1 ? "" : "s") + " of the switching surfaces)" + ": entry (" +
-                      std::to_string(i) + ", " + std::to_string(j) +
-                      ") of grad L reaches 0 and both signs push it back (it would slide along "
-                      "G_ij = 0, a Filippov solution with sign(0) in (-1, 1))";
+          r.fail(reason::undefined,
+                 "the sign flow is not defined past tau = " + scalar::to_text<Real>(hi) +
+                     " (after " + std::to_string(crossed) + " crossing" +
+                     (crossed == 1 ? "" : "s") + " of the switching surfaces)" + ": entry (" +
+                     std::to_string(i) + ", " + std::to_string(j) +
+                     ") of grad L reaches 0 and both signs push it back (it would slide along "
+                     "G_ij = 0, a Filippov solution with sign(0) in (-1, 1))");
           return r;
         }
       }

@@ -389,10 +389,10 @@ class stiffness_monitor {
 // at each from the series. Returns "" or why it stopped. With a handover (the gradient flow only),
 // the run stops where stiffness_monitor says so and fills it in.
 template <class Real, class Record>
-std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>& targets,
-                         const Real& tol, const Real& modified_eta, long max_steps, bool log_time,
-                         run_stats& stats, const run_control<Real>& control, Record&& record,
-                         taylor_handover<Real>* handover = nullptr) {
+outcome taylor_drive(const model::problem<Real>& pb, const std::vector<Real>& targets,
+                     const Real& tol, const Real& modified_eta, long max_steps, bool log_time,
+                     run_stats& stats, const run_control<Real>& control, Record&& record,
+                     taylor_handover<Real>* handover = nullptr) {
   using std::abs;
   using std::max;
   taylor_series<Real> series(pb, taylor_order(tol), modified_eta);
@@ -403,16 +403,18 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
   while (next < targets.size() && !(targets[next] > t)) record(next++, Z);
   const auto where = [&] { return " at tau = " + scalar::to_text<Real>(tau_of(t, log_time)); };
   while (next < targets.size()) {
-    if (control.stop && *control.stop) return "stopped";
+    if (control.stop && *control.stop) return outcome::failure(reason::stopped, "stopped");
     if (stats.steps >= max_steps) {
-      return "taylor: the step limit (" + std::to_string(max_steps) + ") was reached" + where() +
-             "; raise max_steps or the tolerance";
+      return outcome::failure(reason::step_limit,
+                              "taylor: the step limit (" + std::to_string(max_steps) +
+                                  ") was reached" + where() + "; raise max_steps or the tolerance");
     }
     series.expand(Z, t, log_time);
-    stats.evaluations += series.order();
+    stats.series_coefficients += series.order();
     const Real h = series.step(tol);
     if (!(h > 16 * scalar::epsilon<Real>() * max(Real(1), abs(t)))) {
-      return "taylor: the step size fell to " + scalar::to_text<Real>(h) + where();
+      return outcome::failure(reason::step_underflow, "taylor: the step size fell to " +
+                                                          scalar::to_text<Real>(h) + where());
     }
     if (handover && !(modified_eta > 0) &&
         monitor.stiff(pb, Z, t, h, series.order(), log_time, stats.steps, targets.back())) {
@@ -421,7 +423,7 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
       handover->t = t;
       handover->h = h;
       handover->next = next;
-      return "";
+      return {};
     }
     const Real t_new = t + h;
     while (next < targets.size() && !(targets[next] > t_new)) {
@@ -433,11 +435,14 @@ std::string taylor_drive(const model::problem<Real>& pb, const std::vector<Real>
     Z = series.at(h);
     t = t_new;
     for (Eigen::Index i = 0; i < Z.size(); ++i) {
-      if (!scalar::is_finite(Z(i))) return "taylor: the state is no longer finite" + where();
+      if (!scalar::is_finite(Z(i))) {
+        return outcome::failure(reason::not_finite,
+                                "taylor: the state is no longer finite" + where());
+      }
     }
     if (control.on_step) control.on_step(t);
   }
-  return "";
+  return {};
 }
 
 }  // namespace amflow::flow::detail

@@ -19,6 +19,7 @@
 #include "amflow/model/particles.hpp"
 #include "amflow/model/problem.hpp"
 #include "amflow/model/quantities.hpp"
+#include "amflow/outcome.hpp"
 #include "amflow/scalar/convert.hpp"
 
 namespace amflow::model {
@@ -344,10 +345,9 @@ hard_margin_result<Real> hard_margin(const problem<Real>& pb) {
   return result;
 }
 
+// An outcome: undefined when there is no finite minimiser, no_convergence when Newton stalls.
 template <class Real>
-struct minimiser_result {
-  bool found = false;
-  std::string message;
+struct minimiser_result : outcome {
   matrix<Real> Z;  // N x M logits at W*
   matrix<Real> W;  // d x d, the minimum-norm memory with those logits (weights_from_logits)
   Real loss = Real(0);
@@ -362,7 +362,7 @@ struct minimiser_result {
 // directions the loss does not see) and a backtracking line search on the loss; converged when
 // the gradient is below 100 eps (relative to the first one) and the Newton decrement stops falling.
 // A separable problem, or one whose infimum is not attained, makes Newton's iterates run away
-// (found = false with the reason).
+// (an outcome of reason undefined, or no_convergence when Newton's method stalls).
 template <class Real>
 minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 200) {
   using std::abs;
@@ -404,9 +404,10 @@ minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 2
     }
     X = next;
     if (!(X.cwiseAbs().maxCoeff() < 1e6)) {
-      result.message =
+      result.fail(
+          reason::undefined,
           "Newton's iterates run away (|X| > 1e6): no finite minimiser (separable, or the infimum "
-          "is not attained)";
+          "is not attained)");
       return result;
     }
   }
@@ -426,9 +427,10 @@ minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 2
         spread = std::max(spread, Real(dZ.row(x).maxCoeff() - dZ.row(x).minCoeff()));
       }
       if (spread > 1000 * eps * std::max(Real(1), Real(dZ.cwiseAbs().maxCoeff()))) {
-        result.message =
+        result.fail(
+            reason::undefined,
             "no finite minimiser: the loss flattens along a direction that changes the margins "
-            "(its infimum is approached at infinity; the separable part of a mixed problem)";
+            "(its infimum is approached at infinity; the separable part of a mixed problem)");
         return result;
       }
     }
@@ -436,8 +438,9 @@ minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 2
   const matrix<Real> g = F.transpose() * residual(pb, result.Z) * G;
   result.gradient_norm = g.norm();
   if (!(result.gradient_norm <= 1000 * eps * std::max(Real(1), first_gradient))) {
-    result.message = "Newton's method did not converge in " + std::to_string(max_iterations) +
-                     " iterations (gradient " + scalar::to_text<Real>(result.gradient_norm) + ")";
+    result.fail(reason::no_convergence,
+                "Newton's method did not converge in " + std::to_string(max_iterations) +
+                    " iterations (gradient " + scalar::to_text<Real>(result.gradient_norm) + ")");
     return result;
   }
   // With F = E and G = U (d <= N, M) the coordinates are the memory itself: W = W0 + X^T.
@@ -449,7 +452,6 @@ minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 2
                                                         Eigen::EigenvaluesOnly);
   result.spectrum = eig.eigenvalues();
   result.eta_c = 2 / result.spectrum.maxCoeff();
-  result.found = true;
   return result;
 }
 
@@ -464,9 +466,7 @@ minimiser_result<Real> minimiser(const problem<Real>& pb, int max_iterations = 2
 // L_J(m*). J is found by peeling: while the dual ascent on the remaining constraints (projected off
 // span J) is unbounded, the constraints its growing direction uses join J.
 template <class Real>
-struct split_result {
-  bool found = false;
-  std::string message;
+struct split_result : outcome {
   std::vector<std::pair<int, int>> converging;  // J
   vector<Real> converging_margins;              // their limits
   Real loss_limit = Real(0);                    // L_J at them: the limit of L(tau)
@@ -556,18 +556,20 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
       }
     }
     if (joining.empty()) {
-      result.message = "the split failed: an unbounded dual with no direction to peel";
+      result.fail(reason::undefined,
+                  "the split failed: an unbounded dual with no direction to peel");
       return result;
     }
     J.insert(J.end(), joining.begin(), joining.end());
     std::sort(J.begin(), J.end());
   }
   if (J.empty()) {
-    result.message = "separable: no converging part (see the hard margin)";
+    result.fail(reason::undefined, "separable: no converging part (see the hard margin)");
     return result;
   }
   if (R.empty()) {
-    result.message = "no separable part: every constraint converges (see the minimiser)";
+    result.fail(reason::undefined,
+                "no separable part: every constraint converges (see the minimiser)");
     return result;
   }
   for (const Eigen::Index j : J) result.converging.push_back(constraints[j]);
@@ -611,9 +613,9 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
   if (!(result.condition * eps < Real(1) / 1000) || !eig_positive(KS) ||
       !(residual <= 1000 * Real(s) * eps * result.condition) || !(aS.minCoeff() > 0) ||
       !(slack > 0)) {
-    result.message =
-        "the separable part's hard margin fails its KKT conditions (degenerate, or the split is "
-        "wrong)";
+    result.fail(reason::undefined,
+                "the separable part's hard margin fails its KKT conditions (degenerate, or the "
+                "split is wrong)");
     return result;
   }
   // J's limit: Newton on zeta with m = B zeta, B = V sqrt(Lambda) over K_JJ's range.
@@ -688,17 +690,18 @@ split_result<Real> split_limit(const problem<Real>& pb, int max_iterations = 200
     while (t > Real(1) / 1024 && !(loss_J(vector<Real>(B * (zeta + t * step))) <= L0)) t /= 2;
     zeta += t * step;
     if (iteration + 1 == max_iterations) {
-      result.message = "the converging part's Newton iteration did not converge";
+      result.fail(reason::no_convergence,
+                  "the converging part's Newton iteration did not converge");
       return result;
     }
   }
   result.converging_margins = B * zeta;
   result.loss_limit = loss_J(result.converging_margins);
   if (!(result.smallest_curvature > 0)) {
-    result.message = "the converging part's loss is not strictly convex at its limit";
+    result.fail(reason::undefined,
+                "the converging part's loss is not strictly convex at its limit");
     return result;
   }
-  result.found = true;
   return result;
 }
 

@@ -42,7 +42,10 @@ inline bool overlapping(const std::string& a, const std::string& b) {
 
 // Axes that set a parameter of the update rule rather than a problem field.
 inline bool rule_axis(const std::string& name) {
-  return name == "momentum" || name == "beta1" || name == "beta2" || name == "epsilon";
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    if (name == p.name) return p.range != descent::parameter_range::on_off;
+  }
+  return false;
 }
 
 inline bool integer_axis(const std::string& name) {
@@ -114,10 +117,7 @@ descent::rule_options<Real> sweep_plan<Real>::rule_of(const std::vector<size_t>&
   for (size_t a = 0; a < opt_.axes.size(); ++a) {
     const std::string& name = opt_.axes[a].name;
     const Real& v = values_[a][index[a]];
-    if (name == "momentum") rule.momentum = v;
-    if (name == "beta1") rule.beta1 = v;
-    if (name == "beta2") rule.beta2 = v;
-    if (name == "epsilon") rule.epsilon = v;
+    if (Real* x = rule.number(name)) *x = v;
   }
   return rule;
 }

@@ -95,40 +95,47 @@ void resume_into(common_options& common, const std::string& file) {
   }
 }
 
+std::string rule_flag(const std::string& parameter) {
+  std::string flag = "--" + parameter;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+void add_rule_parameter(CLI::App& cmd, rule_cli_options& o, const std::string& parameter) {
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    if (parameter == p.name) cmd.add_option(rule_flag(p.name), o.values[p.name], p.help);
+  }
+}
+
 void add_rule_options(CLI::App& cmd, rule_cli_options& o) {
-  cmd.add_option("--rule", o.rule,
-                 "update rule W -= eta D: gd (D = grad), momentum (b = mu b + grad, D = b), "
-                 "nesterov (D = grad + mu b), normalized (grad / |grad|_F), sign (entrywise), "
-                 "rescaled (grad / std of its entries), adam")
-      ->capture_default_str();
-  cmd.add_option("--momentum", o.momentum, "mu for --rule momentum and nesterov (default 0.9)");
-  cmd.add_option("--beta1", o.beta1, "Adam's first-moment decay (default 0.9)");
-  cmd.add_option("--beta2", o.beta2, "Adam's second-moment decay (default 0.999)");
-  cmd.add_option("--epsilon", o.epsilon,
-                 "Adam's epsilon, added after the square root (default 1e-8)");
-  cmd.add_option("--bias-correction", o.bias_correction,
-                 "Adam's bias correction: on (default) or off");
+  std::string rules;
+  for (const descent::rule_info& r : descent::rule_table()) {
+    rules += std::string(rules.empty() ? "" : ", ") + r.name +
+             (*r.summary ? std::string(" (") + r.summary + ")" : "");
+  }
+  cmd.add_option("--rule", o.rule, "update rule W -= eta D: " + rules)->capture_default_str();
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    add_rule_parameter(cmd, o, p.name);
+  }
+}
+
+void add_rule_flags(flag_map& flags, const rule_cli_options& o) {
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    flags.add(p.name, rule_flag(p.name), o.typed(p.name));
+  }
 }
 
 std::string rule_text(const rule_cli_options& o, descent::rule_kind kind,
                       const std::vector<std::string>& axes) {
-  const auto typed = [&](const char* name, const std::string& text, const char* fallback) {
-    if (std::find(axes.begin(), axes.end(), name) != axes.end()) return std::string("grid");
-    return text.empty() ? std::string(fallback) : text;
-  };
-  std::string name = descent::rule_name(kind);
-  switch (kind) {
-    case descent::rule_kind::momentum:
-    case descent::rule_kind::nesterov:
-      return name + " (mu = " + typed("momentum", o.momentum, "0.9") + ")";
-    case descent::rule_kind::adam:
-      return name + " (beta1 = " + typed("beta1", o.beta1, "0.9") +
-             ", beta2 = " + typed("beta2", o.beta2, "0.999") +
-             ", epsilon = " + typed("epsilon", o.epsilon, "1e-8") + ", bias correction " +
-             (o.bias_correction.empty() ? std::string("on") : o.bias_correction) + ")";
-    default:
-      return name;
+  const descent::rule_info& info = descent::rule_info_of(kind);
+  std::string parts;
+  for (const descent::rule_parameter& p : info.parameters) {
+    const bool on_off = p.range == descent::parameter_range::on_off;
+    std::string value = o.typed(p.name).empty() ? p.default_text : o.typed(p.name);
+    if (std::find(axes.begin(), axes.end(), p.name) != axes.end()) value = "grid";
+    parts += std::string(parts.empty() ? "" : ", ") + p.label + (on_off ? " " : " = ") + value;
   }
+  return parts.empty() ? std::string(info.name) : std::string(info.name) + " (" + parts + ")";
 }
 
 void add_problem_source(CLI::App& cmd, problem_source& src) {

@@ -79,9 +79,21 @@ void add_problem_source(CLI::App& cmd, problem_source& src);
 // parameter given to a rule that does not use it is refused rather than ignored.
 struct rule_cli_options {
   std::string rule = "gd";
-  std::string momentum, beta1, beta2, epsilon, bias_correction;
+  std::map<std::string, std::string> values;  // a parameter's name in rule_table() -> as typed
+  // As typed, "" when not given.
+  const std::string& typed(const std::string& parameter) const {
+    static const std::string none;
+    const auto it = values.find(parameter);
+    return it == values.end() ? none : it->second;
+  }
 };
+// --rule and a flag per parameter of descent::rule_table() (--bias-correction for
+// bias_correction).
 void add_rule_options(CLI::App& cmd, rule_cli_options& o);
+// One parameter's flag alone (compare and flow: --momentum).
+void add_rule_parameter(CLI::App& cmd, rule_cli_options& o, const std::string& parameter);
+// The flag of a parameter: --NAME with _ as -.
+std::string rule_flag(const std::string& parameter);
 
 // --resume FILE (sweep, transformer): the output is FILE, written in JSON Lines; another --format
 // or --output (or FILE = -) is refused.
@@ -96,27 +108,19 @@ template <class Real>
 descent::rule_options<Real> parse_rule_options(const rule_cli_options& o) {
   descent::rule_options<Real> r;
   r.kind = descent::parse_rule(o.rule, "--rule");
-  const auto used = [&](const char* parameter, const char* flag, const std::string& text) {
-    if (!descent::rule_uses(r.kind, parameter)) {
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    const std::string& text = o.typed(p.name);
+    if (text.empty()) continue;
+    const std::string flag = rule_flag(p.name);
+    if (!descent::rule_uses(r.kind, p.name)) {
       throw input_error(flag, text, "does not apply to --rule " + o.rule);
     }
-  };
-  const auto take = [&](const std::string& text, const char* parameter, const char* flag,
-                        Real& into) {
-    if (text.empty()) return;
-    used(parameter, flag, text);
-    into = scalar::parse_real<Real>(text, flag);
-  };
-  take(o.momentum, "momentum", "--momentum", r.momentum);
-  take(o.beta1, "beta1", "--beta1", r.beta1);
-  take(o.beta2, "beta2", "--beta2", r.beta2);
-  take(o.epsilon, "epsilon", "--epsilon", r.epsilon);
-  if (!o.bias_correction.empty()) {
-    used("bias_correction", "--bias-correction", o.bias_correction);
-    if (o.bias_correction != "on" && o.bias_correction != "off") {
-      throw input_error("--bias-correction", o.bias_correction, "must be on or off");
+    if (Real* x = r.number(p.name)) {
+      *x = scalar::parse_real<Real>(text, flag);
+    } else if (bool* b = r.on_off(p.name)) {
+      if (text != "on" && text != "off") throw input_error(flag, text, "must be on or off");
+      *b = text == "on";
     }
-    r.bias_correction = o.bias_correction == "on";
   }
   return r;
 }
@@ -166,6 +170,9 @@ class flag_map {
   };
   std::map<std::string, entry> map_;
 };
+
+// The rule parameters' fields (momentum, beta1, ...) mapped to their flags.
+void add_rule_flags(flag_map& flags, const rule_cli_options& o);
 
 // Runs a command's body: refuses options given an empty value (--t-end ""), maps the library's
 // fields to flags, and exits through the usual error path.

@@ -167,8 +167,7 @@ void register_compare(CLI::App& app) {
                   "GD's rule: gd, momentum or nesterov (the rules with a gradient-flow limit; "
                   "momentum's: the flow at speed 1 / (1 - mu))")
       ->capture_default_str();
-  cmd->add_option("--momentum", o->rule.momentum,
-                  "mu for --rule momentum and nesterov (default 0.9)");
+  add_rule_parameter(*cmd, o->rule, "momentum");
   cmd->add_option("--stepper", o->stepper,
                   "the reference's stepper: auto (taylor), taylor, "
                   "bulirsch-stoer, rkf78 or dopri5")
@@ -184,7 +183,7 @@ void register_compare(CLI::App& app) {
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("etas", "--etas")
-        .add("momentum", "--momentum", o->rule.momentum)
+        .add("momentum", "--momentum", o->rule.typed("momentum"))
         .add("rule", "--rule", o->rule.rule)
         .add("modified", "--against", o->against)
         .add("t_end", "--t-end", o->t_end)

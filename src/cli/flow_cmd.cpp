@@ -180,7 +180,7 @@ nlohmann::json flow_meta(const flow_cli_options& o, const flow::flow_options<Rea
                                               ": dW/dtau = -grad(L + eta/4 |grad L|^2)"
                                         : "gradient flow: dZ/dtau = -G_E R(Z) G_U";
   if (rule.kind != descent::rule_kind::gd) {
-    const std::string mu = o.rule.momentum.empty() ? "0.9" : o.rule.momentum;
+    const std::string mu = o.rule.typed("momentum").empty() ? "0.9" : o.rule.typed("momentum");
     meta["rule"] = rule_text(o.rule, rule.kind);
     meta["system"] =
         "the limit of " + o.rule.rule + " with mu = " + mu +
@@ -366,8 +366,7 @@ void register_flow(CLI::App& app) {
                   "or nesterov (the gradient flow at speed 1 / (1 - mu)), sign (the sign flow "
                   "dW/dtau = -sign(grad L), where it is defined)")
       ->capture_default_str();
-  cmd->add_option("--momentum", o->rule.momentum,
-                  "mu for --rule momentum and nesterov (default 0.9)");
+  add_rule_parameter(*cmd, o->rule, "momentum");
   cmd->callback([o, cmd] {
     // A tolerance the user gave through --tol is reported under --tol.
     const auto tolerance = [&](const std::string& own, const std::string& flag) {
@@ -382,8 +381,8 @@ void register_flow(CLI::App& app) {
         .add("step", "--step", o->step)
         .add("times", "--times")
         .add("modified_eta", "--modified-eta", o->modified_eta)
-        .add("momentum", "--momentum", o->rule.momentum)
-        .add("speed", "--momentum", o->rule.momentum)
+        .add("momentum", "--momentum", o->rule.typed("momentum"))
+        .add("speed", "--momentum", o->rule.typed("momentum"))
         .add("max_steps", "--max-steps", o->max_steps);
     run_command(*cmd, flags, [&] {
       scalar::with_scalar(parse_digits(o->common.digits),

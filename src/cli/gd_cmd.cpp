@@ -516,11 +516,8 @@ void register_gd(CLI::App& app) {
         .add("space", "--space", o->space)
         .add("rank", "--param", o->param)
         .add("scale", "--factor-scale", o->factor_scale)
-        .add("sharpness", "--sharpness")
-        .add("momentum", "--momentum", o->rule.momentum)
-        .add("beta1", "--beta1", o->rule.beta1)
-        .add("beta2", "--beta2", o->rule.beta2)
-        .add("epsilon", "--epsilon", o->rule.epsilon);
+        .add("sharpness", "--sharpness");
+    add_rule_flags(flags, o->rule);
     run_command(*cmd, flags, [&] {
       scalar::with_scalar(parse_digits(o->common.digits), [&]<class Real>() { run_gd<Real>(*o); });
     });

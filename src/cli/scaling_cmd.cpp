@@ -62,24 +62,20 @@ void run_scaling(const scaling_cli_options& o) {
     }
   }
   // Each rule parameter applies if some listed rule uses it.
-  for (const auto& [text, parameter, flag] :
-       {std::tuple{o.rule.momentum, "momentum", "--momentum"},
-        std::tuple{o.rule.beta1, "beta1", "--beta1"}, std::tuple{o.rule.beta2, "beta2", "--beta2"},
-        std::tuple{o.rule.epsilon, "epsilon", "--epsilon"},
-        std::tuple{o.rule.bias_correction, "bias_correction", "--bias-correction"}}) {
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    const std::string& text = o.rule.typed(p.name);
     if (text.empty()) continue;
     bool used = false;
     for (const auto& n : names)
-      used = used || descent::rule_uses(descent::parse_rule(n, "--rules"), parameter);
-    if (!used) throw input_error(flag, text, "applies to none of --rules " + o.rules);
+      used = used || descent::rule_uses(descent::parse_rule(n, "--rules"), p.name);
+    if (!used) throw input_error(rule_flag(p.name), text, "applies to none of --rules " + o.rules);
   }
   for (const auto& n : names) {
     rule_cli_options one = o.rule;
     one.rule = n;
     const descent::rule_kind kind = descent::parse_rule(n, "--rules");
-    if (!descent::rule_uses(kind, "momentum")) one.momentum.clear();
-    for (std::string* t : {&one.beta1, &one.beta2, &one.epsilon, &one.bias_correction}) {
-      if (!descent::rule_uses(kind, "beta1")) t->clear();
+    for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+      if (!descent::rule_uses(kind, p.name)) one.values.erase(p.name);
     }
     opt.rules.push_back(parse_rule_options<double>(one));
   }
@@ -169,11 +165,9 @@ void register_scaling(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "runs in parallel (0: all cores)")
       ->capture_default_str();
-  cmd->add_option("--momentum", o->rule.momentum, "mu for momentum and nesterov (default 0.9)");
-  cmd->add_option("--beta1", o->rule.beta1, "Adam's beta1 (default 0.9)");
-  cmd->add_option("--beta2", o->rule.beta2, "Adam's beta2 (default 0.999)");
-  cmd->add_option("--epsilon", o->rule.epsilon, "Adam's epsilon (default 1e-8)");
-  cmd->add_option("--bias-correction", o->rule.bias_correction, "Adam's: on (default) or off");
+  for (const descent::rule_parameter& p : descent::all_rule_parameters()) {
+    add_rule_parameter(*cmd, o->rule, p.name);
+  }
   cmd->callback([o, cmd] {
     flag_map flags;
     flags.add("sizes", "--sizes", o->sizes)
@@ -181,11 +175,8 @@ void register_scaling(CLI::App& app) {
         .add("eta", "--eta", o->eta)
         .add("target", "--target", o->target)
         .add("exponent", "--zipf", o->zipf)
-        .add("max_steps", "--max-steps", o->max_steps)
-        .add("momentum", "--momentum", o->rule.momentum)
-        .add("beta1", "--beta1", o->rule.beta1)
-        .add("beta2", "--beta2", o->rule.beta2)
-        .add("epsilon", "--epsilon", o->rule.epsilon);
+        .add("max_steps", "--max-steps", o->max_steps);
+    add_rule_flags(flags, o->rule);
     run_command(*cmd, flags, [&] { run_scaling(*o); });
   });
 }

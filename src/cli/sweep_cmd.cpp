@@ -476,11 +476,8 @@ void register_sweep(CLI::App& app) {
         .add("certify", "--certify")
         .add("shard", "--shard", o->shard)
         .add("resume", "--resume", o->resume)
-        .add("batch", "--batch", o->batch)
-        .add("momentum", "--momentum", o->rule.momentum)
-        .add("beta1", "--beta1", o->rule.beta1)
-        .add("beta2", "--beta2", o->rule.beta2)
-        .add("epsilon", "--epsilon", o->rule.epsilon);
+        .add("batch", "--batch", o->batch);
+    add_rule_flags(flags, o->rule);
     run_command(*cmd, flags, [&] {
       scalar::with_scalar(parse_digits(o->common.digits),
                           [&]<class Real>() { run_sweep<Real>(*o); });

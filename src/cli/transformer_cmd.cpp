@@ -622,12 +622,8 @@ void register_transformer(CLI::App& app) {
                   "as an amflow problem file: every amflow command runs on it");
   cmd->callback([o, cmd] {
     flag_map flags;
-    flags.add("length", "--length", o->length)
-        .add("triggers", "--triggers", o->triggers)
-        .add("momentum", "--momentum", o->rule.momentum)
-        .add("beta1", "--beta1", o->rule.beta1)
-        .add("beta2", "--beta2", o->rule.beta2)
-        .add("epsilon", "--epsilon", o->rule.epsilon);
+    flags.add("length", "--length", o->length).add("triggers", "--triggers", o->triggers);
+    add_rule_flags(flags, o->rule);
     run_command(*cmd, flags, [&] {
       // float32, double, else MPFR (18 and 33 digits too: the model is compiled for these three).
       const long digits = parse_integer(o->common.digits, "--digits", 1, scalar::max_digits);

@@ -1,6 +1,7 @@
 // The scalar-independent parts of descent: names of the update spaces and rules, and the SGD batch
 // sampler.
 #include <algorithm>
+#include <stdexcept>
 
 #include "amflow/descent/descent.hpp"
 #include "amflow/descent/rules.hpp"
@@ -27,43 +28,45 @@ std::string space_name(space_kind k) {
   return "?";
 }
 
-namespace {
-const std::pair<rule_kind, const char*> rule_names[] = {{rule_kind::gd, "gd"},
-                                                        {rule_kind::momentum, "momentum"},
-                                                        {rule_kind::nesterov, "nesterov"},
-                                                        {rule_kind::normalized, "normalized"},
-                                                        {rule_kind::sign, "sign"},
-                                                        {rule_kind::rescaled, "rescaled"},
-                                                        {rule_kind::adam, "adam"}};
-}  // namespace
+const rule_info& rule_info_of(rule_kind k) {
+  for (const rule_info& r : rule_table()) {
+    if (r.kind == k) return r;
+  }
+  throw std::logic_error("rule_info_of: a rule kind without a row in rule_table()");
+}
+
+std::vector<rule_parameter> all_rule_parameters() {
+  std::vector<rule_parameter> all;
+  for (const rule_info& r : rule_table()) {
+    for (const rule_parameter& p : r.parameters) {
+      const bool seen = std::any_of(all.begin(), all.end(), [&](const rule_parameter& q) {
+        return std::string(q.name) == p.name;
+      });
+      if (!seen) all.push_back(p);
+    }
+  }
+  return all;
+}
 
 rule_kind parse_rule(const std::string& name, const std::string& field) {
-  for (const auto& [kind, text] : rule_names) {
-    if (name == text) return kind;
+  std::string names;
+  const auto& table = rule_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (name == table[i].name) return table[i].kind;
+    names += std::string(i == 0 ? "" : i + 1 == table.size() ? " or " : ", ") + table[i].name;
   }
-  throw input_error(field, name,
-                    "expected gd, momentum, nesterov, normalized, sign, rescaled or adam");
+  throw input_error(field, name, "expected " + names);
 }
 
-std::string rule_name(rule_kind k) {
-  for (const auto& [kind, text] : rule_names) {
-    if (kind == k) return text;
-  }
-  return "?";
-}
+std::string rule_name(rule_kind k) { return rule_info_of(k).name; }
 
 bool rule_uses(rule_kind k, const std::string& parameter) {
-  if (parameter == "momentum") return k == rule_kind::momentum || k == rule_kind::nesterov;
-  if (parameter == "beta1" || parameter == "beta2" || parameter == "epsilon" ||
-      parameter == "bias_correction") {
-    return k == rule_kind::adam;
-  }
-  return false;
+  const auto& ps = rule_info_of(k).parameters;
+  return std::any_of(ps.begin(), ps.end(),
+                     [&](const rule_parameter& p) { return parameter == p.name; });
 }
 
-bool rule_is_linear(rule_kind k) {
-  return k == rule_kind::gd || k == rule_kind::momentum || k == rule_kind::nesterov;
-}
+bool rule_is_linear(rule_kind k) { return rule_info_of(k).linear; }
 
 batch_sampler::batch_sampler(const std::vector<double>& p, long batch, std::uint64_t seed)
     : batch_(batch), generator_(seed), counts_(p.size(), 0) {

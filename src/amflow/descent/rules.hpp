@@ -27,12 +27,70 @@ namespace amflow::descent {
 
 enum class rule_kind { gd, momentum, nesterov, normalized, sign, rescaled, adam };
 
+// A rule's parameter: its name (the flag --NAME with _ as -, the sweep axis NAME, the field of
+// rule_options), how the meta prints it (label), its default as typed, its range and its help.
+enum class parameter_range {
+  unit,         // [0, 1)
+  nonnegative,  // finite and >= 0
+  on_off,       // the words on and off (a bool of rule_options)
+};
+struct rule_parameter {
+  const char* name;
+  const char* label;
+  const char* default_text;
+  parameter_range range;
+  const char* help;
+};
+
+// A rule as the commands see it: its name, what it does (for --help), its parameters and whether
+// its direction is linear in the gradients (particle coordinates apply).
+struct rule_info {
+  rule_kind kind;
+  const char* name;
+  const char* summary;
+  std::vector<rule_parameter> parameters;
+  bool linear = false;
+};
+
+// Every rule, in the order --help lists them. Adding a rule: its kind above, a row here (with a
+// field of rule_options and a line of rule_options::number for each new number parameter), its
+// class in rules/ and its case in make_rule (rules_impl.hpp). The commands' flags, the sweep's
+// axes, the checks of the ranges and the meta's text all follow this table.
+inline const std::vector<rule_info>& rule_table() {
+  static const rule_parameter mu{"momentum", "mu", "0.9", parameter_range::unit,
+                                 "mu for --rule momentum and nesterov (default 0.9)"};
+  static const std::vector<rule_info> table = {
+      {rule_kind::gd, "gd", "D = grad", {}, true},
+      {rule_kind::momentum, "momentum", "b = mu b + grad, D = b", {mu}, true},
+      {rule_kind::nesterov, "nesterov", "D = grad + mu b", {mu}, true},
+      {rule_kind::normalized, "normalized", "grad / |grad|_F", {}},
+      {rule_kind::sign, "sign", "entrywise", {}},
+      {rule_kind::rescaled, "rescaled", "grad / std of its entries", {}},
+      {rule_kind::adam,
+       "adam",
+       "",
+       {{"beta1", "beta1", "0.9", parameter_range::unit, "Adam's first-moment decay (default 0.9)"},
+        {"beta2", "beta2", "0.999", parameter_range::unit,
+         "Adam's second-moment decay (default 0.999)"},
+        {"epsilon", "epsilon", "1e-8", parameter_range::nonnegative,
+         "Adam's epsilon, added after the square root (default 1e-8)"},
+        {"bias_correction", "bias correction", "on", parameter_range::on_off,
+         "Adam's bias correction: on (default) or off"}}},
+  };
+  return table;
+}
+
+// The table's row of a rule.
+const rule_info& rule_info_of(rule_kind k);
+// Every parameter name of the table once, in the table's order (the commands' flags).
+std::vector<rule_parameter> all_rule_parameters();
+
 // "gd", "momentum", "nesterov", "normalized", "sign", "rescaled", "adam"; throws
 // input_error(field, name) otherwise.
 rule_kind parse_rule(const std::string& name, const std::string& field);
 std::string rule_name(rule_kind k);
-// Whether the rule has the parameter "momentum" (momentum, nesterov) or "beta1", "beta2",
-// "epsilon", "bias_correction" (adam): one answer for the checks, the CLI and the sweep's axes.
+// Whether the rule has the parameter (a name of the table): one answer for the checks, the CLI
+// and the sweep's axes.
 bool rule_uses(rule_kind k, const std::string& parameter);
 // gd, momentum, nesterov: the direction is linear in the gradients (particle coordinates apply).
 bool rule_is_linear(rule_kind k);
@@ -45,6 +103,22 @@ struct rule_options {
   Real beta2 = Real(999) / 1000;       // adam, in [0, 1)
   Real epsilon = Real(1) / 100000000;  // adam, >= 0
   bool bias_correction = true;         // adam
+
+  // The field of a number parameter by its name in the table (null for another name).
+  Real* number(const std::string& name) {
+    if (name == "momentum") return &momentum;
+    if (name == "beta1") return &beta1;
+    if (name == "beta2") return &beta2;
+    if (name == "epsilon") return &epsilon;
+    return nullptr;
+  }
+  const Real* number(const std::string& name) const {
+    return const_cast<rule_options*>(this)->number(name);
+  }
+  // The field of an on/off parameter by its name (null for another name).
+  bool* on_off(const std::string& name) {
+    return name == "bias_correction" ? &bias_correction : nullptr;
+  }
 
   // Throws input_error naming the field (momentum, beta1, beta2, epsilon) for values outside
   // their ranges (checked only for the rule that uses them).

@@ -13,17 +13,14 @@ namespace amflow::descent {
 
 template <class Real>
 void rule_options<Real>::validate() const {
-  const auto unit = [](const Real& x, const char* field) {
-    if (!scalar::is_finite(x) || x < 0 || !(x < 1)) {
-      throw input_error(field, scalar::to_text<Real>(x), "must be in [0, 1)");
+  for (const rule_parameter& p : rule_info_of(kind).parameters) {
+    const Real* x = number(p.name);
+    if (x == nullptr) continue;  // on/off
+    if (p.range == parameter_range::unit && (!scalar::is_finite(*x) || *x < 0 || !(*x < 1))) {
+      throw input_error(p.name, scalar::to_text<Real>(*x), "must be in [0, 1)");
     }
-  };
-  if (rule_uses(kind, "momentum")) unit(momentum, "momentum");
-  if (rule_uses(kind, "beta1")) unit(beta1, "beta1");
-  if (rule_uses(kind, "beta2")) unit(beta2, "beta2");
-  if (rule_uses(kind, "epsilon")) {
-    if (!scalar::is_finite(epsilon) || epsilon < 0) {
-      throw input_error("epsilon", scalar::to_text<Real>(epsilon), "must be finite and >= 0");
+    if (p.range == parameter_range::nonnegative && (!scalar::is_finite(*x) || *x < 0)) {
+      throw input_error(p.name, scalar::to_text<Real>(*x), "must be finite and >= 0");
     }
   }
 }

@@ -2,6 +2,7 @@
 // conventions), with logits, softmax and gradient by explicit sums; Adam with betas (0, 0) and
 // epsilon 0 against sign descent; sign descent's exact margins on orthonormal embeddings; the
 // refusals and the undefined steps.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -290,6 +291,34 @@ model::problem<Real> embedded_in_five() {
 // descent, step for step, to the last bit, on W as on the logits (the problem above has exact
 // zeros in its gradient). Not in float128: libquadmath's square root is not correctly rounded
 // (sqrt(x * x) != |x| for 5% of random x), so there the two agree to 1e-30 relative.
+// The table the commands read (rule_table) and the options the library runs agree: each row's
+// name reads back, each parameter has its field, and the defaults the help prints are the fields'
+// defaults (parsed at the working precision).
+TYPED_TEST(rules_test, the_rule_table_matches_the_options) {
+  using Real = TypeParam;
+  const descent::rule_options<Real> defaults;
+  std::vector<std::string> names;
+  for (const descent::rule_info& r : descent::rule_table()) {
+    EXPECT_EQ(descent::parse_rule(r.name, "rule"), r.kind);
+    EXPECT_EQ(descent::rule_name(r.kind), r.name);
+    EXPECT_EQ(std::count(names.begin(), names.end(), r.name), 0) << r.name;
+    names.push_back(r.name);
+    for (const descent::rule_parameter& p : r.parameters) {
+      EXPECT_TRUE(descent::rule_uses(r.kind, p.name));
+      descent::rule_options<Real> o;
+      if (p.range == descent::parameter_range::on_off) {
+        ASSERT_NE(o.on_off(p.name), nullptr) << p.name;
+        EXPECT_EQ(*o.on_off(p.name), std::string(p.default_text) == "on") << p.name;
+        continue;
+      }
+      ASSERT_NE(defaults.number(p.name), nullptr) << p.name;
+      EXPECT_EQ(*defaults.number(p.name), scalar::parse_real<Real>(p.default_text, p.name))
+          << p.name;
+    }
+  }
+  EXPECT_THROW(descent::parse_rule("lion", "rule"), input_error);
+}
+
 TYPED_TEST(rules_test, adam_with_betas_zero_is_sign_descent) {
   using Real = TypeParam;
   for (const char* name : {"pair", "large-memory", "embedded"}) {
